@@ -1,0 +1,55 @@
+# orchestra: `make demo` and `make test` install what is missing (Debian, as
+# root), configure and build with CMake under build/, and run.
+
+LUAS      ?= lua5.4 lua5.1 luajit
+BUILD     ?= build
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+lua_ver = $(if $(filter luajit,$(1)),luajit,$(patsubst lua%,%,$(1)))
+
+ALL_LUAS  := lua5.4 lua5.3 lua5.2 lua5.1 luajit
+
+.PHONY: all deps build demo test test-asan format format-check clean \
+        $(addprefix build-,$(ALL_LUAS))
+
+all: build
+
+deps:
+	@sh tools/deps.sh
+
+build: deps $(addprefix build-,$(LUAS))
+
+# One build directory per Lua: a module built for one Lua must never be
+# found by another.
+$(addprefix build-,$(ALL_LUAS)): build-%:
+	@cmake -S . -B $(BUILD)/$* -DORCHESTRA_LUA=$(call lua_ver,$*) \
+	  -DORCHESTRA_WERROR=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD)/$* -j $(JOBS)
+
+demo: deps build-lua5.4
+	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
+	  lua5.4 examples/json_roundtrip.lua
+
+test: build
+	@LUAS="$(LUAS)" BUILD="$(BUILD)" sh tools/run-tests.sh
+
+# AddressSanitizer + UndefinedBehaviorSanitizer: the C tests, then the specs
+# under Lua 5.4 (an uninstrumented interpreter, so the runtimes are
+# preloaded).
+test-asan: deps build-lua5.4 build-luajit
+	@cmake -S . -B $(BUILD)/asan-lua5.4 -DORCHESTRA_LUA=5.4 -DORCHESTRA_WERROR=ON \
+	  -DCMAKE_BUILD_TYPE=Debug -DORCHESTRA_SANITIZE=address,undefined >/dev/null
+	@cmake --build $(BUILD)/asan-lua5.4 -j $(JOBS)
+	@LUAS=lua5.4 BUILD="$(BUILD)" BUILD_SUFFIX=asan- SANITIZE=1 sh tools/run-tests.sh
+
+format:
+	@clang-format -i core/src/*.c core/src/*.h core/include/orchestra/*.h \
+	  core/tests/*.c lua/*.c lua/*.h
+
+format-check:
+	@clang-format --dry-run -Werror core/src/*.c core/src/*.h \
+	  core/include/orchestra/*.h core/tests/*.c lua/*.c lua/*.h
+
+clean:
+	rm -rf $(BUILD)

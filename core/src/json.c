@@ -1,0 +1,913 @@
+/*
+** orc_json: immutable reference-counted JSON values, the strict parser
+** (cJSON for structure and string unescaping, a lexical pass of our own for
+** what cJSON is lax or lossy about) and the printer with exact numbers.
+*/
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "json_int.h"
+
+/* {====== values */
+
+static orc_json json_null = {ORCI_JSON_STATIC, ORC_JSON_NULL, 0, {0}};
+static orc_json json_false = {ORCI_JSON_STATIC, ORC_JSON_BOOL, 0, {0}};
+static orc_json json_true = {ORCI_JSON_STATIC, ORC_JSON_BOOL, 0, {1}};
+
+static orc_json *json_alloc(orc_json_type t, size_t extra) {
+  orc_json *v = (orc_json *)malloc(sizeof(orc_json) + extra);
+  if (v == NULL) return NULL;
+  v->refs = 1;
+  v->type = (uint8_t)t;
+  v->n = 0;
+  return v;
+}
+
+orc_json *orc_json_null(void) {
+  return &json_null;
+}
+
+orc_json *orc_json_bool(int b) {
+  return b ? &json_true : &json_false;
+}
+
+orc_json *orc_json_int(int64_t i) {
+  orc_json *v = json_alloc(ORC_JSON_INT, 0);
+  if (v) v->u.i = i;
+  return v;
+}
+
+orc_json *orc_json_float(double d) {
+  orc_json *v = json_alloc(ORC_JSON_FLOAT, 0);
+  if (v) v->u.d = d;
+  return v;
+}
+
+orc_json *orc_json_string(const char *s, size_t len) {
+  orc_json *v;
+  if (len > SIZE_MAX - sizeof(orc_json) - 1) return NULL;
+  v = json_alloc(ORC_JSON_STRING, len + 1);
+  if (v == NULL) return NULL;
+  v->n = len;
+  v->u.s = (char *)(v + 1);
+  if (len) memcpy(v->u.s, s, len);
+  v->u.s[len] = '\0';
+  return v;
+}
+
+orc_json *orc_json_array_new(size_t n) {
+  orc_json *v;
+  size_t i;
+  if (n > (SIZE_MAX - sizeof(orc_json)) / sizeof(orc_json *)) return NULL;
+  v = json_alloc(ORC_JSON_ARRAY, n * sizeof(orc_json *));
+  if (v == NULL) return NULL;
+  v->n = n;
+  v->u.items = (orc_json **)(v + 1);
+  for (i = 0; i < n; i++)
+    v->u.items[i] = &json_null;
+  return v;
+}
+
+void orc_json_array_set(orc_json *a, size_t i, orc_json *item) {
+  orc_json *old = a->u.items[i];
+  a->u.items[i] = item ? item : &json_null;
+  orc_json_unref(old);
+}
+
+orc_json *orc_json_object_new(size_t n) {
+  orc_json *v;
+  size_t i;
+  if (n > (SIZE_MAX - sizeof(orc_json)) / sizeof(orci_member)) return NULL;
+  v = json_alloc(ORC_JSON_OBJECT, n * sizeof(orci_member));
+  if (v == NULL) return NULL;
+  v->n = n;
+  v->u.members = (orci_member *)(v + 1);
+  for (i = 0; i < n; i++) {
+    v->u.members[i].key = NULL;
+    v->u.members[i].value = &json_null;
+  }
+  return v;
+}
+
+void orc_json_object_set(orc_json *o, size_t i, orc_json *key,
+                         orc_json *value) {
+  orci_member *m = &o->u.members[i];
+  orc_json_unref(m->key);
+  orc_json_unref(m->value);
+  m->key = key;
+  m->value = value ? value : &json_null;
+}
+
+orc_json *orc_json_ref(orc_json *v) {
+  if (v && v->refs != ORCI_JSON_STATIC) v->refs++;
+  return v;
+}
+
+void orc_json_unref(orc_json *v) {
+  size_t i;
+  if (v == NULL || v->refs == ORCI_JSON_STATIC || --v->refs > 0) return;
+  if (v->type == ORC_JSON_ARRAY) {
+    for (i = 0; i < v->n; i++)
+      orc_json_unref(v->u.items[i]);
+  } else if (v->type == ORC_JSON_OBJECT) {
+    for (i = 0; i < v->n; i++) {
+      orc_json_unref(v->u.members[i].key);
+      orc_json_unref(v->u.members[i].value);
+    }
+  }
+  free(v);
+}
+
+orc_json_type orc_json_type_of(const orc_json *v) {
+  return (orc_json_type)v->type;
+}
+
+const char *orc_json_type_name(orc_json_type t) {
+  static const char *const names[] = {"null",   "boolean", "integer", "float",
+                                      "string", "array",   "object"};
+  return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+int orc_json_is_true(const orc_json *v) {
+  return v->type == ORC_JSON_BOOL && v->u.b;
+}
+
+int64_t orc_json_int_value(const orc_json *v) {
+  return v->type == ORC_JSON_INT ? v->u.i : (int64_t)v->u.d;
+}
+
+double orc_json_number(const orc_json *v) {
+  return v->type == ORC_JSON_INT ? (double)v->u.i : v->u.d;
+}
+
+const char *orc_json_string_value(const orc_json *v, size_t *len) {
+  if (len) *len = v->n;
+  return v->u.s;
+}
+
+size_t orc_json_len(const orc_json *v) {
+  return v->type >= ORC_JSON_STRING ? v->n : 0;
+}
+
+orc_json *orc_json_array_get(const orc_json *a, size_t i) {
+  return a->u.items[i];
+}
+
+orc_json *orc_json_object_key(const orc_json *o, size_t i) {
+  return o->u.members[i].key;
+}
+
+orc_json *orc_json_object_value(const orc_json *o, size_t i) {
+  return o->u.members[i].value;
+}
+
+orc_json *orc_json_object_find(const orc_json *o, const char *key, size_t len) {
+  size_t i;
+  for (i = 0; i < o->n; i++) {
+    const orc_json *k = o->u.members[i].key;
+    if (k->n == len && memcmp(k->u.s, key, len) == 0)
+      return o->u.members[i].value;
+  }
+  return NULL;
+}
+
+int orc_json_equal(const orc_json *a, const orc_json *b) {
+  size_t i;
+  int an = a->type == ORC_JSON_INT || a->type == ORC_JSON_FLOAT;
+  int bn = b->type == ORC_JSON_INT || b->type == ORC_JSON_FLOAT;
+  if (a == b) return 1;
+  if (an && bn) {
+    if (a->type == ORC_JSON_INT && b->type == ORC_JSON_INT)
+      return a->u.i == b->u.i;
+    return orc_json_number(a) == orc_json_number(b);
+  }
+  if (a->type != b->type) return 0;
+  switch (a->type) {
+  case ORC_JSON_NULL:
+    return 1;
+  case ORC_JSON_BOOL:
+    return a->u.b == b->u.b;
+  case ORC_JSON_STRING:
+    return a->n == b->n && memcmp(a->u.s, b->u.s, a->n) == 0;
+  case ORC_JSON_ARRAY:
+    if (a->n != b->n) return 0;
+    for (i = 0; i < a->n; i++)
+      if (!orc_json_equal(a->u.items[i], b->u.items[i])) return 0;
+    return 1;
+  case ORC_JSON_OBJECT:
+    if (a->n != b->n) return 0;
+    for (i = 0; i < a->n; i++) {
+      const orc_json *k = a->u.members[i].key;
+      const orc_json *bv = orc_json_object_find(b, k->u.s, k->n);
+      if (bv == NULL || !orc_json_equal(a->u.members[i].value, bv)) return 0;
+    }
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+void orc_free(void *p) {
+  free(p);
+}
+
+/* }====== */
+
+/* {====== UTF-8 */
+
+/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned lo = c == 0xE0 ? 0xA0 : 0x80; /* no overlongs */
+    unsigned hi = c == 0xED ? 0x9F : 0xBF; /* no surrogates */
+    return n >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned lo = c == 0xF0 ? 0x90 : 0x80;
+    unsigned hi = c == 0xF4 ? 0x8F : 0xBF; /* at most U+10FFFF */
+    return n >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 &&
+                   (s[3] & 0xC0) == 0x80
+               ? 4
+               : 0;
+  }
+  return 0;
+}
+
+size_t orc_utf8_check(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  while (i < len) {
+    size_t k;
+    if (p[i] < 0x80) {
+      i++;
+      continue;
+    }
+    k = utf8_seq(p + i, len - i);
+    if (k == 0) return i;
+    i += k;
+  }
+  return (size_t)-1;
+}
+
+/* }====== */
+
+/* {====== parser */
+
+typedef struct numtok {
+  int is_int;
+  int64_t i;
+  double d;
+} numtok;
+
+typedef struct lexer {
+  const char *text;
+  size_t len;
+  int max_depth;
+  numtok *nums; /* every number of the text, in document order */
+  size_t nnums, capnums;
+  size_t err_at;      /* offset of the first error found, or SIZE_MAX */
+  size_t err_tok;     /* start of the token holding that error */
+  const char *errmsg; /* static text describing it */
+  int depth;          /* nesting left open at the end of the text */
+  char msgbuf[96];
+} lexer;
+
+static int lex_fail(lexer *lx, size_t at, const char *msg) {
+  lx->err_at = at;
+  lx->errmsg = msg;
+  return -1;
+}
+
+static int is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+static int is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int lex_number(lexer *lx, size_t *pi) {
+  const char *t = lx->text;
+  size_t i = *pi, start = i, n = lx->len;
+  int is_int = 1;
+  numtok tok;
+  char small[64], *buf;
+  if (t[i] == '-') i++;
+  if (i >= n || !is_digit(t[i]))
+    return lex_fail(lx, i, "a minus sign must be followed by digits");
+  if (t[i] == '0') {
+    i++;
+    if (i < n && is_digit(t[i]))
+      return lex_fail(lx, i, "numbers must not have leading zeros");
+  } else {
+    while (i < n && is_digit(t[i]))
+      i++;
+  }
+  if (i < n && t[i] == '.') {
+    is_int = 0;
+    i++;
+    if (i >= n || !is_digit(t[i]))
+      return lex_fail(lx, i, "a decimal point must be followed by digits");
+    while (i < n && is_digit(t[i]))
+      i++;
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    is_int = 0;
+    i++;
+    if (i < n && (t[i] == '+' || t[i] == '-')) i++;
+    if (i >= n || !is_digit(t[i]))
+      return lex_fail(lx, i, "an exponent must have digits");
+    while (i < n && is_digit(t[i]))
+      i++;
+  }
+  if (i < n &&
+      (t[i] == '.' || t[i] == '+' || t[i] == '-' || t[i] == 'e' || t[i] == 'E'))
+    return lex_fail(lx, i, "malformed number");
+  /* strtod/strtoll need a terminated copy: the text is not terminated */
+  buf = i - start < sizeof small ? small : (char *)malloc(i - start + 1);
+  if (buf == NULL) return lex_fail(lx, start, "out of memory");
+  memcpy(buf, t + start, i - start);
+  buf[i - start] = '\0';
+  tok.is_int = is_int;
+  tok.i = 0;
+  tok.d = 0;
+  if (is_int) {
+    errno = 0;
+    tok.i = strtoll(buf, NULL, 10);
+    if (errno == ERANGE) /* beyond int64: keep it as a float */
+      tok.is_int = 0;
+  }
+  if (!tok.is_int)
+    tok.d = strtod(buf, NULL); /* ERANGE overflow gives +-HUGE_VAL */
+  if (buf != small) free(buf);
+  if (!tok.is_int && isinf(tok.d))
+    return lex_fail(lx, start, "number is too large for a double");
+  if (lx->nnums == lx->capnums) {
+    size_t cap = lx->capnums ? lx->capnums * 2 : 16;
+    numtok *p = (numtok *)realloc(lx->nums, cap * sizeof *p);
+    if (p == NULL) return lex_fail(lx, start, "out of memory");
+    lx->nums = p;
+    lx->capnums = cap;
+  }
+  lx->nums[lx->nnums++] = tok;
+  *pi = i;
+  return 0;
+}
+
+/* 1 when h[0] is the hex digit d (either case) and h[1] one of set. */
+static int strncasecmp_hex(const char *h, char d, const char *set) {
+  char c0 = (char)(h[0] | 0x20), c1 = (char)(h[1] | 0x20);
+  return c0 == d && c1 != '\0' && strchr(set, c1) != NULL;
+}
+
+static int lex_string(lexer *lx, size_t *pi) {
+  const char *t = lx->text;
+  size_t i = *pi + 1, n = lx->len;
+  while (i < n) {
+    unsigned char c = (unsigned char)t[i];
+    if (c == '"') {
+      *pi = i + 1;
+      return 0;
+    }
+    if (c < 0x20) {
+      snprintf(lx->msgbuf, sizeof lx->msgbuf,
+               "control character U+%04X must be escaped in a string", c);
+      return lex_fail(lx, i, lx->msgbuf);
+    }
+    if (c == '\\') {
+      if (i + 1 >= n) break;
+      switch (t[i + 1]) {
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+        i += 2;
+        continue;
+      case 'u':
+        if (i + 5 >= n || !is_hex(t[i + 2]) || !is_hex(t[i + 3]) ||
+            !is_hex(t[i + 4]) || !is_hex(t[i + 5]))
+          return lex_fail(lx, i, "\\u must be followed by four hex digits");
+        if (memcmp(t + i + 2, "0000", 4) == 0) /* cJSON strings end at NUL */
+          return lex_fail(lx, i, "strings holding U+0000 are not supported");
+        if (strncasecmp_hex(t + i + 2, 'd', "89ab")) { /* high surrogate */
+          if (i + 11 >= n || t[i + 6] != '\\' || t[i + 7] != 'u' ||
+              !strncasecmp_hex(t + i + 8, 'd', "cdef") || !is_hex(t[i + 10]) ||
+              !is_hex(t[i + 11]))
+            return lex_fail(lx, i, "lone UTF-16 surrogate in a string");
+          i += 12;
+          continue;
+        }
+        if (strncasecmp_hex(t + i + 2, 'd', "cdef"))
+          return lex_fail(lx, i, "lone UTF-16 surrogate in a string");
+        i += 6;
+        continue;
+      default:
+        return lex_fail(lx, i, "invalid escape sequence in a string");
+      }
+    }
+    if (c >= 0x80) {
+      size_t k = utf8_seq((const unsigned char *)t + i, n - i);
+      if (k == 0) return lex_fail(lx, i, "invalid UTF-8 in a string");
+      i += k;
+      continue;
+    }
+    i++;
+  }
+  return lex_fail(lx, *pi, "unterminated string");
+}
+
+/* The lexical pass: strict numbers (with their exact values), strings
+** (control characters, escapes, UTF-8) and nesting depth. Structure is left
+** to cJSON. Returns 0, or -1 with lx->err_at/errmsg set. */
+static int lex(lexer *lx) {
+  const char *t = lx->text;
+  size_t i = 0, n = lx->len;
+  int depth = 0;
+  if (n >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0)
+    i = 3; /* a byte order mark may be ignored (RFC 8259) */
+  while (i < n) {
+    char c = t[i];
+    lx->err_tok = i;
+    if (c == '"') {
+      if (lex_string(lx, &i) < 0) return -1;
+    } else if (c == '-' || is_digit(c)) {
+      if (lex_number(lx, &i) < 0) return -1;
+    } else if (c == '[' || c == '{') {
+      if (++depth > lx->max_depth) {
+        snprintf(lx->msgbuf, sizeof lx->msgbuf,
+                 "nesting is deeper than the limit of %d", lx->max_depth);
+        return lex_fail(lx, i, lx->msgbuf);
+      }
+      i++;
+    } else if (c == ']' || c == '}') {
+      depth--;
+      i++;
+    } else if ((unsigned char)c >= 0x80) {
+      return lex_fail(lx, i, "unexpected byte outside a string");
+    } else {
+      i++; /* punctuation, literals and junk: cJSON judges them */
+    }
+  }
+  lx->depth = depth;
+  return 0;
+}
+
+typedef struct convert {
+  numtok *nums;
+  size_t nnums, next; /* next number token to consume */
+} convert;
+
+static int key_cmp(const void *a, const void *b) {
+  const orci_member *x = *(const orci_member *const *)a;
+  const orci_member *y = *(const orci_member *const *)b;
+  size_t n = x->key->n < y->key->n ? x->key->n : y->key->n;
+  int c = memcmp(x->key->u.s, y->key->u.s, n);
+  if (c) return c;
+  if (x->key->n != y->key->n) return x->key->n < y->key->n ? -1 : 1;
+  return x < y ? -1 : x > y; /* stable: document order */
+}
+
+/* Duplicate keys: the first position keeps the last value (as Jackson's
+** ObjectNode does); later duplicates are dropped. Returns the new count. */
+static size_t dedupe_members(orc_json *o) {
+  orci_member *m = o->u.members, **idx;
+  size_t n = o->n, i, j, out;
+  unsigned char *drop;
+  if (n < 2) return n;
+  idx = (orci_member **)malloc(n * sizeof *idx);
+  drop = (unsigned char *)calloc(n, 1);
+  if (idx == NULL || drop == NULL) {
+    free(idx);
+    free(drop);
+    return (size_t)-1;
+  }
+  for (i = 0; i < n; i++)
+    idx[i] = &m[i];
+  qsort(idx, n, sizeof *idx, key_cmp);
+  for (i = 0; i < n; i = j) {
+    for (j = i + 1;
+         j < n && idx[j]->key->n == idx[i]->key->n &&
+         memcmp(idx[j]->key->u.s, idx[i]->key->u.s, idx[i]->key->n) == 0;
+         j++)
+      ;
+    if (j - i > 1) { /* idx[i] is the first, idx[j-1] the last */
+      orc_json *last = idx[j - 1]->value;
+      idx[j - 1]->value = idx[i]->value;
+      idx[i]->value = last;
+      for (size_t k = i + 1; k < j; k++)
+        drop[idx[k] - m] = 1;
+    }
+  }
+  for (i = 0, out = 0; i < n; i++) {
+    if (drop[i]) {
+      orc_json_unref(m[i].key);
+      orc_json_unref(m[i].value);
+    } else {
+      m[out++] = m[i];
+    }
+  }
+  free(idx);
+  free(drop);
+  return out;
+}
+
+static orc_json *from_cjson(convert *cv, const cJSON *c) {
+  orc_json *v;
+  const cJSON *e;
+  size_t n = 0, i = 0;
+  if (cJSON_IsNull(c)) return &json_null;
+  if (cJSON_IsFalse(c)) return &json_false;
+  if (cJSON_IsTrue(c)) return &json_true;
+  if (cJSON_IsNumber(c)) {
+    numtok *t;
+    if (cv->next >= cv->nnums)
+      return NULL; /* cannot happen: both passes see every number */
+    t = &cv->nums[cv->next++];
+    return t->is_int ? orc_json_int(t->i) : orc_json_float(t->d);
+  }
+  if (cJSON_IsString(c))
+    return orc_json_string(c->valuestring, strlen(c->valuestring));
+  for (e = c->child; e; e = e->next)
+    n++;
+  if (cJSON_IsArray(c)) {
+    v = orc_json_array_new(n);
+    if (v == NULL) return NULL;
+    for (e = c->child; e; e = e->next, i++) {
+      orc_json *item = from_cjson(cv, e);
+      if (item == NULL) {
+        orc_json_unref(v);
+        return NULL;
+      }
+      v->u.items[i] = item;
+    }
+    return v;
+  }
+  v = orc_json_object_new(n);
+  if (v == NULL) return NULL;
+  for (e = c->child; e; e = e->next, i++) {
+    orc_json *key = orc_json_string(e->string, strlen(e->string));
+    orc_json *val = key ? from_cjson(cv, e) : NULL;
+    if (val == NULL) {
+      orc_json_unref(key);
+      v->n = i; /* free only what was set */
+      orc_json_unref(v);
+      return NULL;
+    }
+    v->u.members[i].key = key;
+    v->u.members[i].value = val;
+  }
+  n = dedupe_members(v);
+  if (n == (size_t)-1) {
+    orc_json_unref(v);
+    return NULL;
+  }
+  v->n = n;
+  return v;
+}
+
+/* Appends a printable rendering of text[from, to) to b: control bytes and
+** quotes are escaped so the excerpt stays on one line. */
+static void add_excerpt(orci_buf *b, const char *text, size_t from, size_t to) {
+  size_t i;
+  for (i = from; i < to; i++) {
+    unsigned char c = (unsigned char)text[i];
+    if (c == '\n')
+      orci_buf_adds(b, "\\n");
+    else if (c == '\r')
+      orci_buf_adds(b, "\\r");
+    else if (c == '\t')
+      orci_buf_adds(b, "\\t");
+    else if (c < 0x20 || c == 0x7F) {
+      char hex[8];
+      snprintf(hex, sizeof hex, "\\x%02X", c);
+      orci_buf_adds(b, hex);
+    } else
+      orci_buf_addc(b, (char)c);
+  }
+}
+
+/* "invalid JSON at byte 12 (line 1, column 13): why; near: <before>>>HERE<<"
+** The excerpt shows up to 24 bytes on each side of the error. */
+static int parse_error(orc_error *err, const char *text, size_t len, size_t at,
+                       const char *why) {
+  size_t line = 1, col = 1, i, from, to;
+  orci_buf b = {NULL, 0, 0, 0};
+  char head[160];
+  if (at > len) at = len;
+  for (i = 0; i < at; i++) {
+    if (text[i] == '\n') {
+      line++;
+      col = 1;
+    } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+      col++; /* columns count characters, not UTF-8 continuation bytes */
+    }
+  }
+  from = at > 24 ? at - 24 : 0;
+  to = len - at > 24 ? at + 24 : len;
+  snprintf(head, sizeof head,
+           "invalid JSON at byte %zu (line %zu, column %zu): %s; near: ", at,
+           line, col, why);
+  orci_buf_adds(&b, head);
+  if (from > 0) orci_buf_adds(&b, "...");
+  add_excerpt(&b, text, from, at);
+  orci_buf_adds(&b, " >>> ");
+  add_excerpt(&b, text, at, to);
+  if (to < len) orci_buf_adds(&b, "...");
+  orci_buf_addc(&b, '\0');
+  orci_error(err, ORC_EJSON, NULL, "%s",
+             b.failed ? "invalid JSON (out of memory describing it)" : b.p);
+  orci_buf_free(&b);
+  return ORC_EJSON;
+}
+
+static const char *describe_at(const char *text, size_t len, size_t at,
+                               char *buf, size_t n) {
+  unsigned char c;
+  if (at >= len) return "unexpected end of input";
+  c = (unsigned char)text[at];
+  if (c >= 0x20 && c < 0x7F)
+    snprintf(buf, n, "unexpected character '%c'", c);
+  else
+    snprintf(buf, n, "unexpected byte 0x%02X", c);
+  return buf;
+}
+
+int orc_json_parse(const char *text, size_t len, const orc_json_limits *limits,
+                   orc_json **out, orc_error *err) {
+  lexer lx;
+  cJSON *tree;
+  const char *end = NULL;
+  size_t max_bytes = limits && limits->max_bytes ? limits->max_bytes
+                                                 : ORC_JSON_DEFAULT_MAX_BYTES;
+  int max_depth = limits && limits->max_depth > 0 ? limits->max_depth
+                                                  : ORC_JSON_DEFAULT_MAX_DEPTH;
+  convert cv;
+  char why[64];
+  *out = NULL;
+  if (max_depth > ORC_JSON_MAX_DEPTH) max_depth = ORC_JSON_MAX_DEPTH;
+  if (len > max_bytes)
+    return orci_error(err, ORC_EJSON, NULL,
+                      "JSON text of %zu bytes is over the limit of %zu bytes",
+                      len, max_bytes);
+  memset(&lx, 0, sizeof lx);
+  lx.text = text;
+  lx.len = len;
+  lx.max_depth = max_depth;
+  lx.err_at = SIZE_MAX;
+  lex(&lx);
+  /* cJSON's require_null_terminated wants the NUL inside len: check the
+  ** tail ourselves instead. */
+  tree = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+  if (tree != NULL && end != NULL) {
+    size_t at = (size_t)(end - text);
+    while (at < len && strchr(" \t\r\n", text[at]) && text[at] != '\0')
+      at++;
+    if (at < len) {
+      cJSON_Delete(tree);
+      tree = NULL;
+      end = text + at;
+    }
+  }
+  if (tree == NULL || lx.err_at != SIZE_MAX) {
+    /* report whichever error comes first in the text */
+    size_t cat = tree == NULL && end ? (size_t)(end - text) : SIZE_MAX;
+    int rc;
+    cJSON_Delete(tree);
+    /* cJSON reports a premature end at the last byte: say what it is */
+    if (cat + 1 == len && lx.depth > 0 && text[cat] != ']' && text[cat] != '}')
+      cat = len;
+    if (lx.err_at != SIZE_MAX && lx.err_tok <= cat) /* inside its token */
+      rc = parse_error(err, text, len, lx.err_at, lx.errmsg);
+    else if (len == 0 || strspn(text, " \t\r\n") >= len)
+      rc = parse_error(err, text, len, cat, "the text holds no value");
+    else
+      rc = parse_error(err, text, len, cat,
+                       describe_at(text, len, cat, why, sizeof why));
+    free(lx.nums);
+    return rc;
+  }
+  cv.nums = lx.nums;
+  cv.nnums = lx.nnums;
+  cv.next = 0;
+  *out = from_cjson(&cv, tree);
+  cJSON_Delete(tree);
+  free(lx.nums);
+  if (*out == NULL)
+    return orci_error(err, ORC_ENOMEM, NULL, "out of memory parsing JSON");
+  return ORC_OK;
+}
+
+/* }====== */
+
+/* {====== printer */
+
+void orci_buf_add(orci_buf *b, const void *s, size_t n) {
+  if (b->failed) return;
+  if (n > b->cap - b->len) {
+    size_t cap = b->cap ? b->cap : 64;
+    char *p;
+    while (cap - b->len < n) {
+      if (cap > SIZE_MAX / 2) {
+        b->failed = 1;
+        return;
+      }
+      cap *= 2;
+    }
+    p = (char *)realloc(b->p, cap);
+    if (p == NULL) {
+      b->failed = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+}
+
+void orci_buf_addc(orci_buf *b, char c) {
+  if (b->len < b->cap && !b->failed)
+    b->p[b->len++] = c;
+  else
+    orci_buf_add(b, &c, 1);
+}
+
+void orci_buf_adds(orci_buf *b, const char *s) {
+  orci_buf_add(b, s, strlen(s));
+}
+
+void orci_buf_free(orci_buf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+size_t orc_json_format_double(double d, char *buf) {
+  int prec;
+  size_t n = 0;
+  for (prec = 15; prec <= 17; prec++) {
+    n = (size_t)snprintf(buf, 32, "%.*g", prec, d);
+    if (strtod(buf, NULL) == d) break;
+  }
+  /* Keep floats recognisable as floats: 1.0, not 1. */
+  if (strpbrk(buf, ".eEni") == NULL) {
+    buf[n++] = '.';
+    buf[n++] = '0';
+    buf[n] = '\0';
+  }
+  return n;
+}
+
+static size_t format_int(int64_t i, char *buf) {
+  char tmp[24];
+  size_t n = 0, k = 0;
+  uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (i < 0) buf[k++] = '-';
+  while (n)
+    buf[k++] = tmp[--n];
+  buf[k] = '\0';
+  return k;
+}
+
+void orci_json_write_string(orci_buf *b, const char *s, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  size_t i, run = 0;
+  orci_buf_addc(b, '"');
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    const char *esc = NULL;
+    char u[6];
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    orci_buf_add(b, s + run, i - run);
+    run = i + 1;
+    switch (c) {
+    case '"':
+      esc = "\\\"";
+      break;
+    case '\\':
+      esc = "\\\\";
+      break;
+    case '\b':
+      esc = "\\b";
+      break;
+    case '\f':
+      esc = "\\f";
+      break;
+    case '\n':
+      esc = "\\n";
+      break;
+    case '\r':
+      esc = "\\r";
+      break;
+    case '\t':
+      esc = "\\t";
+      break;
+    default:
+      u[0] = '\\';
+      u[1] = 'u';
+      u[2] = '0';
+      u[3] = '0';
+      u[4] = hex[c >> 4];
+      u[5] = hex[c & 15];
+      orci_buf_add(b, u, 6);
+      continue;
+    }
+    orci_buf_adds(b, esc);
+  }
+  orci_buf_add(b, s + run, len - run);
+  orci_buf_addc(b, '"');
+}
+
+static void newline(orci_buf *b, int depth) {
+  orci_buf_addc(b, '\n');
+  while (depth-- > 0)
+    orci_buf_add(b, "  ", 2);
+}
+
+static void write_value(orci_buf *b, const orc_json *v, int flags, int depth) {
+  char num[40];
+  size_t i, n;
+  int indent = flags & ORC_JSON_PRINT_INDENT;
+  switch (v->type) {
+  case ORC_JSON_NULL:
+    orci_buf_add(b, "null", 4);
+    break;
+  case ORC_JSON_BOOL:
+    if (v->u.b)
+      orci_buf_add(b, "true", 4);
+    else
+      orci_buf_add(b, "false", 5);
+    break;
+  case ORC_JSON_INT:
+    n = format_int(v->u.i, num);
+    orci_buf_add(b, num, n);
+    break;
+  case ORC_JSON_FLOAT:
+    n = orc_json_format_double(v->u.d, num);
+    orci_buf_add(b, num, n);
+    break;
+  case ORC_JSON_STRING:
+    orci_json_write_string(b, v->u.s, v->n);
+    break;
+  case ORC_JSON_ARRAY:
+    orci_buf_addc(b, '[');
+    for (i = 0; i < v->n; i++) {
+      if (i) orci_buf_addc(b, ',');
+      if (indent) newline(b, depth + 1);
+      write_value(b, v->u.items[i], flags, depth + 1);
+    }
+    if (indent && v->n) newline(b, depth);
+    orci_buf_addc(b, ']');
+    break;
+  case ORC_JSON_OBJECT:
+    orci_buf_addc(b, '{');
+    for (i = 0; i < v->n; i++) {
+      const orc_json *k = v->u.members[i].key;
+      if (i) orci_buf_addc(b, ',');
+      if (indent) newline(b, depth + 1);
+      orci_json_write_string(b, k->u.s, k->n);
+      if (indent)
+        orci_buf_add(b, ": ", 2);
+      else
+        orci_buf_addc(b, ':');
+      write_value(b, v->u.members[i].value, flags, depth + 1);
+    }
+    if (indent && v->n) newline(b, depth);
+    orci_buf_addc(b, '}');
+    break;
+  }
+}
+
+void orci_json_write(orci_buf *b, const orc_json *v, int flags) {
+  write_value(b, v, flags, 0);
+}
+
+char *orc_json_print(const orc_json *v, int flags, size_t *len) {
+  orci_buf b = {NULL, 0, 0, 0};
+  write_value(&b, v, flags, 0);
+  orci_buf_addc(&b, '\0');
+  if (b.failed) {
+    orci_buf_free(&b);
+    return NULL;
+  }
+  if (len) *len = b.len - 1;
+  return b.p;
+}
+
+/* }====== */

@@ -1,0 +1,40 @@
+/*
+** luaopen_orchestra_core: the C module under the pure-Lua front
+** lua/orchestra.lua. Only this function is exported.
+*/
+#include "lorchestra.h"
+
+#if defined(__GNUC__)
+#define ORCL_EXPORT __attribute__((visibility("default")))
+#else
+#define ORCL_EXPORT
+#endif
+
+ORCL_EXPORT int luaopen_orchestra_core(lua_State *L);
+
+int luaopen_orchestra_core(lua_State *L) {
+  orc_error err;
+  /* A module built for another Lua fails here with a clear message rather
+  ** than corrupting the host's state later. */
+  orc_checkversion(L);
+  if (orc_version_num() != ORC_VERSION_NUM)
+    return luaL_error(L,
+                      "orchestra.core was built for core %d but links core "
+                      "%d",
+                      ORC_VERSION_NUM, orc_version_num());
+  if (orc_global_init(&err) != ORC_OK)
+    return luaL_error(L, "orchestra: %s", err.message);
+  lua_newtable(L);
+  lua_pushstring(L, orc_version());
+  lua_setfield(L, -2, "version");
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "null");
+#if defined(LUAJIT_VERSION) || defined(LUA_JITLIBNAME)
+  lua_pushliteral(L, "LuaJIT");
+#else
+  lua_pushliteral(L, LUA_VERSION);
+#endif
+  lua_setfield(L, -2, "built_for");
+  orcL_open_json(L);
+  return 1;
+}

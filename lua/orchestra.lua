@@ -1,0 +1,59 @@
+--- orchestra: an embeddable orchestration engine.
+-- `require "orchestra"` loads this front, which wraps the C module
+-- `orchestra.core`.
+-- @module orchestra
+
+local core = require "orchestra.core"
+
+local M = {}
+
+--- The library version ("0.1.0").
+M.VERSION = core.version
+
+--- The Lua the C module was built for ("Lua 5.4", "Lua 5.1", "LuaJIT").
+M.built_for = core.built_for
+
+--- JSON null: a light userdata equal to `cjson.null`.
+M.null = core.null
+
+--- Metatable of tables decoded from JSON arrays; tables carrying it always
+-- encode as JSON arrays, even when empty.
+M.array_mt = core.array_mt
+
+--- Metatable that makes a table encode as a JSON object, even when empty.
+M.object_mt = core.object_mt
+
+--- Mark `t` (or a new table) as a JSON array and return it.
+-- @tparam[opt] table t
+-- @treturn table t
+M.array = core.array
+
+--- Mark `t` (or a new table) as a JSON object and return it.
+-- @tparam[opt] table t
+-- @treturn table t
+M.object = core.object
+
+--- The JSON bridge.
+-- @section json
+M.json = {
+  --- Decode JSON text into Lua values. Arrays come back marked with
+  -- `orchestra.array_mt`, `null` as `orchestra.null`, integers as integers
+  -- (Lua 5.3+; exact to 2^53 on 5.1 and LuaJIT).
+  -- Raises an error naming the byte offset, line and column of bad input.
+  -- @tparam string text
+  -- @tparam[opt] table opts `max_depth` (default 512, at most 1000),
+  --   `max_bytes` (default 64 MiB)
+  decode = core.json_decode,
+
+  --- Encode a Lua value as JSON text. Marked tables keep their kind;
+  -- tables with keys 1..n are arrays, other tables objects with sorted keys.
+  -- Raises an error naming the JSON pointer of a value that JSON cannot
+  -- hold (NaN, a function, a cycle, a non-UTF-8 string, a hole).
+  -- @param value
+  -- @tparam[opt] table opts `indent` (boolean), `max_depth`
+  encode = core.json_encode,
+
+  null = core.null,
+}
+
+return M
