@@ -39,8 +39,8 @@ typedef struct orci_env {
 /* Compile len bytes of path text. kind is ORCI_PATH_JSONPATH or
 ** ORCI_PATH_REFERENCE. Returns an owned path, or NULL with a message naming
 ** the problem and its character offset written into msg. */
-orci_path *orci_path_compile(const char *text, size_t len, int kind,
-                             char *msg, size_t msglen);
+orci_path *orci_path_compile(const char *text, size_t len, int kind, char *msg,
+                             size_t msglen);
 void orci_path_free(orci_path *p);
 
 /* The text the path was compiled from (NUL-terminated). */
