@@ -29,7 +29,7 @@ $(addprefix build-,$(ALL_LUAS)): build-%:
 
 demo: deps build-lua5.4
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
-	  lua5.4 examples/json_roundtrip.lua
+	  lua5.4 examples/order_flow.lua
 
 test: build
 	@LUAS="$(LUAS)" BUILD="$(BUILD)" sh tools/run-tests.sh

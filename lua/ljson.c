@@ -474,7 +474,7 @@ static int opt_int(lua_State *L, int opts, const char *name, int def) {
 static int json_decode(lua_State *L) {
   size_t len;
   const char *text = luaL_checklstring(L, 1, &len);
-  orc_json_limits lim;
+  orc_json_limits lim = {0, 0, 0};
   orc_error err;
   jsonbox *b;
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);

@@ -36,5 +36,6 @@ int luaopen_orchestra_core(lua_State *L) {
 #endif
   lua_setfield(L, -2, "built_for");
   orcL_open_json(L);
+  orcL_open_engine(L);
   return 1;
 }

@@ -24,4 +24,8 @@ orc_json *orcL_tojson(lua_State *L, int idx, int max_depth, char *msg,
 /* Register the json functions into the table on top of the stack. */
 void orcL_open_json(lua_State *L);
 
+/* Register orchestra.engine, orchestra.validate and the metatables of
+** engines, machines and executions into the table on top of the stack. */
+void orcL_open_engine(lua_State *L);
+
 #endif

@@ -33,6 +33,20 @@ M.array = core.array
 -- @treturn table t
 M.object = core.object
 
+--- Create an engine: it holds machines and executions and runs them when
+-- the host calls `engine:step()` (or `execution:wait()`, `engine:run()`).
+-- @tparam[opt] table opts `clock` ("real" or "virtual"), `start_time`
+--   (virtual clock start, Unix ms), `max_payload_bytes` (default 262144,
+--   0 = unlimited), `max_history_events` (default 25000, 0 = unlimited),
+--   `history` ("full", "none", "last:N"), `seed` (MathRandom/UUID),
+--   `region`, `account` (for ARNs), `max_transitions_per_step` (1000)
+-- @treturn Engine
+M.engine = core.engine
+
+--- Validate a definition (JSON text or a table) without running it.
+-- @return true, or false and a list of `{pointer = ..., message = ...}`
+M.validate = core.validate
+
 --- The JSON bridge.
 -- @section json
 M.json = {

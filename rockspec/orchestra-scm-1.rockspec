@@ -25,6 +25,7 @@ external_dependencies = {
   -- Debian keeps curl.h under /usr/include/<triplet>/, which LuaRocks does
   -- not search: probe the library only.
   CURL = { library = "curl" },
+  CRYPTO = { header = "openssl/evp.h", library = "crypto" },
 }
 
 build = {
@@ -35,14 +36,19 @@ build = {
     ["orchestra.core"] = {
       -- keep equal to core/src/*.c lua/*.c (spec/luarocks_spec.lua checks)
       sources = {
+        "core/src/asl.c",
+        "core/src/exec.c",
+        "core/src/intrinsics.c",
         "core/src/json.c",
         "core/src/orc.c",
+        "core/src/path.c",
+        "lua/lengine.c",
         "lua/ljson.c",
         "lua/lorchestra.c",
       },
       incdirs = { "core/include", "core/src", "$(CJSON_INCDIR)" },
-      libdirs = { "$(CJSON_LIBDIR)", "$(CURL_LIBDIR)" },
-      libraries = { "cjson", "curl" },
+      libdirs = { "$(CJSON_LIBDIR)", "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)" },
+      libraries = { "cjson", "curl", "crypto", "m" },
     },
   },
   install = {

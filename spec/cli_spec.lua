@@ -26,10 +26,7 @@ describe("bin/orchestra", function()
     assert.matches("^usage: orchestra", err)
   end)
 
-  for cmd, why in pairs({ run = "the state machine executor",
-                          validate = "definition loading and validation",
-                          graph = "state machine graphs",
-                          cost = "the cost model" }) do
+  for cmd, why in pairs({ cost = "the cost model" }) do
     it("says '" .. cmd .. "' is not available yet and exits 64", function()
       local status, out, err = h.orchestra(cmd .. " def.json")
       assert.equal(64, status)
@@ -47,5 +44,108 @@ describe("bin/orchestra", function()
     status, _, err = h.orchestra("--frob")
     assert.equal(64, status)
     assert.equal("orchestra: unknown option '--frob' (see orchestra --help)\n", err)
+  end)
+
+  describe("run", function()
+    local dir
+    before_each(function() dir = h.tmpdir() end)
+    after_each(function() h.run("rm -rf " .. h.shell_quote(dir)) end)
+
+    local function def(text)
+      h.write(dir .. "/def.json", text)
+      return h.shell_quote(dir .. "/def.json")
+    end
+
+    it("prints the output JSON and exits 0", function()
+      local d = def('{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"b.$":"$.a","n":1.0},"End":true}}}')
+      local status, out, err = h.orchestra("run " .. d .. " --input-json '{\"a\":[1,2]}'")
+      assert.equal(0, status, err)
+      assert.equal('{"b":[1,2],"n":1.0}\n', out)
+    end)
+
+    it("reads --input from a file and defaults to {}", function()
+      local d = def('{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}')
+      h.write(dir .. "/in.json", '{"z":1,"a":2}')
+      local status, out = h.orchestra("run " .. d .. " --input " .. h.shell_quote(dir .. "/in.json"))
+      assert.equal(0, status)
+      assert.equal('{"z":1,"a":2}\n', out)
+      status, out = h.orchestra("run " .. d)
+      assert.equal(0, status)
+      assert.equal("{}\n", out)
+    end)
+
+    it("prints Error and Cause and exits 1 when the execution fails", function()
+      local d = def('{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Bad","Cause":"why"}}}')
+      local status, out = h.orchestra("run " .. d)
+      assert.equal(1, status)
+      assert.equal('{"Cause":"why","Error":"Bad"}\n', out)
+    end)
+
+    it("uses handlers from --tasks and writes --history", function()
+      local d = def('{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","End":true}}}')
+      h.write(dir .. "/tasks.lua", [[return { ["arn:aws:lambda:us-east-1:1:function:f"] = function(input) return { got = input.x } end }]])
+      local status, out, err = h.orchestra("run " .. d .. " --input-json '{\"x\":5}' --tasks "
+        .. h.shell_quote(dir .. "/tasks.lua") .. " --history " .. h.shell_quote(dir .. "/h.json"))
+      assert.equal(0, status, err)
+      assert.equal('{"got":5}\n', out)
+      local hist = orchestra.json.decode(h.read(dir .. "/h.json"))
+      local types = {}
+      for _, e in ipairs(hist.events) do types[#types + 1] = e.type end
+      assert.same({ "ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled",
+        "LambdaFunctionStarted", "LambdaFunctionSucceeded", "TaskStateExited",
+        "ExecutionSucceeded" }, types)
+    end)
+
+    it("exits 2 naming the pointer of an invalid definition", function()
+      local d = def('{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"Q"}}}')
+      local status, out, err = h.orchestra("run " .. d)
+      assert.equal(2, status)
+      assert.equal("", out)
+      assert.matches("/States/P/Next: Next names state 'Q', which does not exist", err, 1, true)
+    end)
+
+    it("exits 2 for JSONata with a clear message", function()
+      local d = def('{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Succeed"}}}')
+      local status, _, err = h.orchestra("run " .. d)
+      assert.equal(2, status)
+      assert.matches("JSONata is not supported yet", err)
+    end)
+
+    it("applies the limit options", function()
+      local d = def('{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}')
+      local status, _, err = h.orchestra("run " .. d .. " --input-json '{\"a\":\"0123456789\"}' --max-payload-bytes 5")
+      assert.equal(64, status)
+      assert.matches("DataLimitExceeded", err)
+      status = h.orchestra("run " .. d .. " --history-retention last:2")
+      assert.equal(0, status)
+      status, _, err = h.orchestra("run " .. d .. " --history-retention sometimes")
+      assert.equal(64, status)
+      assert.matches("history%-retention", err)
+    end)
+
+    it("rejects unknown options and unreadable files", function()
+      local status, _, err = h.orchestra("run " .. def("{}") .. " --frob 1")
+      assert.equal(64, status)
+      assert.matches("unknown option '%-%-frob'", err)
+      status = h.orchestra("run /no/such/file.json")
+      assert.equal(66, status)
+    end)
+  end)
+
+  describe("validate", function()
+    it("prints valid and exits 0, or pointer + message per error and exits 2", function()
+      local dir = h.tmpdir()
+      h.write(dir .. "/ok.json", '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}')
+      local status, out = h.orchestra("validate " .. h.shell_quote(dir .. "/ok.json"))
+      assert.equal(0, status)
+      assert.matches("valid", out)
+      h.write(dir .. "/bad.json", '{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"C":{"Type":"Bogus"}}}')
+      local err
+      status, out, err = h.orchestra("validate " .. h.shell_quote(dir .. "/bad.json"))
+      assert.equal(2, status)
+      assert.matches("bad.json: /States/A/Next: Next names state 'B', which does not exist", err, 1, true)
+      assert.matches("bad.json: /States/C/Type: unknown state type 'Bogus'", err, 1, true)
+      h.run("rm -rf " .. h.shell_quote(dir))
+    end)
   end)
 end)

@@ -34,3 +34,16 @@ describe("examples", function()
     end)
   end
 end)
+
+describe("orchestra run on the examples", function()
+  it("runs the order flow definition with its task handlers", function()
+    local ex = h.ROOT .. "/examples/order/"
+    local status, out, err = h.orchestra("run " .. ex .. "definition.asl.json --input "
+      .. ex .. "input.json --tasks " .. ex .. "tasks.lua")
+    assert.equal(0, status, err)
+    assert.equal('{"orderId":"A-1001","status":"charged","chargeId":"ch_A-1001",'
+      .. '"amountCents":12500,"ledgerLine":"order A-1001 charged 12500 cents"}\n', out)
+    status, out = h.orchestra("validate " .. ex .. "definition.asl.json")
+    assert.equal(0, status)
+  end)
+end)

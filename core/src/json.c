@@ -467,7 +467,44 @@ static int lex(lexer *lx) {
 typedef struct convert {
   numtok *nums;
   size_t nnums, next; /* next number token to consume */
+  int unique_keys;
+  const cJSON *path[ORC_JSON_MAX_DEPTH + 1]; /* nodes from the root */
+  int depth;
+  char dup[512];    /* "duplicate key 'k' at /a/b" when unique_keys failed */
+  char dupptr[200]; /* the pointer of that key */
 } convert;
+
+/* The JSON pointer of cv->path[1..depth) followed by key, into buf. */
+static void pointer_of(const convert *cv, const char *key, char *buf,
+                       size_t n) {
+  size_t len = 0;
+  int d;
+  buf[0] = '\0';
+  for (d = 1; d <= cv->depth + 1 && len + 2 < n; d++) {
+    const cJSON *node = d <= cv->depth ? cv->path[d] : NULL;
+    const char *seg = node ? node->string : key;
+    char idx[24];
+    if (node && node->string == NULL) { /* an array item: count its index */
+      const cJSON *e = cv->path[d - 1]->child;
+      int i = 0;
+      for (; e && e != node; e = e->next)
+        i++;
+      snprintf(idx, sizeof idx, "%d", i);
+      seg = idx;
+    }
+    if (seg == NULL) break;
+    buf[len++] = '/';
+    for (; *seg && len + 3 < n; seg++) {
+      if (*seg == '~' || *seg == '/') {
+        buf[len++] = '~';
+        buf[len++] = *seg == '~' ? '0' : '1';
+      } else {
+        buf[len++] = *seg;
+      }
+    }
+    buf[len] = '\0';
+  }
+}
 
 static int key_cmp(const void *a, const void *b) {
   const orci_member *x = *(const orci_member *const *)a;
@@ -523,6 +560,11 @@ static size_t dedupe_members(orc_json *o) {
   return out;
 }
 
+static int cjson_key_cmp(const void *a, const void *b) {
+  return strcmp((*(const cJSON *const *)a)->string,
+                (*(const cJSON *const *)b)->string);
+}
+
 static orc_json *from_cjson(convert *cv, const cJSON *c) {
   orc_json *v;
   const cJSON *e;
@@ -545,7 +587,10 @@ static orc_json *from_cjson(convert *cv, const cJSON *c) {
     v = orc_json_array_new(n);
     if (v == NULL) return NULL;
     for (e = c->child; e; e = e->next, i++) {
-      orc_json *item = from_cjson(cv, e);
+      orc_json *item;
+      cv->path[++cv->depth] = e;
+      item = from_cjson(cv, e);
+      cv->depth--;
       if (item == NULL) {
         orc_json_unref(v);
         return NULL;
@@ -558,7 +603,10 @@ static orc_json *from_cjson(convert *cv, const cJSON *c) {
   if (v == NULL) return NULL;
   for (e = c->child; e; e = e->next, i++) {
     orc_json *key = orc_json_string(e->string, strlen(e->string));
-    orc_json *val = key ? from_cjson(cv, e) : NULL;
+    orc_json *val;
+    cv->path[++cv->depth] = e;
+    val = key ? from_cjson(cv, e) : NULL;
+    cv->depth--;
     if (val == NULL) {
       orc_json_unref(key);
       v->n = i; /* free only what was set */
@@ -567,6 +615,25 @@ static orc_json *from_cjson(convert *cv, const cJSON *c) {
     }
     v->u.members[i].key = key;
     v->u.members[i].value = val;
+  }
+  if (cv->unique_keys && cv->dup[0] == '\0' && n > 1) {
+    const cJSON **keys = (const cJSON **)malloc(n * sizeof *keys);
+    size_t k = 0;
+    if (keys == NULL) {
+      orc_json_unref(v);
+      return NULL;
+    }
+    for (e = c->child; e; e = e->next)
+      keys[k++] = e;
+    qsort(keys, n, sizeof *keys, cjson_key_cmp);
+    for (k = 1; k < n; k++)
+      if (strcmp(keys[k - 1]->string, keys[k]->string) == 0) {
+        pointer_of(cv, keys[k]->string, cv->dupptr, sizeof cv->dupptr);
+        snprintf(cv->dup, sizeof cv->dup, "duplicate key \"%.60s\" at %s",
+                 keys[k]->string, cv->dupptr);
+        break;
+      }
+    free(keys);
   }
   n = dedupe_members(v);
   if (n == (size_t)-1) {
@@ -701,11 +768,20 @@ int orc_json_parse(const char *text, size_t len, const orc_json_limits *limits,
   cv.nums = lx.nums;
   cv.nnums = lx.nnums;
   cv.next = 0;
+  cv.unique_keys = limits && limits->unique_keys;
+  cv.depth = 0;
+  cv.path[0] = tree;
+  cv.dup[0] = '\0';
   *out = from_cjson(&cv, tree);
   cJSON_Delete(tree);
   free(lx.nums);
   if (*out == NULL)
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory parsing JSON");
+  if (cv.dup[0]) {
+    orc_json_unref(*out);
+    *out = NULL;
+    return orci_error(err, ORC_EJSON, cv.dupptr, "%s", cv.dup);
+  }
   return ORC_OK;
 }
 

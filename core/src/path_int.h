@@ -57,10 +57,18 @@ int orci_path_is_root(const orci_path *p);
 
 /* Evaluate p. A definite path gives the node it selects (*out owns one
 ** reference) or ORC_EINVAL with *out NULL when nothing matches; an
-** indefinite path always gives a new array of every match, in document
-** order (possibly empty). A "$name" path whose variable is undefined gives
-** ORC_EINVAL. */
+** indefinite path gives a new array of every match, in document order
+** (possibly empty), except that, as in Jayway, a failure in its definite
+** prefix is ORC_EINVAL too ("$.missing[*]", "$.str.x[*]"). A "$name" path
+** whose variable is undefined gives ORC_EINVAL. */
 int orci_path_eval(const orci_path *p, const orci_env *env, orc_json **out);
+
+/* After orci_path_eval failed with ORC_EINVAL: write why into msg in
+** Jayway's words, as Step Functions quotes them after "Invalid path '...' :
+** " ("No results for path: $['a']['b']", "Missing property in path
+** $['a']"), or that the variable is undefined. Writes "" if p succeeds. */
+void orci_path_explain(const orci_path *p, const orci_env *env, char *msg,
+                       size_t msglen);
 
 /* ResultPath: return (in *out, owned) a copy of root with value placed at
 ** the reference path p, creating missing objects on the way. Untouched

@@ -85,14 +85,14 @@ static void test_errors(void) {
   check_error("\"\\ud800\"", "lone UTF-16 surrogate");
   check_error("\"\xC0\xAF\"", "invalid UTF-8");
   {
-    orc_json_limits lim = {4, 0};
+    orc_json_limits lim = {4, 0, 0};
     orc_json *v = NULL;
     orc_error err;
     CHECK(orc_json_parse("[1,2]", 5, &lim, &v, &err) == ORC_EJSON);
     CHECK(strstr(err.message, "over the limit of 4 bytes") != NULL);
   }
   {
-    orc_json_limits lim = {0, 2};
+    orc_json_limits lim = {0, 2, 0};
     orc_json *v = NULL;
     CHECK(orc_json_parse("[[[1]]]", 7, &lim, &v, NULL) == ORC_EJSON);
     CHECK(orc_json_parse("[[1]]", 5, &lim, &v, NULL) == ORC_OK);

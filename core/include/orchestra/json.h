@@ -39,6 +39,8 @@ typedef struct orc_json_limits {
   size_t max_bytes; /* longest text accepted (default 64 MiB) */
   int max_depth;    /* deepest nesting of arrays/objects (default 512, at
                        most 1000) */
+  int unique_keys;  /* 1: a duplicated object key is an error (naming its
+                       JSON pointer); 0: the last value wins */
 } orc_json_limits;
 
 #define ORC_JSON_DEFAULT_MAX_BYTES ((size_t)64 * 1024 * 1024)

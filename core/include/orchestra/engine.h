@@ -1,0 +1,190 @@
+/*
+** The state machine engine: compiled machines, executions driven by the
+** host through orc_engine_step, tasks handed to the host, and the
+** execution history in Step Functions' GetExecutionHistory shape.
+**
+** An engine is used by one thread at a time. It never blocks or sleeps:
+** the host calls orc_engine_step (once a frame, or in a loop with
+** orc_engine_next_deadline) and answers tasks when it can.
+*/
+#ifndef ORCHESTRA_ENGINE_H
+#define ORCHESTRA_ENGINE_H
+
+#include "orchestra/json.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct orc_engine orc_engine;
+typedef struct orc_machine orc_machine;
+typedef struct orc_execution orc_execution;
+typedef struct orc_task orc_task;
+
+/* Called when an execution reaches a Task state. The handler may complete
+** the task at once (orc_task_succeed / orc_task_fail inside the call) or
+** later; until then the task is pending. The task stays valid until it is
+** completed or its execution ends (see orc_task_is_live). Return ORC_OK, or
+** a negative status for an internal failure (the task then fails with
+** States.TaskFailed). */
+typedef int (*orc_task_fn)(void *ud, orc_task *task);
+
+/* Called once per task the engine abandons without an answer (execution
+** stopped or timed out) so the host can drop what it holds for it. */
+typedef void (*orc_task_drop_fn)(void *ud, orc_task *task);
+
+#define ORC_CLOCK_REAL    0
+#define ORC_CLOCK_VIRTUAL 1
+
+#define ORC_HISTORY_FULL 0 /* keep every event */
+#define ORC_HISTORY_NONE 1 /* keep none (status and output only) */
+#define ORC_HISTORY_LAST 2 /* keep the last history_keep events */
+
+typedef struct orc_engine_config {
+  int clock;                    /* ORC_CLOCK_REAL (default) or _VIRTUAL */
+  int64_t start_time_ms;        /* virtual clock start, Unix ms (0: now) */
+  size_t max_payload_bytes;     /* default 262144 (AWS); 0 = unlimited */
+  size_t max_history_events;    /* default 25000 (AWS); 0 = unlimited */
+  int history;                  /* ORC_HISTORY_FULL / _NONE / _LAST */
+  size_t history_keep;          /* events kept with ORC_HISTORY_LAST */
+  int max_transitions_per_step; /* work bound of one step (default 1000) */
+  uint64_t random_seed;         /* seed of MathRandom/UUID (0: from time) */
+  const char *region;           /* for ARNs (default "us-east-1") */
+  const char *account;          /* for ARNs (default "123456789012") */
+  orc_task_fn task;             /* task handler (required to run Tasks) */
+  orc_task_drop_fn task_drop;
+  void *task_ud;
+} orc_engine_config;
+
+/* Fill cfg with the defaults. */
+ORC_API void orc_engine_config_init(orc_engine_config *cfg);
+
+/* Returns an owned engine (orc_engine_free) or NULL with err set. cfg is
+** copied; NULL means defaults. */
+ORC_API orc_engine *orc_engine_new(const orc_engine_config *cfg,
+                                   orc_error *err);
+/* Frees the engine, its machines and executions. Pending tasks are dropped
+** (task_drop is called for each). NULL is ignored. */
+ORC_API void orc_engine_free(orc_engine *E);
+
+/* {====== definitions */
+
+/* One validation problem: a JSON pointer into the definition and why. */
+typedef struct orc_diagnostic {
+  char *pointer;
+  char *message;
+} orc_diagnostic;
+
+typedef struct orc_diagnostics {
+  size_t n;
+  orc_diagnostic *items;
+} orc_diagnostics;
+
+ORC_API void orc_diagnostics_free(orc_diagnostics *d);
+
+/* Compile a definition (len bytes of JSON text, borrowed). On ORC_OK *out
+** is a machine owned by the engine (valid until orc_engine_free; machines
+** are immutable). On ORC_EINVAL *out is NULL and diag (if not NULL) holds
+** every problem found (the caller frees it with orc_diagnostics_free);
+** ORC_EJSON for text that is not JSON; ORC_EUNSUPPORT for JSONata.
+** name names the machine in ARNs (NULL: "StateMachine"). */
+ORC_API int orc_machine_load(orc_engine *E, const char *text, size_t len,
+                             const char *name, orc_machine **out,
+                             orc_diagnostics *diag, orc_error *err);
+/* The same from a parsed definition (borrowed). */
+ORC_API int orc_machine_load_json(orc_engine *E, orc_json *def,
+                                  const char *name, orc_machine **out,
+                                  orc_diagnostics *diag, orc_error *err);
+/* Validate without keeping a machine. Returns ORC_OK, ORC_EINVAL (see
+** diag), ORC_EJSON or ORC_EUNSUPPORT. */
+ORC_API int orc_validate(const char *text, size_t len, orc_diagnostics *diag,
+                         orc_error *err);
+
+ORC_API const char *orc_machine_name(const orc_machine *M);
+ORC_API const char *orc_machine_arn(const orc_machine *M);
+/* The definition as loaded (borrowed view). */
+ORC_API orc_json *orc_machine_definition(const orc_machine *M);
+
+/* }====== */
+
+/* {====== executions */
+
+#define ORC_STATUS_RUNNING   0
+#define ORC_STATUS_SUCCEEDED 1
+#define ORC_STATUS_FAILED    2
+#define ORC_STATUS_TIMED_OUT 3
+#define ORC_STATUS_ABORTED   4
+
+/* Start an execution of M with input (borrowed; the engine keeps its own
+** reference). name may be NULL (a UUID is made). The execution is owned by
+** the engine; it runs on later steps. ORC_EINVAL when the name is taken or
+** invalid, or the input is over the payload limit. */
+ORC_API int orc_execution_start(orc_machine *M, orc_json *input,
+                                const char *name, orc_execution **out,
+                                orc_error *err);
+ORC_API int orc_execution_status(const orc_execution *X);
+ORC_API const char *orc_status_text(int status); /* "RUNNING", ... */
+/* Output of a SUCCEEDED execution (borrowed), else NULL. */
+ORC_API orc_json *orc_execution_output(const orc_execution *X);
+/* Error and cause of a FAILED/TIMED_OUT/ABORTED execution, else NULL. */
+ORC_API const char *orc_execution_error(const orc_execution *X);
+ORC_API const char *orc_execution_cause(const orc_execution *X);
+ORC_API const char *orc_execution_name(const orc_execution *X);
+ORC_API const char *orc_execution_arn(const orc_execution *X);
+ORC_API orc_json *orc_execution_input(const orc_execution *X);
+ORC_API orc_machine *orc_execution_machine(const orc_execution *X);
+/* Stop a running execution: it ends ABORTED with error/cause (may be NULL).
+** ORC_EMISUSE when it is not running. */
+ORC_API int orc_execution_stop(orc_execution *X, const char *error,
+                               const char *cause, orc_error *err);
+/* The history as {"events":[...]} in GetExecutionHistory shape (returns
+** owned). */
+ORC_API orc_json *orc_execution_history(const orc_execution *X);
+/* Number of events recorded (including dropped ones). */
+ORC_API size_t orc_execution_nevents(const orc_execution *X);
+/* Release a finished execution (its name becomes free). Running
+** executions are stopped first. NULL is ignored. */
+ORC_API void orc_execution_close(orc_execution *X);
+
+/* }====== */
+
+/* {====== tasks */
+
+ORC_API const char *orc_task_resource(const orc_task *T);
+/* The task's effective input (borrowed). */
+ORC_API orc_json *orc_task_input(const orc_task *T);
+/* The context object "$$" as the task sees it (returns owned). */
+ORC_API orc_json *orc_task_context(const orc_task *T);
+ORC_API orc_execution *orc_task_execution(const orc_task *T);
+ORC_API const char *orc_task_state_name(const orc_task *T);
+/* Host data attached to a task (e.g. a Lua registry ref). */
+ORC_API void orc_task_set_userdata(orc_task *T, void *ud);
+ORC_API void *orc_task_userdata(const orc_task *T);
+/* Complete a task. output is taken. ORC_EMISUSE if already completed. */
+ORC_API int orc_task_succeed(orc_task *T, orc_json *output, orc_error *err);
+ORC_API int orc_task_fail(orc_task *T, const char *error, const char *cause,
+                          orc_error *err);
+
+/* }====== */
+
+/* {====== driving */
+
+/* Advance ready work: fire due timers, run transitions and task dispatches,
+** at most the configured bound. Returns the number of runnable items left
+** (0: idle until a timer or a task answer), or a negative status. Under the
+** virtual clock, when nothing is runnable, time jumps to the next timer. */
+ORC_API int orc_engine_step(orc_engine *E, orc_error *err);
+/* Milliseconds until the next timer is due: -1 none, 0 now. */
+ORC_API int64_t orc_engine_next_deadline(const orc_engine *E);
+/* Current engine time (Unix ms; simulated under the virtual clock). */
+ORC_API int64_t orc_engine_now(const orc_engine *E);
+/* Number of executions still running. */
+ORC_API size_t orc_engine_nrunning(const orc_engine *E);
+
+/* }====== */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

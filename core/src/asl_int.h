@@ -1,0 +1,176 @@
+/*
+** Compiled state machines: what asl.c builds from a definition and exec.c
+** runs. Everything is resolved at load time (state indexes, paths,
+** templates, rules) so that no transition parses text.
+*/
+#ifndef ORCHESTRA_ASL_INT_H
+#define ORCHESTRA_ASL_INT_H
+
+#include "intrinsics_int.h"
+#include "orchestra/engine.h"
+
+/* {====== payload templates (Parameters, ResultSelector, ...) */
+
+#define ORCI_T_CONST     0 /* a value with no ".$" inside: shared as is */
+#define ORCI_T_PATH      1 /* "key.$": "$.path" (or "$$.", "$var") */
+#define ORCI_T_INTRINSIC 2 /* "key.$": "States.Format(...)" */
+#define ORCI_T_OBJECT    3 /* an object with at least one dynamic member */
+#define ORCI_T_ARRAY     4 /* an array with at least one dynamic item */
+
+typedef struct orci_tmpl orci_tmpl;
+struct orci_tmpl {
+  int kind;
+  orc_json *value;    /* ORCI_T_CONST */
+  orci_path *path;    /* ORCI_T_PATH */
+  orci_intrinsic *fn; /* ORCI_T_INTRINSIC */
+  char *field;        /* the "key.$" text, for error causes */
+  size_t n;           /* members or items */
+  orc_json **keys;    /* member names without ".$" (ORCI_T_OBJECT) */
+  orci_tmpl **items;  /* member or item templates */
+};
+
+/* }====== */
+
+/* {====== Choice rules */
+
+enum {
+  ORCI_OP_AND,
+  ORCI_OP_OR,
+  ORCI_OP_NOT,
+  ORCI_OP_STRING_EQ,
+  ORCI_OP_STRING_LT,
+  ORCI_OP_STRING_GT,
+  ORCI_OP_STRING_LE,
+  ORCI_OP_STRING_GE,
+  ORCI_OP_STRING_MATCHES,
+  ORCI_OP_NUMERIC_EQ,
+  ORCI_OP_NUMERIC_LT,
+  ORCI_OP_NUMERIC_GT,
+  ORCI_OP_NUMERIC_LE,
+  ORCI_OP_NUMERIC_GE,
+  ORCI_OP_BOOLEAN_EQ,
+  ORCI_OP_TIMESTAMP_EQ,
+  ORCI_OP_TIMESTAMP_LT,
+  ORCI_OP_TIMESTAMP_GT,
+  ORCI_OP_TIMESTAMP_LE,
+  ORCI_OP_TIMESTAMP_GE,
+  ORCI_OP_IS_NULL,
+  ORCI_OP_IS_PRESENT,
+  ORCI_OP_IS_NUMERIC,
+  ORCI_OP_IS_STRING,
+  ORCI_OP_IS_BOOLEAN,
+  ORCI_OP_IS_TIMESTAMP
+};
+
+typedef struct orci_rule orci_rule;
+struct orci_rule {
+  int op;
+  orci_path *variable;     /* the Variable (comparators only) */
+  orc_json *operand;       /* literal operand, or NULL */
+  orci_path *operand_path; /* the *Path form's operand, or NULL */
+  size_t n;                /* And/Or children (Not: 1) */
+  orci_rule **children;
+  int next; /* top-level rules: the state index to go to */
+};
+
+/* }====== */
+
+typedef struct orci_retrier {
+  char **errors; /* ErrorEquals */
+  size_t nerrors;
+  int64_t interval_s;   /* IntervalSeconds (default 1) */
+  int64_t max_attempts; /* MaxAttempts (default 3) */
+  double backoff;       /* BackoffRate (default 2.0) */
+  int64_t max_delay_s;  /* MaxDelaySeconds (0: none) */
+  int jitter_full;      /* JitterStrategy FULL */
+} orci_retrier;
+
+typedef struct orci_catcher {
+  char **errors;
+  size_t nerrors;
+  int next;
+  orci_path *result_path; /* NULL: "$" */
+  int result_discard;     /* ResultPath: null */
+} orci_catcher;
+
+enum {
+  ORCI_ST_PASS,
+  ORCI_ST_TASK,
+  ORCI_ST_CHOICE,
+  ORCI_ST_WAIT,
+  ORCI_ST_SUCCEED,
+  ORCI_ST_FAIL,
+  ORCI_ST_MAP,
+  ORCI_ST_PARALLEL
+};
+
+/* How a Task's Resource appears in the history. */
+#define ORCI_RES_SERVICE 0 /* arn:aws:states:::svc:action[.sync...] */
+#define ORCI_RES_LAMBDA  1 /* arn:aws:lambda:...:function:name */
+#define ORCI_RES_OTHER   2 /* anything else */
+
+typedef struct orci_state {
+  char *name;
+  orc_json *name_json; /* the name as a value, shared by history events */
+  int type;
+  int next; /* index of Next, or -1 for End */
+  orci_path *input_path, *output_path, *result_path; /* NULL: "$" */
+  int input_null, output_null, result_discard;       /* the field is null */
+  orci_tmpl *parameters, *result_selector;
+  orc_json *result; /* Pass: Result */
+  /* Task */
+  char *resource;
+  int resource_kind;
+  char *resource_type, *resource_name; /* history's resourceType/resource */
+  int64_t timeout_s, heartbeat_s;      /* 0: none */
+  orci_path *timeout_path, *heartbeat_path;
+  orci_retrier *retry;
+  size_t nretry;
+  orci_catcher *catch_;
+  size_t ncatch;
+  /* Choice */
+  orci_rule **choices;
+  size_t nchoices;
+  int default_next; /* -1: none */
+  /* Wait */
+  int64_t wait_seconds; /* -1: not set */
+  char *wait_timestamp; /* literal Timestamp */
+  int64_t wait_timestamp_ms;
+  orci_path *seconds_path, *timestamp_path;
+  /* Fail */
+  char *error, *cause;
+  orci_path *error_path, *cause_path;
+  orci_intrinsic *error_fn, *cause_fn;
+} orci_state;
+
+struct orc_machine {
+  orc_engine *E;
+  orc_json *definition;
+  char *name, *arn;
+  orci_state *states;
+  size_t nstates;
+  int start;
+  int64_t timeout_s;         /* execution TimeoutSeconds (0: none) */
+  orc_machine *next_machine; /* engine's list */
+};
+
+/* Append a diagnostic; returns 0, or -1 when out of memory. */
+int orci_diag_add(orc_diagnostics *d, const char *pointer, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Compile def into M (fields zeroed by the caller). Problems go to diag;
+** returns ORC_OK, ORC_EINVAL, ORC_EUNSUPPORT or ORC_ENOMEM. */
+int orci_machine_compile(orc_machine *M, orc_json *def, orc_diagnostics *diag,
+                         orc_error *err);
+void orci_machine_release(orc_machine *M);
+
+/* RFC 3339 timestamp text to Unix ms; 0 on success, -1 if invalid. Step
+** Functions requires the "T" and a "Z" or an offset. */
+int orci_parse_timestamp(const char *s, size_t len, int64_t *ms);
+/* Unix ms to "2024-01-31T12:00:00.000Z" (buf at least 40 bytes). */
+void orci_format_timestamp(int64_t ms, char *buf);
+
+#endif

@@ -1,0 +1,1964 @@
+/*
+** The executor: engines, executions, frames (threads of control inside an
+** execution), timers, task dispatch, Retry/Catch, and the history.
+**
+** The host drives everything through orc_engine_step. A frame runs one
+** state per turn and goes back to the end of the run queue, so executions
+** interleave fairly and a step's work is bounded.
+*/
+#define _POSIX_C_SOURCE 200809L /* strdup, gmtime_r, clock_gettime */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "asl_int.h"
+
+/* {====== event types */
+
+enum {
+  EV_EXECUTION_STARTED,
+  EV_EXECUTION_SUCCEEDED,
+  EV_EXECUTION_FAILED,
+  EV_EXECUTION_ABORTED,
+  EV_EXECUTION_TIMED_OUT,
+  EV_STATE_ENTERED, /* + state type */
+  EV_STATE_EXITED = EV_STATE_ENTERED + 8,
+  EV_TASK_SCHEDULED = EV_STATE_EXITED + 8,
+  EV_TASK_STARTED,
+  EV_TASK_SUCCEEDED,
+  EV_TASK_FAILED,
+  EV_LAMBDA_SCHEDULED,
+  EV_LAMBDA_STARTED,
+  EV_LAMBDA_SUCCEEDED,
+  EV_LAMBDA_FAILED,
+  EV_COUNT
+};
+
+static const char *const state_type_names[] = {
+    "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Map", "Parallel"};
+
+static const char *event_type_name(int t, char *buf) {
+  switch (t) {
+  case EV_EXECUTION_STARTED:
+    return "ExecutionStarted";
+  case EV_EXECUTION_SUCCEEDED:
+    return "ExecutionSucceeded";
+  case EV_EXECUTION_FAILED:
+    return "ExecutionFailed";
+  case EV_EXECUTION_ABORTED:
+    return "ExecutionAborted";
+  case EV_EXECUTION_TIMED_OUT:
+    return "ExecutionTimedOut";
+  case EV_TASK_SCHEDULED:
+    return "TaskScheduled";
+  case EV_TASK_STARTED:
+    return "TaskStarted";
+  case EV_TASK_SUCCEEDED:
+    return "TaskSucceeded";
+  case EV_TASK_FAILED:
+    return "TaskFailed";
+  case EV_LAMBDA_SCHEDULED:
+    return "LambdaFunctionScheduled";
+  case EV_LAMBDA_STARTED:
+    return "LambdaFunctionStarted";
+  case EV_LAMBDA_SUCCEEDED:
+    return "LambdaFunctionSucceeded";
+  case EV_LAMBDA_FAILED:
+    return "LambdaFunctionFailed";
+  default:
+    if (t >= EV_STATE_ENTERED && t < EV_STATE_EXITED) {
+      snprintf(buf, 48, "%sStateEntered",
+               state_type_names[t - EV_STATE_ENTERED]);
+      return buf;
+    }
+    snprintf(buf, 48, "%sStateExited", state_type_names[t - EV_STATE_EXITED]);
+    return buf;
+  }
+}
+
+static const char *event_details_key(int t) {
+  switch (t) {
+  case EV_EXECUTION_STARTED:
+    return "executionStartedEventDetails";
+  case EV_EXECUTION_SUCCEEDED:
+    return "executionSucceededEventDetails";
+  case EV_EXECUTION_FAILED:
+    return "executionFailedEventDetails";
+  case EV_EXECUTION_ABORTED:
+    return "executionAbortedEventDetails";
+  case EV_EXECUTION_TIMED_OUT:
+    return "executionTimedOutEventDetails";
+  case EV_TASK_SCHEDULED:
+    return "taskScheduledEventDetails";
+  case EV_TASK_STARTED:
+    return "taskStartedEventDetails";
+  case EV_TASK_SUCCEEDED:
+    return "taskSucceededEventDetails";
+  case EV_TASK_FAILED:
+    return "taskFailedEventDetails";
+  case EV_LAMBDA_SCHEDULED:
+    return "lambdaFunctionScheduledEventDetails";
+  case EV_LAMBDA_STARTED:
+    return NULL;
+  case EV_LAMBDA_SUCCEEDED:
+    return "lambdaFunctionSucceededEventDetails";
+  case EV_LAMBDA_FAILED:
+    return "lambdaFunctionFailedEventDetails";
+  default:
+    return t < EV_STATE_EXITED ? "stateEnteredEventDetails"
+                               : "stateExitedEventDetails";
+  }
+}
+
+/* }====== */
+
+/* {====== structures */
+
+typedef struct event {
+  int64_t id, prev, ts_ms;
+  int type;
+  orc_json *details; /* an object; input/output members hold values */
+} event;
+
+typedef struct frame frame;
+
+#define PH_ENTER      0 /* about to enter the state */
+#define PH_TASK_START 1 /* schedule the task (first try or a retry) */
+#define PH_TASK_WAIT  2 /* a task is out with the host */
+#define PH_TASK_DONE  3 /* the task answered: process it */
+#define PH_TIMER      4 /* waiting on a timer (Wait state or back-off) */
+#define PH_WAIT_DONE  5 /* a Wait state's timer fired */
+#define PH_DONE       6
+
+struct orc_task {
+  frame *F; /* NULL once abandoned */
+  orc_execution *X;
+  char *resource;
+  char *state_name;
+  orc_json *input;
+  orc_json *context;
+  char token[40];
+  void *ud;
+  int completed;
+};
+
+struct frame {
+  orc_execution *X;
+  int state; /* index of the current state */
+  int phase;
+  orc_json *input;     /* the state's raw input */
+  orc_json *effective; /* after InputPath and Parameters (Task) */
+  int64_t entered_id;  /* id of this state's Entered event */
+  int64_t last_event;  /* previousEventId of this frame's next event */
+  int64_t entered_ms;
+  int64_t *attempts;   /* per retrier of the current state */
+  int retry_count;     /* $$.State.RetryCount */
+  orc_task *task;      /* the task out with the host */
+  orc_json *result;    /* the task's answer */
+  char *error, *cause; /* or its failure */
+  int task_ok;
+  int queued;         /* on the run queue */
+  uint32_t timer_gen; /* bumps invalidate stale timer entries */
+  orc_json *ctx;      /* $$ of the current state, built on demand */
+  frame *next_ready;
+};
+
+struct orc_execution {
+  orc_engine *E;
+  orc_machine *M;
+  char *name, *arn;
+  int status;
+  orc_json *input, *output;
+  char *error, *cause;
+  int64_t start_ms;
+  event *events;
+  size_t nevents, cap, first; /* events[first..nevents) are kept */
+  int64_t next_id;
+  size_t total_events;
+  orc_json *ctx_execution, *ctx_machine; /* shared parts of $$ */
+  frame root;
+  uint32_t timeout_gen;
+  orc_execution *prev_x, *next_x; /* engine's list */
+};
+
+typedef struct timer {
+  int64_t due;
+  uint64_t seq;
+  frame *F;         /* frame timer, or NULL */
+  orc_execution *X; /* execution timeout when F is NULL */
+  uint32_t gen;
+} timer;
+
+/* Keys used in event details, made once per engine. */
+enum {
+  K_NAME,
+  K_INPUT,
+  K_OUTPUT,
+  K_INPUT_DETAILS,
+  K_OUTPUT_DETAILS,
+  K_ERROR,
+  K_CAUSE,
+  K_RESOURCE,
+  K_RESOURCE_TYPE,
+  K_REGION,
+  K_PARAMETERS,
+  K_ROLE_ARN,
+  K_TRUNCATED,
+  K_COUNT
+};
+
+static const char *const key_names[K_COUNT] = {
+    "name",       "input",   "output",   "inputDetails", "outputDetails",
+    "error",      "cause",   "resource", "resourceType", "region",
+    "parameters", "roleArn", "truncated"};
+
+struct orc_engine {
+  orc_engine_config cfg;
+  char region[64], account[32];
+  int64_t now_ms; /* virtual clock */
+  orc_machine *machines;
+  orc_execution *executions;
+  size_t nrunning;
+  frame *rq_head, *rq_tail; /* run queue */
+  size_t nready;
+  timer *heap;
+  size_t nheap, capheap;
+  uint64_t seq;
+  uint64_t rng;
+  orc_json *keys[K_COUNT];
+  orc_json *not_truncated; /* {"truncated": false} */
+  int stepping;
+};
+
+/* }====== */
+
+/* {====== clock and random */
+
+static int64_t real_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t orc_engine_now(const orc_engine *E) {
+  return E->cfg.clock == ORC_CLOCK_VIRTUAL ? E->now_ms : real_now_ms();
+}
+
+static uint64_t rng_next(orc_engine *E) { /* splitmix64 */
+  uint64_t z = (E->rng += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static uint64_t env_random(void *ud) {
+  return rng_next(((frame *)ud)->X->E);
+}
+
+/* }====== */
+
+/* {====== timers (a binary min-heap on (due, seq)) */
+
+static int timer_less(const timer *a, const timer *b) {
+  return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static int heap_push(orc_engine *E, timer t) {
+  size_t i;
+  if (E->nheap == E->capheap) {
+    size_t cap = E->capheap ? E->capheap * 2 : 64;
+    timer *h = (timer *)realloc(E->heap, cap * sizeof *h);
+    if (h == NULL) return ORC_ENOMEM;
+    E->heap = h;
+    E->capheap = cap;
+  }
+  t.seq = E->seq++;
+  i = E->nheap++;
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (!timer_less(&t, &E->heap[p])) break;
+    E->heap[i] = E->heap[p];
+    i = p;
+  }
+  E->heap[i] = t;
+  return ORC_OK;
+}
+
+static timer heap_pop(orc_engine *E) {
+  timer top = E->heap[0], last = E->heap[--E->nheap];
+  size_t i = 0;
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    const timer *best = &last;
+    if (l < E->nheap && timer_less(&E->heap[l], best)) {
+      m = l;
+      best = &E->heap[l];
+    }
+    if (r < E->nheap && timer_less(&E->heap[r], best)) m = r;
+    if (m == i) break;
+    E->heap[i] = E->heap[m];
+    i = m;
+  }
+  if (E->nheap) E->heap[i] = last;
+  return top;
+}
+
+/* A heap entry still meaning something (not superseded or finished). */
+static int timer_live(const timer *t) {
+  if (t->F)
+    return t->F->phase == PH_TIMER && t->F->timer_gen == t->gen &&
+           t->F->X->status == ORC_STATUS_RUNNING;
+  return t->X->status == ORC_STATUS_RUNNING && t->X->timeout_gen == t->gen;
+}
+
+/* }====== */
+
+/* {====== run queue */
+
+static void enqueue(frame *F) {
+  orc_engine *E = F->X->E;
+  if (F->queued) return;
+  F->queued = 1;
+  F->next_ready = NULL;
+  if (E->rq_tail)
+    E->rq_tail->next_ready = F;
+  else
+    E->rq_head = F;
+  E->rq_tail = F;
+  E->nready++;
+}
+
+static frame *dequeue(orc_engine *E) {
+  frame *F = E->rq_head;
+  if (F == NULL) return NULL;
+  E->rq_head = F->next_ready;
+  if (E->rq_head == NULL) E->rq_tail = NULL;
+  F->queued = 0;
+  E->nready--;
+  return F;
+}
+
+/* }====== */
+
+/* {====== history */
+
+static orc_json *kv_object(orc_engine *E, int n, ...) {
+  /* n pairs of (key index, value taken); NULL values are skipped */
+  va_list ap;
+  orc_json *o;
+  int i, k = 0, count = 0;
+  int keys[16];
+  orc_json *vals[16];
+  va_start(ap, n);
+  for (i = 0; i < n && i < 16; i++) {
+    keys[count] = va_arg(ap, int);
+    vals[count] = va_arg(ap, orc_json *);
+    if (vals[count]) count++;
+  }
+  va_end(ap);
+  o = orc_json_object_new((size_t)count);
+  if (o == NULL) {
+    for (i = 0; i < count; i++)
+      orc_json_unref(vals[i]);
+    return NULL;
+  }
+  for (i = 0; i < count; i++)
+    orc_json_object_set(o, (size_t)k++, orc_json_ref(E->keys[keys[i]]),
+                        vals[i]);
+  return o;
+}
+
+static orc_json *str_or_null(const char *s) {
+  return s ? orc_json_string(s, strlen(s)) : NULL;
+}
+
+/* Append an event; details is taken. Returns its id (0 when the history
+** keeps nothing). */
+static int64_t add_event(orc_execution *X, int64_t prev, int type,
+                         orc_json *details) {
+  orc_engine *E = X->E;
+  event *ev;
+  int64_t id = X->next_id++;
+  X->total_events++;
+  if (E->cfg.history == ORC_HISTORY_NONE) {
+    orc_json_unref(details);
+    return id;
+  }
+  if (E->cfg.history == ORC_HISTORY_LAST && E->cfg.history_keep &&
+      X->nevents - X->first >= E->cfg.history_keep) {
+    orc_json_unref(X->events[X->first].details);
+    X->first++;
+    if (X->first * 2 >= X->nevents) { /* compact */
+      memmove(X->events, X->events + X->first,
+              (X->nevents - X->first) * sizeof *X->events);
+      X->nevents -= X->first;
+      X->first = 0;
+    }
+  }
+  if (X->nevents == X->cap) {
+    size_t cap = X->cap ? X->cap * 2 : 16;
+    event *p = (event *)realloc(X->events, cap * sizeof *p);
+    if (p == NULL) {
+      orc_json_unref(details);
+      return id;
+    }
+    X->events = p;
+    X->cap = cap;
+  }
+  ev = &X->events[X->nevents++];
+  ev->id = id;
+  ev->prev = prev;
+  ev->ts_ms = orc_engine_now(E);
+  ev->type = type;
+  ev->details = details;
+  return id;
+}
+
+static orc_json *state_details(orc_engine *E, const orci_state *s, int key,
+                               orc_json *data) {
+  return kv_object(E, 3, K_NAME, orc_json_ref(s->name_json), key,
+                   orc_json_ref(data),
+                   key == K_INPUT ? K_INPUT_DETAILS : K_OUTPUT_DETAILS,
+                   orc_json_ref(E->not_truncated));
+}
+
+/* Export one event in GetExecutionHistory shape: input/output/parameters
+** become JSON text, as AWS returns them. */
+static orc_json *export_value(orc_json *v, int depth) {
+  size_t i, n;
+  orc_json *o;
+  if (depth > 0 || orc_json_type_of(v) != ORC_JSON_OBJECT)
+    return orc_json_ref(v);
+  n = orc_json_len(v);
+  o = orc_json_object_new(n);
+  if (o == NULL) return NULL;
+  for (i = 0; i < n; i++) {
+    orc_json *k = orc_json_object_key(v, i), *val = orc_json_object_value(v, i);
+    size_t kl;
+    const char *ks = orc_json_string_value(k, &kl);
+    orc_json *nv;
+    if ((kl == 5 && !memcmp(ks, "input", 5)) ||
+        (kl == 6 && !memcmp(ks, "output", 6)) ||
+        (kl == 10 && !memcmp(ks, "parameters", 10))) {
+      size_t tl;
+      char *text = orc_json_print(val, 0, &tl);
+      nv = text ? orc_json_string(text, tl) : NULL;
+      orc_free(text);
+    } else {
+      nv = orc_json_ref(val);
+    }
+    orc_json_object_set(o, i, orc_json_ref(k), nv);
+  }
+  return o;
+}
+
+static orc_json *skey(const char *s) {
+  return orc_json_string(s, strlen(s));
+}
+
+orc_json *orc_execution_history(const orc_execution *X) {
+  size_t i, n = X->nevents - X->first;
+  orc_json *arr = orc_json_array_new(n), *root;
+  if (arr == NULL) return NULL;
+  for (i = 0; i < n; i++) {
+    const event *ev = &X->events[X->first + i];
+    const char *dk = event_details_key(ev->type);
+    char buf[48];
+    const char *tn = event_type_name(ev->type, buf);
+    orc_json *o = orc_json_object_new(dk ? 5 : 4);
+    if (o == NULL) continue;
+    orc_json_object_set(o, 0, skey("id"), orc_json_int(ev->id));
+    orc_json_object_set(o, 1, skey("previousEventId"), orc_json_int(ev->prev));
+    orc_json_object_set(o, 2, skey("timestamp"),
+                        orc_json_float((double)ev->ts_ms / 1000.0));
+    orc_json_object_set(o, 3, skey("type"), skey(tn));
+    if (dk)
+      orc_json_object_set(o, 4, skey(dk),
+                          ev->details ? export_value(ev->details, 0)
+                                      : orc_json_object_new(0));
+    orc_json_array_set(arr, i, o);
+  }
+  root = orc_json_object_new(1);
+  if (root == NULL) {
+    orc_json_unref(arr);
+    return NULL;
+  }
+  orc_json_object_set(root, 0, skey("events"), arr);
+  return root;
+}
+
+size_t orc_execution_nevents(const orc_execution *X) {
+  return X->total_events;
+}
+
+/* }====== */
+
+/* {====== context object ($$) */
+
+static orc_json *obj_of(size_t n, const char *const *keys, orc_json **vals) {
+  orc_json *o = orc_json_object_new(n);
+  size_t i;
+  if (o == NULL) {
+    for (i = 0; i < n; i++)
+      orc_json_unref(vals[i]);
+    return NULL;
+  }
+  for (i = 0; i < n; i++)
+    orc_json_object_set(o, i, skey(keys[i]), vals[i]);
+  return o;
+}
+
+static int build_execution_ctx(orc_execution *X) {
+  static const char *const ek[] = {"Id", "Input", "Name", "RoleArn",
+                                   "StartTime"};
+  static const char *const mk[] = {"Id", "Name"};
+  orc_json *ev[5], *mv[2];
+  char ts[40], role[128];
+  orci_format_timestamp(X->start_ms, ts);
+  snprintf(role, sizeof role, "arn:aws:iam::%s:role/orchestra", X->E->account);
+  ev[0] = skey(X->arn);
+  ev[1] = orc_json_ref(X->input);
+  ev[2] = skey(X->name);
+  ev[3] = skey(role);
+  ev[4] = skey(ts);
+  mv[0] = skey(X->M->arn);
+  mv[1] = skey(X->M->name);
+  X->ctx_execution = obj_of(5, ek, ev);
+  X->ctx_machine = obj_of(2, mk, mv);
+  return X->ctx_execution && X->ctx_machine ? ORC_OK : ORC_ENOMEM;
+}
+
+static orc_json *frame_context(frame *F) {
+  static const char *const sk[] = {"EnteredTime", "Name", "RetryCount"};
+  static const char *const tk[] = {"Token"};
+  static const char *const ck[] = {"Execution", "State", "StateMachine",
+                                   "Task"};
+  orc_execution *X = F->X;
+  const orci_state *s = &X->M->states[F->state];
+  orc_json *sv[3], *cv[4];
+  char ts[40];
+  size_t n = 3;
+  if (F->ctx) return F->ctx;
+  orci_format_timestamp(F->entered_ms, ts);
+  sv[0] = skey(ts);
+  sv[1] = orc_json_ref(s->name_json);
+  sv[2] = orc_json_int(F->retry_count);
+  cv[0] = orc_json_ref(X->ctx_execution);
+  cv[1] = obj_of(3, sk, sv);
+  cv[2] = orc_json_ref(X->ctx_machine);
+  if (F->task) {
+    orc_json *tv = skey(F->task->token);
+    cv[3] = obj_of(1, tk, &tv);
+    n = 4;
+  }
+  F->ctx = obj_of(n, ck, cv);
+  return F->ctx;
+}
+
+static void frame_env(frame *F, orci_env *env, orc_json *input) {
+  env->input = input;
+  env->context = frame_context(F);
+  env->variable = NULL;
+  env->ud = F;
+  env->random = env_random;
+}
+
+/* }====== */
+
+/* {====== ending executions */
+
+static void drop_task(orc_engine *E, orc_task *T);
+
+static void set_str(char **dst, const char *s) {
+  free(*dst);
+  *dst = s ? strdup(s) : NULL;
+}
+
+static void finish(orc_execution *X, int status, orc_json *output,
+                   const char *error, const char *cause, int64_t prev) {
+  orc_engine *E = X->E;
+  frame *F = &X->root;
+  int type = status == ORC_STATUS_SUCCEEDED   ? EV_EXECUTION_SUCCEEDED
+             : status == ORC_STATUS_FAILED    ? EV_EXECUTION_FAILED
+             : status == ORC_STATUS_TIMED_OUT ? EV_EXECUTION_TIMED_OUT
+                                              : EV_EXECUTION_ABORTED;
+  orc_json *details;
+  if (X->status != ORC_STATUS_RUNNING) return;
+  X->status = status;
+  E->nrunning--;
+  if (status == ORC_STATUS_SUCCEEDED) {
+    X->output = orc_json_ref(output);
+    details = kv_object(E, 2, K_OUTPUT, orc_json_ref(output), K_OUTPUT_DETAILS,
+                        orc_json_ref(E->not_truncated));
+  } else {
+    set_str(&X->error, error);
+    set_str(&X->cause, cause);
+    details = kv_object(E, 2, K_ERROR, str_or_null(error), K_CAUSE,
+                        str_or_null(cause));
+  }
+  add_event(X, prev, type, details);
+  F->phase = PH_DONE;
+  F->timer_gen++;
+  if (F->task) {
+    drop_task(E, F->task);
+    F->task = NULL;
+  }
+}
+
+/* "An error occurred while executing the state 'S' (entered at the event
+** id #N). <detail>" -- the prefix of Step Functions' runtime causes. */
+static char *runtime_cause(frame *F, const char *fmt, ...) {
+  const orci_state *s = &F->X->M->states[F->state];
+  char head[256], *out;
+  va_list ap;
+  int hn, dn;
+  hn = snprintf(head, sizeof head,
+                "An error occurred while executing the state '%s' (entered "
+                "at the event id #%lld). ",
+                s->name, (long long)F->entered_id);
+  va_start(ap, fmt);
+  dn = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  out = (char *)malloc((size_t)hn + (size_t)dn + 1);
+  if (out == NULL) return NULL;
+  memcpy(out, head, (size_t)hn);
+  va_start(ap, fmt);
+  vsnprintf(out + hn, (size_t)dn + 1, fmt, ap);
+  va_end(ap);
+  return out;
+}
+
+/* }====== */
+
+/* {====== input and output processing */
+
+typedef struct failure {
+  const char *error; /* static error name */
+  char *cause;       /* owned */
+} failure;
+
+static char *compact(orc_json *v) {
+  char *s = orc_json_print(v, 0, NULL);
+  return s ? s : strdup("?");
+}
+
+/* InputPath / OutputPath. Returns an owned value, or NULL with f set. */
+static orc_json *apply_path(frame *F, orci_path *p, int is_null, orc_json *in,
+                            failure *f) {
+  orci_env env;
+  orc_json *out = NULL;
+  if (is_null) return orc_json_object_new(0); /* a null path gives {} */
+  if (p == NULL) return orc_json_ref(in);
+  frame_env(F, &env, in);
+  if (orci_path_eval(p, &env, &out) != ORC_OK) {
+    char *text = compact(in);
+    f->error = "States.Runtime";
+    f->cause = runtime_cause(F,
+                             "Invalid path '%s' : No results for path: "
+                             "%s",
+                             orci_path_text(p), orci_path_text(p));
+    free(text);
+    return NULL;
+  }
+  return out;
+}
+
+/* Evaluate a payload template against input. */
+static orc_json *eval_tmpl(frame *F, const orci_tmpl *t, orc_json *in,
+                           failure *f) {
+  orci_env env;
+  orc_json *out = NULL;
+  size_t i;
+  switch (t->kind) {
+  case ORCI_T_CONST:
+    return orc_json_ref(t->value);
+  case ORCI_T_PATH:
+    frame_env(F, &env, in);
+    if (orci_path_eval(t->path, &env, &out) != ORC_OK) {
+      char *text = compact(
+          orci_path_root(t->path) == ORCI_ROOT_CONTEXT ? env.context : in);
+      f->error = "States.Runtime";
+      f->cause = runtime_cause(F,
+                               "The JSONPath '%s' specified for the field "
+                               "'%s' could not be found in the input '%s'",
+                               orci_path_text(t->path), t->field, text);
+      free(text);
+      return NULL;
+    }
+    return out;
+  case ORCI_T_INTRINSIC: {
+    char err[64], cause[1024];
+    frame_env(F, &env, in);
+    if (orci_intrinsic_eval(t->fn, &env, &out, err, sizeof err, cause,
+                            sizeof cause) != ORC_OK) {
+      f->error = strcmp(err, "States.Runtime") == 0 ? "States.Runtime"
+                                                    : "States.IntrinsicFailure";
+      f->cause = runtime_cause(F, "%s", cause);
+      return NULL;
+    }
+    return out;
+  }
+  case ORCI_T_OBJECT:
+    out = orc_json_object_new(t->n);
+    if (out == NULL) return NULL;
+    for (i = 0; i < t->n; i++) {
+      orc_json *v = eval_tmpl(F, t->items[i], in, f);
+      if (v == NULL) {
+        orc_json_unref(out);
+        return NULL;
+      }
+      orc_json_object_set(out, i, orc_json_ref(t->keys[i]), v);
+    }
+    return out;
+  default: /* ORCI_T_ARRAY */
+    out = orc_json_array_new(t->n);
+    if (out == NULL) return NULL;
+    for (i = 0; i < t->n; i++) {
+      orc_json *v = eval_tmpl(F, t->items[i], in, f);
+      if (v == NULL) {
+        orc_json_unref(out);
+        return NULL;
+      }
+      orc_json_array_set(out, i, v);
+    }
+    return out;
+  }
+}
+
+/* ResultPath: place result into input. */
+static orc_json *apply_result_path(frame *F, orci_path *p, int discard,
+                                   orc_json *in, orc_json *result, failure *f) {
+  char msg[512];
+  orc_json *out = NULL;
+  if (discard) return orc_json_ref(in);
+  if (p == NULL) return orc_json_ref(result);
+  if (orci_path_set(p, in, result, &out, msg, sizeof msg) != ORC_OK) {
+    f->error = "States.Runtime";
+    f->cause = runtime_cause(F, "%s", msg);
+    return NULL;
+  }
+  return out;
+}
+
+/* }====== */
+
+/* {====== Choice */
+
+static int is_number(const orc_json *v) {
+  return v && (orc_json_type_of(v) == ORC_JSON_INT ||
+               orc_json_type_of(v) == ORC_JSON_FLOAT);
+}
+
+static int str_cmp(const orc_json *a, const orc_json *b) {
+  size_t la, lb;
+  const char *sa = orc_json_string_value(a, &la);
+  const char *sb = orc_json_string_value(b, &lb);
+  int r = memcmp(sa, sb, la < lb ? la : lb);
+  return r ? r : (la > lb) - (la < lb);
+}
+
+/* StringMatches: '*' matches any run; '\*' and '\\' are literal. */
+static int glob(const char *p, const char *pe, const char *s, const char *se) {
+  while (p < pe) {
+    if (*p == '*') {
+      p++;
+      if (p == pe) return 1;
+      for (; s <= se; s++)
+        if (glob(p, pe, s, se)) return 1;
+      return 0;
+    }
+    if (*p == '\\' && p + 1 < pe) p++;
+    if (s == se || *s != *p) return 0;
+    p++;
+    s++;
+  }
+  return s == se;
+}
+
+static int ts_of(const orc_json *v, int64_t *ms) {
+  size_t len;
+  const char *s;
+  if (v == NULL || orc_json_type_of(v) != ORC_JSON_STRING) return 0;
+  s = orc_json_string_value(v, &len);
+  return orci_parse_timestamp(s, len, ms) == 0;
+}
+
+static int cmp_result(int op_base, int op, int c) {
+  switch (op - op_base) {
+  case 0:
+    return c == 0;
+  case 1:
+    return c < 0;
+  case 2:
+    return c > 0;
+  case 3:
+    return c <= 0;
+  default:
+    return c >= 0;
+  }
+}
+
+/* 1 match, 0 no match, -1 runtime failure (f set). */
+static int rule_eval(frame *F, const orci_rule *r, orc_json *in, failure *f) {
+  orci_env env;
+  orc_json *v = NULL, *operand = NULL;
+  size_t i;
+  int res = 0, c;
+  switch (r->op) {
+  case ORCI_OP_AND:
+    for (i = 0; i < r->n; i++) {
+      int x = rule_eval(F, r->children[i], in, f);
+      if (x <= 0) return x;
+    }
+    return 1;
+  case ORCI_OP_OR:
+    for (i = 0; i < r->n; i++) {
+      int x = rule_eval(F, r->children[i], in, f);
+      if (x != 0) return x;
+    }
+    return 0;
+  case ORCI_OP_NOT: {
+    int x = rule_eval(F, r->children[0], in, f);
+    return x < 0 ? x : !x;
+  }
+  default:
+    break;
+  }
+  frame_env(F, &env, in);
+  if (orci_path_eval(r->variable, &env, &v) != ORC_OK) v = NULL;
+  if (r->op == ORCI_OP_IS_PRESENT) {
+    res = (v != NULL) == orc_json_is_true(r->operand);
+    orc_json_unref(v);
+    return res;
+  }
+  if (v == NULL) {
+    char *text = compact(in);
+    f->error = "States.Runtime";
+    f->cause = runtime_cause(F,
+                             "Invalid path '%s': The choice state's "
+                             "condition path references an invalid "
+                             "value.",
+                             orci_path_text(r->variable));
+    free(text);
+    return -1;
+  }
+  if (r->operand_path) {
+    if (orci_path_eval(r->operand_path, &env, &operand) != ORC_OK) {
+      orc_json_unref(v);
+      f->error = "States.Runtime";
+      f->cause = runtime_cause(F,
+                               "Invalid path '%s': The choice state's "
+                               "condition path references an invalid "
+                               "value.",
+                               orci_path_text(r->operand_path));
+      return -1;
+    }
+  } else {
+    operand = orc_json_ref(r->operand);
+  }
+  switch (r->op) {
+  case ORCI_OP_IS_NULL:
+    res = (orc_json_type_of(v) == ORC_JSON_NULL) == orc_json_is_true(operand);
+    break;
+  case ORCI_OP_IS_NUMERIC:
+    res = is_number(v) == orc_json_is_true(operand);
+    break;
+  case ORCI_OP_IS_STRING:
+    res = (orc_json_type_of(v) == ORC_JSON_STRING) == orc_json_is_true(operand);
+    break;
+  case ORCI_OP_IS_BOOLEAN:
+    res = (orc_json_type_of(v) == ORC_JSON_BOOL) == orc_json_is_true(operand);
+    break;
+  case ORCI_OP_IS_TIMESTAMP: {
+    int64_t ms;
+    res = ts_of(v, &ms) == orc_json_is_true(operand);
+    break;
+  }
+  case ORCI_OP_STRING_MATCHES:
+    if (orc_json_type_of(v) == ORC_JSON_STRING &&
+        orc_json_type_of(operand) == ORC_JSON_STRING) {
+      size_t pl, sl;
+      const char *p = orc_json_string_value(operand, &pl);
+      const char *s = orc_json_string_value(v, &sl);
+      res = glob(p, p + pl, s, s + sl);
+    }
+    break;
+  case ORCI_OP_BOOLEAN_EQ:
+    res = orc_json_type_of(v) == ORC_JSON_BOOL &&
+          orc_json_type_of(operand) == ORC_JSON_BOOL &&
+          orc_json_is_true(v) == orc_json_is_true(operand);
+    break;
+  default:
+    if (r->op >= ORCI_OP_STRING_EQ && r->op <= ORCI_OP_STRING_GE) {
+      if (orc_json_type_of(v) == ORC_JSON_STRING &&
+          orc_json_type_of(operand) == ORC_JSON_STRING)
+        res = cmp_result(ORCI_OP_STRING_EQ, r->op, str_cmp(v, operand));
+    } else if (r->op >= ORCI_OP_NUMERIC_EQ && r->op <= ORCI_OP_NUMERIC_GE) {
+      if (is_number(v) && is_number(operand)) {
+        if (orc_json_type_of(v) == ORC_JSON_INT &&
+            orc_json_type_of(operand) == ORC_JSON_INT) {
+          int64_t a = orc_json_int_value(v), b = orc_json_int_value(operand);
+          c = (a > b) - (a < b);
+        } else {
+          double a = orc_json_number(v), b = orc_json_number(operand);
+          c = (a > b) - (a < b);
+        }
+        res = cmp_result(ORCI_OP_NUMERIC_EQ, r->op, c);
+      }
+    } else { /* timestamps */
+      int64_t a, b;
+      if (ts_of(v, &a) && ts_of(operand, &b))
+        res = cmp_result(ORCI_OP_TIMESTAMP_EQ, r->op, (a > b) - (a < b));
+    }
+    break;
+  }
+  orc_json_unref(v);
+  orc_json_unref(operand);
+  return res;
+}
+
+/* }====== */
+
+/* {====== tasks */
+
+static void task_free(orc_task *T);
+
+/* The engine abandons a task (its execution ended): the host hears of it
+** through task_drop and must forget the pointer; it is freed here. */
+static void drop_task(orc_engine *E, orc_task *T) {
+  if (E->cfg.task_drop) E->cfg.task_drop(E->cfg.task_ud, T);
+  task_free(T);
+}
+
+static void task_free(orc_task *T) {
+  if (T == NULL) return;
+  free(T->resource);
+  free(T->state_name);
+  orc_json_unref(T->input);
+  orc_json_unref(T->context);
+  free(T);
+}
+
+const char *orc_task_resource(const orc_task *T) {
+  return T->resource;
+}
+
+orc_json *orc_task_input(const orc_task *T) {
+  return T->input;
+}
+
+orc_json *orc_task_context(const orc_task *T) {
+  return orc_json_ref(T->context);
+}
+
+orc_execution *orc_task_execution(const orc_task *T) {
+  return T->X;
+}
+
+const char *orc_task_state_name(const orc_task *T) {
+  return T->state_name;
+}
+
+void orc_task_set_userdata(orc_task *T, void *ud) {
+  T->ud = ud;
+}
+
+void *orc_task_userdata(const orc_task *T) {
+  return T->ud;
+}
+
+static int task_complete(orc_task *T, int ok, orc_json *output,
+                         const char *error, const char *cause, orc_error *err) {
+  frame *F = T->F;
+  if (T->completed) {
+    orc_json_unref(output);
+    return orci_error(err, ORC_EMISUSE, NULL,
+                      "the task was already completed or abandoned");
+  }
+  T->completed = 1;
+  F->task_ok = ok;
+  F->result = output;
+  F->error = error ? strdup(error) : NULL;
+  F->cause = cause ? strdup(cause) : NULL;
+  F->phase = PH_TASK_DONE;
+  F->task = NULL;
+  task_free(T);
+  enqueue(F);
+  return ORC_OK;
+}
+
+int orc_task_succeed(orc_task *T, orc_json *output, orc_error *err) {
+  return task_complete(T, 1, output ? output : orc_json_null(), NULL, NULL,
+                       err);
+}
+
+int orc_task_fail(orc_task *T, const char *error, const char *cause,
+                  orc_error *err) {
+  return task_complete(T, 0, NULL, error, cause, err);
+}
+
+static void make_token(orc_engine *E, char *buf) {
+  uint64_t a = rng_next(E), b = rng_next(E);
+  snprintf(buf, 40, "%016llx%016llx", (unsigned long long)a,
+           (unsigned long long)b);
+}
+
+/* }====== */
+
+/* {====== states */
+
+static void fail_frame(frame *F, const char *error, const char *cause) {
+  finish(F->X, ORC_STATUS_FAILED, NULL, error, cause, F->last_event);
+}
+
+/* Leave the current state with output: Exited event, then the next state
+** (or the end of the execution). */
+static void exit_state(frame *F, orc_json *output, int next) {
+  orc_execution *X = F->X;
+  orc_engine *E = X->E;
+  const orci_state *s = &X->M->states[F->state];
+  F->last_event = add_event(X, F->last_event, EV_STATE_EXITED + s->type,
+                            state_details(E, s, K_OUTPUT, output));
+  orc_json_unref(F->input);
+  orc_json_unref(F->effective);
+  F->effective = NULL;
+  orc_json_unref(F->ctx);
+  F->ctx = NULL;
+  free(F->attempts);
+  F->attempts = NULL;
+  F->retry_count = 0;
+  if (next < 0) {
+    F->input = NULL;
+    finish(X, ORC_STATUS_SUCCEEDED, output, NULL, NULL, F->last_event);
+    orc_json_unref(output);
+    return;
+  }
+  F->input = output;
+  F->state = next;
+  F->phase = PH_ENTER;
+  enqueue(F);
+}
+
+/* An error in the current state: Retry, Catch, or the end. */
+static int error_matches(char **errors, size_t n, const char *name) {
+  size_t i;
+  int terminal = !strcmp(name, "States.Runtime") ||
+                 !strcmp(name, "States.DataLimitExceeded");
+  for (i = 0; i < n; i++) {
+    const char *e = errors[i];
+    if (e == NULL) continue;
+    if (!strcmp(e, name))
+      return !terminal || !strcmp(name, "States.DataLimitExceeded") ? 1 : 0;
+    if (terminal) continue;
+    if (!strcmp(e, "States.ALL")) return 1;
+    if (!strcmp(e, "States.TaskFailed") && strcmp(name, "States.Timeout"))
+      return 1;
+  }
+  return 0;
+}
+
+static void handle_error(frame *F, const char *error, const char *cause) {
+  orc_execution *X = F->X;
+  orc_engine *E = X->E;
+  const orci_state *s = &X->M->states[F->state];
+  size_t i;
+  if (strcmp(error, "States.Runtime") != 0) {
+    for (i = 0; i < s->nretry; i++) {
+      const orci_retrier *r = &s->retry[i];
+      if (!error_matches(r->errors, r->nerrors, error)) continue;
+      if (F->attempts == NULL)
+        F->attempts = (int64_t *)calloc(s->nretry, sizeof *F->attempts);
+      if (F->attempts && F->attempts[i] < r->max_attempts) {
+        double delay =
+            (double)r->interval_s * pow(r->backoff, (double)F->attempts[i]);
+        int64_t ms;
+        timer t;
+        if (r->max_delay_s && delay > (double)r->max_delay_s)
+          delay = (double)r->max_delay_s;
+        if (r->jitter_full)
+          delay = delay * (double)(rng_next(E) >> 11) / 9007199254740992.0;
+        ms = (int64_t)(delay * 1000.0);
+        F->attempts[i]++;
+        F->retry_count++;
+        orc_json_unref(F->ctx);
+        F->ctx = NULL;
+        F->phase = PH_TIMER;
+        t.due = orc_engine_now(E) + ms;
+        t.F = F;
+        t.X = X;
+        t.gen = ++F->timer_gen;
+        if (heap_push(E, t) != ORC_OK)
+          fail_frame(F, "States.Runtime", "out of memory");
+        return;
+      }
+      break; /* the first matching retrier decides */
+    }
+    for (i = 0; i < s->ncatch; i++) {
+      const orci_catcher *ct = &s->catch_[i];
+      orc_json *info, *out;
+      failure f = {NULL, NULL};
+      if (!error_matches(ct->errors, ct->nerrors, error)) continue;
+      info = orc_json_object_new(2);
+      if (info == NULL) break;
+      orc_json_object_set(info, 0, skey("Error"), skey(error));
+      orc_json_object_set(info, 1, skey("Cause"), skey(cause ? cause : ""));
+      out = apply_result_path(F, ct->result_path, ct->result_discard, F->input,
+                              info, &f);
+      orc_json_unref(info);
+      if (out == NULL) {
+        fail_frame(F, f.error ? f.error : "States.Runtime", f.cause);
+        free(f.cause);
+        return;
+      }
+      exit_state(F, out, ct->next);
+      return;
+    }
+  }
+  fail_frame(F, error, cause);
+}
+
+static void fail_with(frame *F, failure *f) {
+  handle_error(F, f->error ? f->error : "States.Runtime",
+               f->cause ? f->cause : "out of memory");
+  free(f->cause);
+}
+
+/* Send the task to the host. */
+static void task_start(frame *F) {
+  orc_execution *X = F->X;
+  orc_engine *E = X->E;
+  const orci_state *s = &X->M->states[F->state];
+  orc_task *T;
+  int lambda = s->resource_kind == ORCI_RES_LAMBDA;
+  orc_json *d;
+  if (lambda)
+    d = kv_object(E, 3, K_RESOURCE, skey(s->resource), K_INPUT,
+                  orc_json_ref(F->effective), K_INPUT_DETAILS,
+                  orc_json_ref(E->not_truncated));
+  else
+    d = kv_object(E, 4, K_RESOURCE_TYPE, skey(s->resource_type), K_RESOURCE,
+                  skey(s->resource_name), K_REGION, skey(E->region),
+                  K_PARAMETERS, orc_json_ref(F->effective));
+  F->last_event = add_event(
+      X, F->last_event, lambda ? EV_LAMBDA_SCHEDULED : EV_TASK_SCHEDULED, d);
+  d = lambda ? NULL
+             : kv_object(E, 2, K_RESOURCE_TYPE, skey(s->resource_type),
+                         K_RESOURCE, skey(s->resource_name));
+  F->last_event = add_event(X, F->last_event,
+                            lambda ? EV_LAMBDA_STARTED : EV_TASK_STARTED, d);
+  T = (orc_task *)calloc(1, sizeof *T);
+  if (T == NULL) {
+    fail_frame(F, "States.Runtime", "out of memory");
+    return;
+  }
+  T->F = F;
+  T->X = X;
+  T->resource = strdup(s->resource);
+  T->state_name = strdup(s->name);
+  T->input = orc_json_ref(F->effective);
+  make_token(E, T->token);
+  F->task = T;
+  orc_json_unref(F->ctx); /* $$.Task.Token appears now */
+  F->ctx = NULL;
+  T->context = orc_json_ref(frame_context(F));
+  F->phase = PH_TASK_WAIT;
+  if (E->cfg.task == NULL) {
+    task_complete(T, 0, NULL, "States.TaskFailed",
+                  "no task handler is set on the engine", NULL);
+    return;
+  }
+  if (E->cfg.task(E->cfg.task_ud, T) < 0 && F->task == T)
+    task_complete(T, 0, NULL, "States.TaskFailed",
+                  "the task handler failed internally", NULL);
+}
+
+static size_t json_size(const orc_json *v) {
+  size_t n = 0;
+  char *s = orc_json_print(v, 0, &n);
+  orc_free(s);
+  return n;
+}
+
+static void task_done(frame *F) {
+  orc_execution *X = F->X;
+  orc_engine *E = X->E;
+  const orci_state *s = &X->M->states[F->state];
+  int lambda = s->resource_kind == ORCI_RES_LAMBDA;
+  orc_json *result = F->result, *sel, *out, *final;
+  failure f = {NULL, NULL};
+  F->result = NULL;
+  if (!F->task_ok) {
+    char *error = F->error, *cause = F->cause;
+    orc_json *d =
+        lambda ? kv_object(E, 2, K_ERROR, str_or_null(error), K_CAUSE,
+                           str_or_null(cause))
+               : kv_object(E, 4, K_RESOURCE_TYPE, skey(s->resource_type),
+                           K_RESOURCE, skey(s->resource_name), K_ERROR,
+                           str_or_null(error), K_CAUSE, str_or_null(cause));
+    F->error = F->cause = NULL;
+    F->last_event = add_event(X, F->last_event,
+                              lambda ? EV_LAMBDA_FAILED : EV_TASK_FAILED, d);
+    handle_error(F, error ? error : "States.TaskFailed", cause);
+    free(error);
+    free(cause);
+    return;
+  }
+  if (E->cfg.max_payload_bytes &&
+      json_size(result) > E->cfg.max_payload_bytes) {
+    char *cause = NULL;
+    size_t n = strlen(s->name) + 128;
+    cause = (char *)malloc(n);
+    if (cause)
+      snprintf(cause, n,
+               "The state/task '%s' returned a result with a size exceeding "
+               "the maximum number of bytes service limit.",
+               lambda ? s->resource : s->name);
+    orc_json_unref(result);
+    F->last_event =
+        add_event(X, F->last_event, lambda ? EV_LAMBDA_FAILED : EV_TASK_FAILED,
+                  kv_object(E, 2, K_ERROR, skey("States.DataLimitExceeded"),
+                            K_CAUSE, str_or_null(cause)));
+    handle_error(F, "States.DataLimitExceeded", cause);
+    free(cause);
+    return;
+  }
+  if (lambda)
+    F->last_event =
+        add_event(X, F->last_event, EV_LAMBDA_SUCCEEDED,
+                  kv_object(E, 2, K_OUTPUT, orc_json_ref(result),
+                            K_OUTPUT_DETAILS, orc_json_ref(E->not_truncated)));
+  else
+    F->last_event = add_event(
+        X, F->last_event, EV_TASK_SUCCEEDED,
+        kv_object(E, 4, K_RESOURCE_TYPE, skey(s->resource_type), K_RESOURCE,
+                  skey(s->resource_name), K_OUTPUT, orc_json_ref(result),
+                  K_OUTPUT_DETAILS, orc_json_ref(E->not_truncated)));
+  sel = s->result_selector ? eval_tmpl(F, s->result_selector, result, &f)
+                           : orc_json_ref(result);
+  orc_json_unref(result);
+  if (sel == NULL) {
+    fail_with(F, &f);
+    return;
+  }
+  out = apply_result_path(F, s->result_path, s->result_discard, F->input, sel,
+                          &f);
+  orc_json_unref(sel);
+  if (out == NULL) {
+    fail_with(F, &f);
+    return;
+  }
+  final = apply_path(F, s->output_path, s->output_null, out, &f);
+  orc_json_unref(out);
+  if (final == NULL) {
+    fail_with(F, &f);
+    return;
+  }
+  exit_state(F, final, s->next);
+}
+
+/* Seconds or a timestamp from a Wait state's fields. */
+static int wait_due(frame *F, const orci_state *s, orc_json *in, int64_t *due,
+                    failure *f) {
+  orc_engine *E = F->X->E;
+  orci_env env;
+  orc_json *v = NULL;
+  int64_t now = orc_engine_now(E);
+  if (s->wait_seconds >= 0) {
+    *due = now + s->wait_seconds * 1000;
+    return 0;
+  }
+  if (s->wait_timestamp) {
+    *due = s->wait_timestamp_ms;
+    return 0;
+  }
+  frame_env(F, &env, in);
+  if (s->seconds_path) {
+    if (orci_path_eval(s->seconds_path, &env, &v) != ORC_OK) {
+      f->error = "States.Runtime";
+      f->cause = runtime_cause(F,
+                               "The SecondsPath parameter does not "
+                               "reference an input value: %s",
+                               orci_path_text(s->seconds_path));
+      return -1;
+    }
+    if (orc_json_type_of(v) != ORC_JSON_INT) {
+      char *text = compact(v);
+      f->error = "States.Runtime";
+      if (orc_json_type_of(v) == ORC_JSON_FLOAT)
+        f->cause = runtime_cause(F,
+                                 "The SecondsPath parameter references a "
+                                 "value that cannot be parsed as a long "
+                                 "value: %s",
+                                 text);
+      else
+        f->cause = runtime_cause(F,
+                                 "The SecondsPath parameter does not "
+                                 "reference a number: %s",
+                                 orci_path_text(s->seconds_path));
+      free(text);
+      orc_json_unref(v);
+      return -1;
+    }
+    if (orc_json_int_value(v) < 0) {
+      f->error = "States.Runtime";
+      f->cause = runtime_cause(F,
+                               "The SecondsPath parameter references a "
+                               "negative value: %lld",
+                               (long long)orc_json_int_value(v));
+      orc_json_unref(v);
+      return -1;
+    }
+    *due = now + orc_json_int_value(v) * 1000;
+    orc_json_unref(v);
+    return 0;
+  }
+  if (orci_path_eval(s->timestamp_path, &env, &v) != ORC_OK) {
+    f->error = "States.Runtime";
+    f->cause = runtime_cause(F,
+                             "The TimestampPath parameter does not "
+                             "reference an input value: %s",
+                             orci_path_text(s->timestamp_path));
+    return -1;
+  }
+  if (!ts_of(v, due)) {
+    char *text = compact(v);
+    f->error = "States.Runtime";
+    f->cause = runtime_cause(F,
+                             "The TimestampPath parameter does not "
+                             "reference a valid ISO-8601 extended offset "
+                             "date-time format string: %s",
+                             orci_path_text(s->timestamp_path));
+    free(text);
+    orc_json_unref(v);
+    return -1;
+  }
+  orc_json_unref(v);
+  return 0;
+}
+
+/* A Fail state's Error or Cause from its literal, path or intrinsic. */
+static char *fail_field(frame *F, const char *lit, orci_path *p,
+                        orci_intrinsic *fn) {
+  orci_env env;
+  orc_json *v = NULL;
+  char *out = NULL;
+  if (lit) return strdup(lit);
+  if (p == NULL && fn == NULL) return NULL;
+  frame_env(F, &env, F->input);
+  if (p) {
+    if (orci_path_eval(p, &env, &v) != ORC_OK) return NULL;
+  } else {
+    char e[64], c[256];
+    if (orci_intrinsic_eval(fn, &env, &v, e, sizeof e, c, sizeof c) != ORC_OK)
+      return NULL;
+  }
+  if (orc_json_type_of(v) == ORC_JSON_STRING)
+    out = strdup(orc_json_string_value(v, NULL));
+  else
+    out = compact(v);
+  orc_json_unref(v);
+  return out;
+}
+
+static void enter_state(frame *F) {
+  orc_execution *X = F->X;
+  orc_engine *E = X->E;
+  const orci_state *s = &X->M->states[F->state];
+  orc_json *eff, *res, *out, *final;
+  failure f = {NULL, NULL};
+  size_t i;
+  F->entered_ms = orc_engine_now(E);
+  F->entered_id = add_event(X, F->last_event, EV_STATE_ENTERED + s->type,
+                            state_details(E, s, K_INPUT, F->input));
+  F->last_event = F->entered_id;
+  if (s->type == ORCI_ST_FAIL) {
+    char *error = fail_field(F, s->error, s->error_path, s->error_fn);
+    char *cause = fail_field(F, s->cause, s->cause_path, s->cause_fn);
+    fail_frame(F, error, cause);
+    free(error);
+    free(cause);
+    return;
+  }
+  eff = apply_path(F, s->input_path, s->input_null, F->input, &f);
+  if (eff == NULL) {
+    fail_with(F, &f);
+    return;
+  }
+  if (s->parameters) {
+    orc_json *p = eval_tmpl(F, s->parameters, eff, &f);
+    orc_json_unref(eff);
+    if (p == NULL) {
+      fail_with(F, &f);
+      return;
+    }
+    eff = p;
+  }
+  switch (s->type) {
+  case ORCI_ST_TASK:
+    F->effective = eff;
+    task_start(F);
+    return;
+  case ORCI_ST_PASS:
+    res = s->result ? orc_json_ref(s->result) : orc_json_ref(eff);
+    orc_json_unref(eff);
+    out = apply_result_path(F, s->result_path, s->result_discard, F->input, res,
+                            &f);
+    orc_json_unref(res);
+    break;
+  case ORCI_ST_CHOICE: {
+    int next = -1;
+    for (i = 0; i < s->nchoices; i++) {
+      int m = rule_eval(F, s->choices[i], eff, &f);
+      if (m < 0) {
+        orc_json_unref(eff);
+        fail_with(F, &f);
+        return;
+      }
+      if (m) {
+        next = s->choices[i]->next;
+        break;
+      }
+    }
+    if (next < 0) next = s->default_next;
+    if (next < 0) {
+      orc_json_unref(eff);
+      f.error = "States.NoChoiceMatched";
+      f.cause = runtime_cause(F, "No Matches!");
+      fail_with(F, &f);
+      return;
+    }
+    final = apply_path(F, s->output_path, s->output_null, eff, &f);
+    orc_json_unref(eff);
+    if (final == NULL) {
+      fail_with(F, &f);
+      return;
+    }
+    exit_state(F, final, next);
+    return;
+  }
+  case ORCI_ST_WAIT: {
+    int64_t due;
+    timer t;
+    if (wait_due(F, s, eff, &due, &f) < 0) {
+      orc_json_unref(eff);
+      fail_with(F, &f);
+      return;
+    }
+    F->effective = eff;
+    F->phase = PH_TIMER;
+    t.due = due;
+    t.F = F;
+    t.X = X;
+    t.gen = ++F->timer_gen;
+    if (heap_push(E, t) != ORC_OK)
+      fail_frame(F, "States.Runtime", "out of memory");
+    return;
+  }
+  default: /* Succeed */
+    out = eff;
+    break;
+  }
+  if (out == NULL) {
+    fail_with(F, &f);
+    return;
+  }
+  final = apply_path(F, s->output_path, s->output_null, out, &f);
+  orc_json_unref(out);
+  if (final == NULL) {
+    fail_with(F, &f);
+    return;
+  }
+  exit_state(F, final, s->next);
+}
+
+/* Run one turn of a frame. */
+static void frame_run(frame *F) {
+  orc_execution *X = F->X;
+  const orci_state *s;
+  failure f = {NULL, NULL};
+  orc_json *final;
+  if (X->status != ORC_STATUS_RUNNING) return;
+  if (X->E->cfg.max_history_events &&
+      X->total_events >= X->E->cfg.max_history_events) {
+    char cause[160];
+    snprintf(cause, sizeof cause,
+             "The execution reached the limit of %zu history events.",
+             X->E->cfg.max_history_events);
+    fail_frame(F, "States.Runtime", cause);
+    return;
+  }
+  s = &X->M->states[F->state];
+  switch (F->phase) {
+  case PH_ENTER:
+    enter_state(F);
+    break;
+  case PH_TASK_START:
+    task_start(F);
+    break;
+  case PH_TASK_DONE:
+    task_done(F);
+    break;
+  case PH_WAIT_DONE:
+    if (s->type == ORCI_ST_WAIT) {
+      final = apply_path(F, s->output_path, s->output_null, F->effective, &f);
+      if (final == NULL) {
+        fail_with(F, &f);
+        return;
+      }
+      exit_state(F, final, s->next);
+    } else { /* a retry's back-off ended */
+      task_start(F);
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+/* }====== */
+
+/* {====== engine */
+
+void orc_engine_config_init(orc_engine_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->clock = ORC_CLOCK_REAL;
+  cfg->max_payload_bytes = 262144;
+  cfg->max_history_events = 25000;
+  cfg->history = ORC_HISTORY_FULL;
+  cfg->max_transitions_per_step = 1000;
+}
+
+orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
+  orc_engine *E = (orc_engine *)calloc(1, sizeof *E);
+  int i;
+  if (E == NULL) {
+    orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+    return NULL;
+  }
+  if (cfg)
+    E->cfg = *cfg;
+  else
+    orc_engine_config_init(&E->cfg);
+  if (E->cfg.max_transitions_per_step <= 0)
+    E->cfg.max_transitions_per_step = 1000;
+  snprintf(E->region, sizeof E->region, "%s",
+           E->cfg.region ? E->cfg.region : "us-east-1");
+  snprintf(E->account, sizeof E->account, "%s",
+           E->cfg.account ? E->cfg.account : "123456789012");
+  E->cfg.region = E->region;
+  E->cfg.account = E->account;
+  E->now_ms = E->cfg.start_time_ms ? E->cfg.start_time_ms : real_now_ms();
+  E->rng = E->cfg.random_seed ? E->cfg.random_seed
+                              : (uint64_t)real_now_ms() ^ (uint64_t)(size_t)E;
+  for (i = 0; i < K_COUNT; i++) {
+    E->keys[i] = skey(key_names[i]);
+    if (E->keys[i] == NULL) {
+      orc_engine_free(E);
+      orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+      return NULL;
+    }
+  }
+  E->not_truncated = orc_json_object_new(1);
+  if (E->not_truncated == NULL) {
+    orc_engine_free(E);
+    orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+    return NULL;
+  }
+  orc_json_object_set(E->not_truncated, 0, orc_json_ref(E->keys[K_TRUNCATED]),
+                      orc_json_bool(0));
+  return E;
+}
+
+static void execution_free(orc_execution *X) {
+  size_t i;
+  frame *F = &X->root;
+  for (i = X->first; i < X->nevents; i++)
+    orc_json_unref(X->events[i].details);
+  free(X->events);
+  if (F->task) {
+    drop_task(X->E, F->task);
+    F->task = NULL;
+  }
+  orc_json_unref(F->input);
+  orc_json_unref(F->effective);
+  orc_json_unref(F->result);
+  orc_json_unref(F->ctx);
+  free(F->error);
+  free(F->cause);
+  free(F->attempts);
+  orc_json_unref(X->input);
+  orc_json_unref(X->output);
+  orc_json_unref(X->ctx_execution);
+  orc_json_unref(X->ctx_machine);
+  free(X->error);
+  free(X->cause);
+  free(X->name);
+  free(X->arn);
+  free(X);
+}
+
+void orc_engine_free(orc_engine *E) {
+  int i;
+  if (E == NULL) return;
+  while (E->executions) {
+    orc_execution *X = E->executions;
+    E->executions = X->next_x;
+    execution_free(X);
+  }
+  while (E->machines) {
+    orc_machine *M = E->machines;
+    E->machines = M->next_machine;
+    orci_machine_release(M);
+    free(M);
+  }
+  for (i = 0; i < K_COUNT; i++)
+    orc_json_unref(E->keys[i]);
+  orc_json_unref(E->not_truncated);
+  free(E->heap);
+  free(E);
+}
+
+static int fire_due(orc_engine *E, int64_t now) {
+  int fired = 0;
+  while (E->nheap && E->heap[0].due <= now) {
+    timer t = heap_pop(E);
+    if (!timer_live(&t)) continue;
+    fired++;
+    if (t.F) {
+      t.F->phase = PH_WAIT_DONE;
+      enqueue(t.F);
+    } else {
+      char cause[64];
+      snprintf(cause, sizeof cause, "The execution timed out");
+      finish(t.X, ORC_STATUS_TIMED_OUT, NULL, "States.Timeout", NULL,
+             t.X->root.last_event);
+      (void)cause;
+    }
+  }
+  return fired;
+}
+
+int orc_engine_step(orc_engine *E, orc_error *err) {
+  int budget = E->cfg.max_transitions_per_step;
+  (void)err;
+  if (E->stepping)
+    return orci_error(err, ORC_EMISUSE, NULL,
+                      "orc_engine_step called from inside a step");
+  E->stepping = 1;
+  fire_due(E, orc_engine_now(E));
+  while (budget-- > 0) {
+    frame *F = dequeue(E);
+    if (F == NULL) break;
+    frame_run(F);
+  }
+  if (E->nready == 0 && E->cfg.clock == ORC_CLOCK_VIRTUAL) {
+    /* nothing runnable: jump to the next live timer */
+    while (E->nheap && !timer_live(&E->heap[0]))
+      heap_pop(E);
+    if (E->nheap) {
+      if (E->heap[0].due > E->now_ms) E->now_ms = E->heap[0].due;
+      fire_due(E, E->now_ms);
+    }
+  }
+  E->stepping = 0;
+  return (int)(E->nready > 0x7fffffff ? 0x7fffffff : E->nready);
+}
+
+int64_t orc_engine_next_deadline(const orc_engine *E) {
+  size_t i;
+  int64_t best = -1, now;
+  if (E->nready) return 0;
+  for (i = 0; i < E->nheap; i++) { /* the top may be stale: find a live one */
+    if (timer_live(&E->heap[i]) && (best < 0 || E->heap[i].due < best))
+      best = E->heap[i].due;
+    if (i == 0 && best >= 0) break;
+  }
+  if (best < 0) return -1;
+  now = orc_engine_now(E);
+  return best <= now ? 0 : best - now;
+}
+
+size_t orc_engine_nrunning(const orc_engine *E) {
+  return E->nrunning;
+}
+
+/* }====== */
+
+/* {====== machines and executions */
+
+int orc_machine_load_json(orc_engine *E, orc_json *def, const char *name,
+                          orc_machine **out, orc_diagnostics *diag,
+                          orc_error *err) {
+  orc_machine *M = (orc_machine *)calloc(1, sizeof *M);
+  int rc;
+  size_t n;
+  *out = NULL;
+  if (M == NULL) return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  M->E = E;
+  rc = orci_machine_compile(M, def, diag, err);
+  if (rc != ORC_OK) {
+    orci_machine_release(M);
+    free(M);
+    return rc;
+  }
+  if (name == NULL) name = "StateMachine";
+  M->name = strdup(name);
+  n = strlen(name) + strlen(E->region) + strlen(E->account) + 40;
+  M->arn = (char *)malloc(n);
+  if (M->name == NULL || M->arn == NULL) {
+    orci_machine_release(M);
+    free(M);
+    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  }
+  snprintf(M->arn, n, "arn:aws:states:%s:%s:stateMachine:%s", E->region,
+           E->account, name);
+  M->next_machine = E->machines;
+  E->machines = M;
+  *out = M;
+  return ORC_OK;
+}
+
+int orc_machine_load(orc_engine *E, const char *text, size_t len,
+                     const char *name, orc_machine **out, orc_diagnostics *diag,
+                     orc_error *err) {
+  orc_json *def = NULL;
+  orc_json_limits lim = {0, 0, 1}; /* duplicate state names are errors */
+  int rc;
+  *out = NULL;
+  rc = orc_json_parse(text, len, &lim, &def, err);
+  if (rc != ORC_OK) {
+    if (diag && err) orci_diag_add(diag, err->where, "%s", err->message);
+    return rc;
+  }
+  rc = orc_machine_load_json(E, def, name, out, diag, err);
+  orc_json_unref(def);
+  return rc;
+}
+
+int orc_validate(const char *text, size_t len, orc_diagnostics *diag,
+                 orc_error *err) {
+  orc_engine *E = orc_engine_new(NULL, err);
+  orc_machine *M = NULL;
+  int rc;
+  if (E == NULL) return ORC_ENOMEM;
+  rc = orc_machine_load(E, text, len, NULL, &M, diag, err);
+  orc_engine_free(E);
+  return rc;
+}
+
+const char *orc_machine_name(const orc_machine *M) {
+  return M->name;
+}
+
+const char *orc_machine_arn(const orc_machine *M) {
+  return M->arn;
+}
+
+orc_json *orc_machine_definition(const orc_machine *M) {
+  return M->definition;
+}
+
+static int valid_name(const char *s) {
+  size_t n = strlen(s), i;
+  if (n == 0 || n > 80) return 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c <= 0x20 || c == 0x7F || strchr("<>{}[]?*\"#%\\^~$&,;:/|`", c))
+      return 0;
+  }
+  return 1;
+}
+
+int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
+                        orc_execution **out, orc_error *err) {
+  orc_engine *E = M->E;
+  orc_execution *X, *o;
+  char uuid[40];
+  size_t n;
+  *out = NULL;
+  if (name == NULL) {
+    uint64_t a = rng_next(E), b = rng_next(E);
+    snprintf(uuid, sizeof uuid, "%08x-%04x-4%03x-%04x-%012llx",
+             (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xFFFF,
+             (unsigned)a & 0xFFF, (unsigned)((b >> 48) & 0x3FFF) | 0x8000,
+             (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+    name = uuid;
+  } else if (!valid_name(name)) {
+    return orci_error(err, ORC_EINVAL, NULL,
+                      "invalid execution name '%s': 1 to 80 characters, no "
+                      "whitespace or any of < > { } [ ] ? * \" # %% \\ ^ ~ $ "
+                      "& , ; : / | `",
+                      name);
+  }
+  for (o = E->executions; o; o = o->next_x)
+    if (o->M == M && !strcmp(o->name, name))
+      return orci_error(err, ORC_EINVAL, NULL,
+                        "ExecutionAlreadyExists: an execution named '%s' of "
+                        "state machine '%s' already exists",
+                        name, M->name);
+  if (input == NULL)
+    input = orc_json_object_new(0);
+  else
+    orc_json_ref(input);
+  if (input == NULL) return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  if (E->cfg.max_payload_bytes && json_size(input) > E->cfg.max_payload_bytes) {
+    orc_json_unref(input);
+    return orci_error(err, ORC_EINVAL, NULL,
+                      "States.DataLimitExceeded: the execution input is "
+                      "larger than the payload limit of %zu bytes",
+                      E->cfg.max_payload_bytes);
+  }
+  X = (orc_execution *)calloc(1, sizeof *X);
+  if (X == NULL) {
+    orc_json_unref(input);
+    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  }
+  X->E = E;
+  X->M = M;
+  X->input = input;
+  X->name = strdup(name);
+  n = strlen(name) + strlen(M->name) + strlen(E->region) + strlen(E->account) +
+      40;
+  X->arn = (char *)malloc(n);
+  if (X->name == NULL || X->arn == NULL) {
+    execution_free(X);
+    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  }
+  snprintf(X->arn, n, "arn:aws:states:%s:%s:execution:%s:%s", E->region,
+           E->account, M->name, name);
+  X->status = ORC_STATUS_RUNNING;
+  X->start_ms = orc_engine_now(E);
+  X->next_id = 1;
+  if (build_execution_ctx(X) != ORC_OK) {
+    execution_free(X);
+    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  }
+  {
+    char role[128];
+    snprintf(role, sizeof role, "arn:aws:iam::%s:role/orchestra", E->account);
+    add_event(X, 0, EV_EXECUTION_STARTED,
+              kv_object(E, 3, K_INPUT, orc_json_ref(input), K_INPUT_DETAILS,
+                        orc_json_ref(E->not_truncated), K_ROLE_ARN,
+                        skey(role)));
+  }
+  X->root.X = X;
+  X->root.state = M->start;
+  X->root.phase = PH_ENTER;
+  X->root.input = orc_json_ref(input);
+  X->root.last_event = 0; /* the first state's Entered points at 0 */
+  X->next_x = E->executions;
+  if (E->executions) E->executions->prev_x = X;
+  E->executions = X;
+  E->nrunning++;
+  if (M->timeout_s) {
+    timer t;
+    t.due = X->start_ms + M->timeout_s * 1000;
+    t.F = NULL;
+    t.X = X;
+    t.gen = X->timeout_gen;
+    heap_push(E, t);
+  }
+  enqueue(&X->root);
+  *out = X;
+  return ORC_OK;
+}
+
+int orc_execution_status(const orc_execution *X) {
+  return X->status;
+}
+
+const char *orc_status_text(int status) {
+  static const char *const names[] = {"RUNNING", "SUCCEEDED", "FAILED",
+                                      "TIMED_OUT", "ABORTED"};
+  return status >= 0 && status <= 4 ? names[status] : "UNKNOWN";
+}
+
+orc_json *orc_execution_output(const orc_execution *X) {
+  return X->output;
+}
+
+const char *orc_execution_error(const orc_execution *X) {
+  return X->error;
+}
+
+const char *orc_execution_cause(const orc_execution *X) {
+  return X->cause;
+}
+
+const char *orc_execution_name(const orc_execution *X) {
+  return X->name;
+}
+
+const char *orc_execution_arn(const orc_execution *X) {
+  return X->arn;
+}
+
+orc_json *orc_execution_input(const orc_execution *X) {
+  return X->input;
+}
+
+orc_machine *orc_execution_machine(const orc_execution *X) {
+  return X->M;
+}
+
+int orc_execution_stop(orc_execution *X, const char *error, const char *cause,
+                       orc_error *err) {
+  if (X->status != ORC_STATUS_RUNNING)
+    return orci_error(err, ORC_EMISUSE, NULL,
+                      "execution '%s' is not running (%s)", X->name,
+                      orc_status_text(X->status));
+  finish(X, ORC_STATUS_ABORTED, NULL, error, cause, X->root.last_event);
+  return ORC_OK;
+}
+
+void orc_execution_close(orc_execution *X) {
+  orc_engine *E;
+  frame *F, **pp;
+  if (X == NULL) return;
+  E = X->E;
+  if (X->status == ORC_STATUS_RUNNING)
+    finish(X, ORC_STATUS_ABORTED, NULL, NULL, NULL, X->root.last_event);
+  /* off the run queue */
+  for (pp = &E->rq_head; (F = *pp) != NULL; pp = &F->next_ready) {
+    if (F->X == X) {
+      *pp = F->next_ready;
+      E->nready--;
+      F->queued = 0;
+      break;
+    }
+  }
+  E->rq_tail = NULL;
+  for (F = E->rq_head; F; F = F->next_ready)
+    E->rq_tail = F;
+  /* stale timers of this execution must not be read: drop them */
+  {
+    size_t i, k = 0;
+    for (i = 0; i < E->nheap; i++)
+      if (E->heap[i].X != X && (E->heap[i].F == NULL || E->heap[i].F->X != X))
+        E->heap[k++] = E->heap[i];
+    if (k != E->nheap) {
+      size_t n = k;
+      timer *copy = (timer *)malloc((n ? n : 1) * sizeof *copy);
+      if (copy) {
+        memcpy(copy, E->heap, n * sizeof *copy);
+        E->nheap = 0;
+        for (i = 0; i < n; i++)
+          heap_push(E, copy[i]);
+        free(copy);
+      } else {
+        E->nheap = k; /* still a valid set; order repaired below */
+      }
+    }
+  }
+  if (X->prev_x)
+    X->prev_x->next_x = X->next_x;
+  else
+    E->executions = X->next_x;
+  if (X->next_x) X->next_x->prev_x = X->prev_x;
+  execution_free(X);
+}
+
+/* }====== */

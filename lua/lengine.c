@@ -1,0 +1,860 @@
+/*
+** Engines, machines and executions as Lua userdata. Task handlers are Lua
+** functions run in coroutines of their own, only inside engine:step().
+*/
+#define _POSIX_C_SOURCE 200809L /* strdup, gmtime_r, clock_gettime */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lorchestra.h"
+#include "orchestra/engine.h"
+
+#define ENGINE_MT    "orchestra.Engine"
+#define MACHINE_MT   "orchestra.Machine"
+#define EXECUTION_MT "orchestra.Execution"
+#define ERROR_MT     "orchestra.Error"
+
+typedef struct lengine {
+  orc_engine *E;  /* NULL: closed */
+  lua_State *L;   /* the state inside engine:step(), else NULL */
+  int body;       /* stack index of the dispatch body during a step */
+  int handlers;   /* registry ref: resource -> function */
+  int default_fn; /* registry ref or LUA_NOREF */
+  int clock;
+} lengine;
+
+typedef struct lmachine {
+  orc_machine *M;
+  lengine *eb;
+  int engine_ref; /* keeps the engine userdata alive */
+} lmachine;
+
+typedef struct lexecution {
+  orc_execution *X;
+  lengine *eb;
+  int engine_ref;
+} lexecution;
+
+/* {====== helpers */
+
+static lengine *check_engine(lua_State *L, int i) {
+  lengine *b = (lengine *)luaL_checkudata(L, i, ENGINE_MT);
+  if (b->E == NULL) luaL_argerror(L, i, "the engine is closed");
+  return b;
+}
+
+static lmachine *check_machine(lua_State *L, int i) {
+  lmachine *m = (lmachine *)luaL_checkudata(L, i, MACHINE_MT);
+  if (m->M == NULL || m->eb->E == NULL)
+    luaL_argerror(L, i, "the machine's engine is closed");
+  return m;
+}
+
+static lexecution *check_execution(lua_State *L, int i) {
+  lexecution *x = (lexecution *)luaL_checkudata(L, i, EXECUTION_MT);
+  if (x->X == NULL || x->eb->E == NULL)
+    luaL_argerror(L, i, "the execution is closed");
+  return x;
+}
+
+/* Raise {code=, message=[, errors=]} with a __tostring. The table with the
+** problems, if any, is on top of the stack when nerrors is set. */
+static int raise_error(lua_State *L, const char *code, const char *message,
+                       int with_errors) {
+  lua_newtable(L);
+  lua_pushstring(L, code);
+  lua_setfield(L, -2, "code");
+  lua_pushstring(L, message);
+  lua_setfield(L, -2, "message");
+  if (with_errors) {
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "errors");
+  }
+  luaL_getmetatable(L, ERROR_MT);
+  lua_setmetatable(L, -2);
+  return lua_error(L);
+}
+
+static int error_tostring(lua_State *L) {
+  lua_getfield(L, 1, "message");
+  return 1;
+}
+
+/* Push diagnostics as an array of {pointer=, message=}. */
+static void push_diagnostics(lua_State *L, const orc_diagnostics *d) {
+  size_t i;
+  lua_createtable(L, (int)d->n, 0);
+  for (i = 0; i < d->n; i++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, d->items[i].pointer);
+    lua_setfield(L, -2, "pointer");
+    lua_pushstring(L, d->items[i].message);
+    lua_setfield(L, -2, "message");
+    lua_rawseti(L, -2, (int)(i + 1));
+  }
+}
+
+/* The definition argument (JSON text or a table) as a value (owned). */
+static orc_json *definition_arg(lua_State *L, int i) {
+  orc_json *def = NULL;
+  orc_error err;
+  char msg[512];
+  if (lua_type(L, i) == LUA_TSTRING) {
+    size_t len;
+    const char *text = lua_tolstring(L, i, &len);
+    orc_json_limits lim = {0, 0, 1}; /* duplicate state names are errors */
+    if (orc_json_parse(text, len, &lim, &def, &err) != ORC_OK)
+      raise_error(L, "InvalidJSON", err.message, 0);
+    return def;
+  }
+  luaL_checktype(L, i, LUA_TTABLE);
+  def = orcL_tojson(L, i, 0, msg, sizeof msg);
+  if (def == NULL) luaL_error(L, "definition: %s", msg);
+  return def;
+}
+
+/* }====== */
+
+/* {====== task dispatch */
+
+/* Find the handler for resource: exact, then the longest "prefix*" key,
+** then the default handler. Pushes it, or nothing; returns 1 for a plain
+** handler, 2 for the default one (called with the resource first), 0. */
+static int find_handler(lua_State *L, lengine *b, const char *resource) {
+  size_t best = 0, rlen = strlen(resource);
+  const char *best_key = NULL; /* stays alive: it is a key of the table */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->handlers);
+  lua_getfield(L, -1, resource);
+  if (!lua_isnil(L, -1)) {
+    lua_remove(L, -2);
+    return 1;
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    size_t kl;
+    const char *k;
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) continue;
+    k = lua_tolstring(L, -1, &kl);
+    if (kl > 0 && k[kl - 1] == '*' && kl - 1 <= rlen &&
+        (best_key == NULL || kl - 1 > best) &&
+        memcmp(k, resource, kl - 1) == 0) {
+      best = kl - 1;
+      best_key = k;
+    }
+  }
+  if (best_key) {
+    lua_getfield(L, -1, best_key);
+    lua_remove(L, -2);
+    return 1;
+  }
+  lua_pop(L, 1);
+  if (b->default_fn != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->default_fn);
+    return 2;
+  }
+  return 0;
+}
+
+static int resume(lua_State *co, lua_State *from, int nargs) {
+#if LUA_VERSION_NUM >= 504
+  int nres;
+  return lua_resume(co, from, nargs, &nres);
+#elif LUA_VERSION_NUM >= 502
+  return lua_resume(co, from, nargs);
+#else
+  (void)from;
+  return lua_resume(co, nargs);
+#endif
+}
+
+/* Turn the error value on top of co into (error, cause). */
+static void fail_from_lua(lua_State *co, orc_task *T) {
+  const char *error = "States.TaskFailed", *cause = NULL;
+  char *encoded = NULL;
+  if (lua_type(co, -1) == LUA_TTABLE) {
+    lua_getfield(co, -1, "Error");
+    if (lua_type(co, -1) == LUA_TSTRING) error = lua_tostring(co, -1);
+    lua_getfield(co, -2, "Cause");
+    if (lua_type(co, -1) == LUA_TSTRING) {
+      cause = lua_tostring(co, -1);
+    } else if (!lua_isnil(co, -1)) {
+      char msg[256];
+      orc_json *v = orcL_tojson(co, -1, 0, msg, sizeof msg);
+      if (v) {
+        encoded = orc_json_print(v, 0, NULL);
+        orc_json_unref(v);
+      }
+      cause = encoded;
+    }
+    if (lua_type(co, -2) != LUA_TSTRING && lua_isnil(co, -1)) {
+      error = "States.TaskFailed";
+      cause = "the handler raised a table without Error";
+    }
+  } else {
+    cause = lua_tostring(co, -1);
+    if (cause == NULL) cause = "the handler raised a non-string error";
+  }
+  orc_task_fail(T, error, cause, NULL);
+  free(encoded);
+}
+
+/* [-0, +0, e] Run the handler of the task (light userdata at 1). Called
+** through lua_pcall from the core's callback; upvalue 1 is the engine. */
+static int dispatch_body(lua_State *L) {
+  orc_task *T = (orc_task *)lua_touserdata(L, 1);
+  lengine *b = (lengine *)lua_touserdata(L, lua_upvalueindex(1));
+  const char *resource = orc_task_resource(T);
+  lua_State *co;
+  int kind, nargs, status;
+  orc_json *ctx;
+  kind = find_handler(L, b, resource);
+  if (kind == 0) {
+    lua_pushfstring(L,
+                    "no handler is registered for resource '%s' (see "
+                    "engine:handler)",
+                    resource);
+    orc_task_fail(T, "States.TaskFailed", lua_tostring(L, -1), NULL);
+    return 0;
+  }
+  co = lua_newthread(L);
+  lua_insert(L, -2);
+  lua_xmove(L, co, 1); /* the handler */
+  nargs = 2;
+  if (kind == 2) {
+    lua_pushstring(co, resource);
+    nargs = 3;
+  }
+  orcL_pushjson(co, orc_task_input(T));
+  ctx = orc_task_context(T);
+  orcL_pushjson(co, ctx);
+  orc_json_unref(ctx);
+  lua_pushstring(co, resource);
+  lua_setfield(co, -2, "resource");
+  lua_pushstring(co, orc_task_state_name(T));
+  lua_setfield(co, -2, "state");
+  status = resume(co, L, nargs);
+  if (status == 0) {
+    char msg[512];
+    orc_json *out;
+    if (lua_gettop(co) == 0) lua_pushnil(co);
+    out = orcL_tojson(co, -1, 0, msg, sizeof msg);
+    if (out == NULL) {
+      lua_pushfstring(L, "the handler's result cannot become JSON: %s", msg);
+      orc_task_fail(T, "States.TaskFailed", lua_tostring(L, -1), NULL);
+    } else {
+      orc_task_succeed(T, out, NULL);
+    }
+  } else if (status == LUA_YIELD) {
+    orc_task_fail(T, "States.TaskFailed",
+                  "the handler yielded: handlers that suspend arrive with "
+                  "the asynchronous task API",
+                  NULL);
+  } else {
+    fail_from_lua(co, T);
+  }
+  return 0;
+}
+
+/* The core's task callback: runs only inside engine:step(). */
+static int task_cb(void *ud, orc_task *T) {
+  lengine *b = (lengine *)ud;
+  lua_State *L = b->L;
+  if (L == NULL) return ORC_EMISUSE;
+  lua_pushvalue(L, b->body);
+  lua_pushlightuserdata(L, T);
+  if (lua_pcall(L, 1, 0, 0) != 0) {
+    /* only reached when the body itself failed (out of memory, a handler
+    ** field access that raised): the task fails, the engine goes on */
+    const char *msg = lua_tostring(L, -1);
+    orc_task_fail(T, "States.TaskFailed",
+                  msg ? msg : "the task dispatcher failed", NULL);
+    lua_pop(L, 1);
+  }
+  return ORC_OK;
+}
+
+/* One orc_engine_step with the dispatch body in place. */
+static int do_step(lua_State *L, lengine *b) {
+  orc_error err;
+  int n;
+  lua_pushlightuserdata(L, b);
+  lua_pushcclosure(L, dispatch_body, 1);
+  b->body = lua_gettop(L);
+  b->L = L;
+  n = orc_engine_step(b->E, &err);
+  b->L = NULL;
+  lua_pop(L, 1);
+  if (n < 0) luaL_error(L, "engine:step: %s", err.message);
+  return n;
+}
+
+static void sleep_ms(int64_t ms) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ms / 1000);
+  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+  nanosleep(&ts, NULL);
+}
+
+/* Step until X (or, when NULL, everything) stops running or nothing can
+** happen without an outside event. */
+static void run_until(lua_State *L, lengine *b, orc_execution *X) {
+  for (;;) {
+    int n = do_step(L, b);
+    int64_t d;
+    if (X && orc_execution_status(X) != ORC_STATUS_RUNNING) return;
+    if (n > 0) continue;
+    d = orc_engine_next_deadline(b->E);
+    if (d < 0) return;
+    if (d > 0 && b->clock == ORC_CLOCK_REAL) sleep_ms(d > 100 ? 100 : d);
+  }
+}
+
+/* }====== */
+
+/* {====== engine */
+
+static int64_t opt_field_int(lua_State *L, int t, const char *name, int64_t def,
+                             int64_t lo) {
+  int64_t v = def;
+  lua_getfield(L, t, name);
+  if (!lua_isnil(L, -1)) {
+    lua_Number n = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || n < (lua_Number)lo)
+      luaL_error(L, "option '%s' must be a number >= %d", name, (int)lo);
+    v = (int64_t)n;
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* orchestra.engine{clock=, start_time=, max_payload_bytes=,
+** max_history_events=, history=, seed=, region=, account=,
+** max_transitions_per_step=}  [-0, +1, e] */
+static int engine_new(lua_State *L) {
+  orc_engine_config cfg;
+  orc_error err;
+  lengine *b;
+  orc_engine_config_init(&cfg);
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "clock");
+    if (!lua_isnil(L, -1)) {
+      const char *c = luaL_checkstring(L, -1);
+      if (!strcmp(c, "virtual"))
+        cfg.clock = ORC_CLOCK_VIRTUAL;
+      else if (strcmp(c, "real"))
+        return luaL_error(L,
+                          "option 'clock' must be \"real\" or "
+                          "\"virtual\", not \"%s\"",
+                          c);
+    }
+    lua_pop(L, 1);
+    cfg.start_time_ms = opt_field_int(L, 1, "start_time", 0, 0);
+    cfg.max_payload_bytes =
+        (size_t)opt_field_int(L, 1, "max_payload_bytes", 262144, 0);
+    cfg.max_history_events =
+        (size_t)opt_field_int(L, 1, "max_history_events", 25000, 0);
+    cfg.max_transitions_per_step =
+        (int)opt_field_int(L, 1, "max_transitions_per_step", 1000, 1);
+    cfg.random_seed = (uint64_t)opt_field_int(L, 1, "seed", 0, 0);
+    lua_getfield(L, 1, "history");
+    if (!lua_isnil(L, -1)) {
+      const char *h = luaL_checkstring(L, -1);
+      if (!strcmp(h, "full"))
+        cfg.history = ORC_HISTORY_FULL;
+      else if (!strcmp(h, "none"))
+        cfg.history = ORC_HISTORY_NONE;
+      else if (!strncmp(h, "last:", 5) && atoi(h + 5) > 0) {
+        cfg.history = ORC_HISTORY_LAST;
+        cfg.history_keep = (size_t)atoi(h + 5);
+      } else
+        return luaL_error(L,
+                          "option 'history' must be \"full\", \"none\" "
+                          "or \"last:N\", not \"%s\"",
+                          h);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "region");
+    cfg.region = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+    lua_getfield(L, 1, "account");
+    cfg.account = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+  }
+  b = (lengine *)lua_newuserdata(L, sizeof *b);
+  memset(b, 0, sizeof *b);
+  b->handlers = LUA_NOREF;
+  b->default_fn = LUA_NOREF;
+  luaL_getmetatable(L, ENGINE_MT);
+  lua_setmetatable(L, -2);
+  cfg.task = task_cb;
+  cfg.task_ud = b;
+  b->clock = cfg.clock;
+  b->E = orc_engine_new(&cfg, &err); /* copies region/account */
+  if (b->E == NULL) return luaL_error(L, "orchestra.engine: %s", err.message);
+  lua_newtable(L);
+  b->handlers = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 1;
+}
+
+static int engine_close(lua_State *L) {
+  lengine *b = (lengine *)luaL_checkudata(L, 1, ENGINE_MT);
+  if (b->L != NULL)
+    return luaL_error(L, "cannot close an engine from inside its step");
+  orc_engine_free(b->E);
+  b->E = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, b->handlers);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->default_fn);
+  b->handlers = b->default_fn = LUA_NOREF;
+  return 0;
+}
+
+/* engine:handler(resource, fn): fn(input, context) answers Tasks whose
+** Resource is resource ("prefix*" matches by prefix). fn = nil removes. */
+static int engine_handler(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  luaL_checkstring(L, 2);
+  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->handlers);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, -3);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* engine:default_handler(fn): fn(resource, input, context) answers Tasks no
+** other handler matches. */
+static int engine_default_handler(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  if (!lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->default_fn);
+  b->default_fn = LUA_NOREF;
+  if (!lua_isnil(L, 2)) {
+    lua_pushvalue(L, 2);
+    b->default_fn = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* engine:load(definition [, {name=}]) -> machine. Raises {code=
+** "InvalidDefinition"|"Unsupported"|"InvalidJSON", message=, errors=}. */
+static int engine_load(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  orc_json *def;
+  orc_machine *M = NULL;
+  orc_diagnostics diag = {0, NULL};
+  orc_error err;
+  const char *name = NULL;
+  lmachine *m;
+  int rc;
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_getfield(L, 3, "name");
+    name = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+  }
+  m = (lmachine *)lua_newuserdata(L, sizeof *m);
+  m->M = NULL;
+  m->eb = b;
+  m->engine_ref = LUA_NOREF;
+  luaL_getmetatable(L, MACHINE_MT);
+  lua_setmetatable(L, -2);
+  def = definition_arg(L, 2);
+  rc = orc_machine_load_json(b->E, def, name, &M, &diag, &err);
+  orc_json_unref(def);
+  if (rc != ORC_OK) {
+    push_diagnostics(L, &diag);
+    orc_diagnostics_free(&diag);
+    return raise_error(L,
+                       rc == ORC_EUNSUPPORT ? "Unsupported"
+                       : rc == ORC_ENOMEM   ? "OutOfMemory"
+                                            : "InvalidDefinition",
+                       err.message, 1);
+  }
+  m->M = M;
+  lua_pushvalue(L, 1);
+  m->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 1;
+}
+
+/* engine:step() -> number of runnable items left */
+static int engine_step(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  if (b->L != NULL)
+    return luaL_error(L, "engine:step called from inside a task handler");
+  lua_pushinteger(L, do_step(L, b));
+  return 1;
+}
+
+/* engine:run(): step until nothing can happen without an outside event */
+static int engine_run(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  if (b->L != NULL)
+    return luaL_error(L, "engine:run called from inside a task handler");
+  run_until(L, b, NULL);
+  lua_pushinteger(L, (lua_Integer)orc_engine_nrunning(b->E));
+  return 1;
+}
+
+/* engine:next_deadline() -> milliseconds until the next timer, or nil */
+static int engine_next_deadline(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  int64_t d = orc_engine_next_deadline(b->E);
+  if (d < 0)
+    lua_pushnil(L);
+  else
+    lua_pushnumber(L, (lua_Number)d);
+  return 1;
+}
+
+/* engine:now() -> engine time in Unix milliseconds */
+static int engine_now(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  lua_pushnumber(L, (lua_Number)orc_engine_now(b->E));
+  return 1;
+}
+
+/* }====== */
+
+/* {====== machines */
+
+static int machine_gc(lua_State *L) {
+  lmachine *m = (lmachine *)luaL_checkudata(L, 1, MACHINE_MT);
+  luaL_unref(L, LUA_REGISTRYINDEX, m->engine_ref);
+  m->engine_ref = LUA_NOREF;
+  m->M = NULL; /* the engine owns the machine */
+  return 0;
+}
+
+static int start(lua_State *L, int json_text);
+
+/* machine:start([input [, {name=}]]) -> execution */
+static int machine_start(lua_State *L) {
+  return start(L, 0);
+}
+
+/* machine:start_json(text [, {name=}]) -> execution: the input as JSON
+** text, so key order and number forms reach the execution unchanged. */
+static int machine_start_json(lua_State *L) {
+  return start(L, 1);
+}
+
+static int start(lua_State *L, int json_text) {
+  lmachine *m = check_machine(L, 1);
+  orc_json *input = NULL;
+  orc_execution *X = NULL;
+  orc_error err;
+  const char *name = NULL;
+  lexecution *x;
+  char msg[512];
+  int rc;
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_getfield(L, 3, "name");
+    name = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+  }
+  x = (lexecution *)lua_newuserdata(L, sizeof *x);
+  x->X = NULL;
+  x->eb = m->eb;
+  x->engine_ref = LUA_NOREF;
+  luaL_getmetatable(L, EXECUTION_MT);
+  lua_setmetatable(L, -2);
+  if (json_text) {
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    if (orc_json_parse(text, len, NULL, &input, &err) != ORC_OK)
+      return raise_error(L, "InvalidJSON", err.message, 0);
+  } else if (!lua_isnoneornil(L, 2)) {
+    input = orcL_tojson(L, 2, 0, msg, sizeof msg);
+    if (input == NULL) return luaL_error(L, "machine:start: input %s", msg);
+  }
+  rc = orc_execution_start(m->M, input, name, &X, &err);
+  orc_json_unref(input);
+  if (rc != ORC_OK)
+    return raise_error(
+        L,
+        strstr(err.message, "ExecutionAlreadyExists") ? "ExecutionAlreadyExists"
+        : strstr(err.message, "DataLimitExceeded") ? "States.DataLimitExceeded"
+                                                   : "InvalidArgument",
+        err.message, 0);
+  x->X = X;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, m->engine_ref);
+  x->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 1;
+}
+
+static int machine_index(lua_State *L) {
+  lmachine *m = check_machine(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (!strcmp(k, "name"))
+    lua_pushstring(L, orc_machine_name(m->M));
+  else if (!strcmp(k, "arn"))
+    lua_pushstring(L, orc_machine_arn(m->M));
+  else if (!strcmp(k, "definition"))
+    orcL_pushjson(L, orc_machine_definition(m->M));
+  else {
+    luaL_getmetatable(L, MACHINE_MT);
+    lua_getfield(L, -1, "methods");
+    lua_getfield(L, -1, k);
+  }
+  return 1;
+}
+
+/* }====== */
+
+/* {====== executions */
+
+static int execution_gc(lua_State *L) {
+  lexecution *x = (lexecution *)luaL_checkudata(L, 1, EXECUTION_MT);
+  /* A running execution goes on (the engine owns it); a finished one is
+  ** released. */
+  if (x->X && x->eb->E && orc_execution_status(x->X) != ORC_STATUS_RUNNING)
+    orc_execution_close(x->X);
+  x->X = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, x->engine_ref);
+  x->engine_ref = LUA_NOREF;
+  return 0;
+}
+
+/* execution:close(): stop it if running and release it */
+static int execution_close(lua_State *L) {
+  lexecution *x = (lexecution *)luaL_checkudata(L, 1, EXECUTION_MT);
+  if (x->X && x->eb->E) {
+    if (x->eb->L != NULL)
+      return luaL_error(L, "cannot close an execution inside a step");
+    orc_execution_close(x->X);
+  }
+  x->X = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, x->engine_ref);
+  x->engine_ref = LUA_NOREF;
+  return 0;
+}
+
+/* execution:wait() -> status: run the engine until this execution ends, or
+** nothing can happen without an outside event (then still "RUNNING"). */
+static int execution_wait(lua_State *L) {
+  lexecution *x = check_execution(L, 1);
+  if (x->eb->L != NULL)
+    return luaL_error(L, "execution:wait called from inside a task handler");
+  run_until(L, x->eb, x->X);
+  lua_pushstring(L, orc_status_text(orc_execution_status(x->X)));
+  return 1;
+}
+
+/* execution:stop([error [, cause]]) */
+static int execution_stop(lua_State *L) {
+  lexecution *x = check_execution(L, 1);
+  orc_error err;
+  const char *error = luaL_optstring(L, 2, NULL);
+  const char *cause = luaL_optstring(L, 3, NULL);
+  if (orc_execution_stop(x->X, error, cause, &err) != ORC_OK)
+    return raise_error(L, "ExecutionNotRunning", err.message, 0);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int push_printed(lua_State *L, orc_json *v, int flags) {
+  size_t len;
+  char *text = orc_json_print(v, flags, &len);
+  if (text == NULL) return luaL_error(L, "out of memory");
+  lua_pushlstring(L, text, len);
+  orc_free(text);
+  return 1;
+}
+
+static int indent_flag(lua_State *L, int i) {
+  int flags = 0;
+  if (lua_type(L, i) == LUA_TTABLE) {
+    lua_getfield(L, i, "indent");
+    if (lua_toboolean(L, -1)) flags = ORC_JSON_PRINT_INDENT;
+    lua_pop(L, 1);
+  }
+  return flags;
+}
+
+/* execution:history_json([{indent=true}]) -> {"events":[...]} as text */
+static int execution_history_json(lua_State *L) {
+  lexecution *x = check_execution(L, 1);
+  orc_json *h = orc_execution_history(x->X);
+  if (h == NULL) return luaL_error(L, "out of memory");
+  push_printed(L, h, indent_flag(L, 2));
+  orc_json_unref(h);
+  return 1;
+}
+
+/* execution:output_json([{indent=true}]) -> the output as JSON text (key
+** order and numbers exactly as produced), or nil */
+static int execution_output_json(lua_State *L) {
+  lexecution *x = check_execution(L, 1);
+  orc_json *out = orc_execution_output(x->X);
+  if (out == NULL) {
+    lua_pushnil(L);
+    return 1;
+  }
+  return push_printed(L, out, indent_flag(L, 2));
+}
+
+/* execution:history() -> {events = {...}} as Lua tables */
+static int execution_history(lua_State *L) {
+  lexecution *x = check_execution(L, 1);
+  orc_json *h = orc_execution_history(x->X);
+  if (h == NULL) return luaL_error(L, "out of memory");
+  orcL_pushjson(L, h); /* may raise out of memory: h leaks then */
+  orc_json_unref(h);
+  return 1;
+}
+
+static int events_iter(lua_State *L) {
+  lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
+  lua_pushinteger(L, i);
+  lua_replace(L, lua_upvalueindex(2));
+  lua_rawgeti(L, lua_upvalueindex(1), (int)i);
+  return 1;
+}
+
+/* for event in execution:events() do ... end */
+static int execution_events(lua_State *L) {
+  execution_history(L);
+  lua_getfield(L, -1, "events");
+  lua_pushinteger(L, 0);
+  lua_pushcclosure(L, events_iter, 2);
+  return 1;
+}
+
+static int execution_index(lua_State *L) {
+  lexecution *x = check_execution(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  orc_execution *X = x->X;
+  if (!strcmp(k, "status"))
+    lua_pushstring(L, orc_status_text(orc_execution_status(X)));
+  else if (!strcmp(k, "output")) {
+    if (orc_execution_output(X))
+      orcL_pushjson(L, orc_execution_output(X));
+    else
+      lua_pushnil(L);
+  } else if (!strcmp(k, "error"))
+    lua_pushstring(L, orc_execution_error(X));
+  else if (!strcmp(k, "cause"))
+    lua_pushstring(L, orc_execution_cause(X));
+  else if (!strcmp(k, "name"))
+    lua_pushstring(L, orc_execution_name(X));
+  else if (!strcmp(k, "arn"))
+    lua_pushstring(L, orc_execution_arn(X));
+  else if (!strcmp(k, "input"))
+    orcL_pushjson(L, orc_execution_input(X));
+  else {
+    luaL_getmetatable(L, EXECUTION_MT);
+    lua_getfield(L, -1, "methods");
+    lua_getfield(L, -1, k);
+  }
+  return 1;
+}
+
+/* }====== */
+
+/* orchestra.validate(definition) -> true | false, {{pointer=, message=}} */
+static int l_validate(lua_State *L) {
+  orc_engine *E;
+  orc_machine *M = NULL;
+  orc_diagnostics diag = {0, NULL};
+  orc_error err;
+  orc_json *def;
+  int rc;
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    size_t len;
+    const char *text = lua_tolstring(L, 1, &len);
+    orc_json_limits lim = {0, 0, 1};
+    if (orc_json_parse(text, len, &lim, &def, &err) != ORC_OK) {
+      lua_pushboolean(L, 0);
+      lua_createtable(L, 1, 0);
+      lua_createtable(L, 0, 2);
+      lua_pushstring(L, err.where);
+      lua_setfield(L, -2, "pointer");
+      lua_pushstring(L, err.message);
+      lua_setfield(L, -2, "message");
+      lua_rawseti(L, -2, 1);
+      return 2;
+    }
+  } else {
+    def = definition_arg(L, 1);
+  }
+  E = orc_engine_new(NULL, &err);
+  if (E == NULL) {
+    orc_json_unref(def);
+    return luaL_error(L, "%s", err.message);
+  }
+  rc = orc_machine_load_json(E, def, NULL, &M, &diag, &err);
+  orc_json_unref(def);
+  orc_engine_free(E);
+  if (rc == ORC_OK) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushboolean(L, 0);
+  push_diagnostics(L, &diag);
+  orc_diagnostics_free(&diag);
+  return 2;
+}
+
+void orcL_open_engine(lua_State *L) {
+  static const luaL_Reg engine_methods[] = {
+      {"handler", engine_handler},
+      {"default_handler", engine_default_handler},
+      {"load", engine_load},
+      {"step", engine_step},
+      {"run", engine_run},
+      {"next_deadline", engine_next_deadline},
+      {"now", engine_now},
+      {"close", engine_close},
+      {NULL, NULL}};
+  static const luaL_Reg machine_methods[] = {{"start", machine_start},
+                                             {"start_json", machine_start_json},
+                                             {NULL, NULL}};
+  static const luaL_Reg execution_methods[] = {
+      {"wait", execution_wait},
+      {"stop", execution_stop},
+      {"close", execution_close},
+      {"history", execution_history},
+      {"history_json", execution_history_json},
+      {"output_json", execution_output_json},
+      {"events", execution_events},
+      {NULL, NULL}};
+  static const luaL_Reg fns[] = {
+      {"engine", engine_new}, {"validate", l_validate}, {NULL, NULL}};
+  luaL_newmetatable(L, ENGINE_MT);
+  lua_newtable(L);
+  orc_setfuncs(L, engine_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, engine_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, MACHINE_MT);
+  lua_newtable(L);
+  orc_setfuncs(L, machine_methods, 0);
+  lua_setfield(L, -2, "methods");
+  lua_pushcfunction(L, machine_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, machine_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, EXECUTION_MT);
+  lua_newtable(L);
+  orc_setfuncs(L, execution_methods, 0);
+  lua_setfield(L, -2, "methods");
+  lua_pushcfunction(L, execution_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, execution_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, ERROR_MT);
+  lua_pushcfunction(L, error_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+
+  orc_setfuncs(L, fns, 0);
+}

@@ -1,0 +1,529 @@
+-- The state machine executor through the Lua API: states, input/output
+-- processing, Retry/Catch, the history, the clock, limits and lifetimes.
+local orchestra = require "orchestra"
+local json = orchestra.json
+
+local START = 1700000000000 -- 2023-11-14T22:13:20Z
+
+local function engine(opts)
+  opts = opts or {}
+  opts.clock = opts.clock or "virtual"
+  opts.start_time = opts.start_time or START
+  opts.seed = opts.seed or 42
+  return orchestra.engine(opts)
+end
+
+-- Run def (a table) with input; returns the finished execution.
+local function run(def, input, handlers, eopts)
+  local e = engine(eopts)
+  for resource, fn in pairs(handlers or {}) do e:handler(resource, fn) end
+  local m = e:load(def)
+  local ex = m:start(input)
+  ex:wait()
+  return ex, e
+end
+
+local function types(ex)
+  local t = {}
+  for ev in ex:events() do t[#t + 1] = ev.type end
+  return t
+end
+
+local function load_error(def)
+  local e = engine()
+  local ok, err = pcall(e.load, e, def)
+  assert.is_false(ok)
+  assert.is_table(err)
+  return err
+end
+
+local function pointers(err)
+  local t = {}
+  for _, p in ipairs(err.errors) do t[#t + 1] = p.pointer .. ": " .. p.message end
+  return table.concat(t, "\n")
+end
+
+describe("the executor", function()
+  describe("Pass", function()
+    it("passes its input through and records Entered/Exited", function()
+      local ex = run({ StartAt = "P", States = { P = { Type = "Pass", End = true } } },
+        { a = 1 })
+      assert.equal("SUCCEEDED", ex.status)
+      assert.same({ a = 1 }, ex.output)
+      assert.same({ "ExecutionStarted", "PassStateEntered", "PassStateExited",
+                    "ExecutionSucceeded" }, types(ex))
+    end)
+
+    it("applies Result, ResultPath and OutputPath", function()
+      local ex = run({ StartAt = "P", States = { P = {
+        Type = "Pass", Result = { x = { y = 5 } }, ResultPath = "$.r", OutputPath = "$.r.x",
+        End = true } } }, { a = 1 })
+      assert.same({ y = 5 }, ex.output)
+    end)
+
+    it("keeps Result keys ending in .$ literal", function()
+      local ex = run({ StartAt = "P", States = { P = {
+        Type = "Pass", Result = { ["TestResult.$"] = "$.x" }, End = true } } }, { x = 1 })
+      assert.same({ ["TestResult.$"] = "$.x" }, ex.output)
+    end)
+
+    it("evaluates Parameters with paths, nested objects and the context object", function()
+      local ex = run({ StartAt = "P", States = { P = {
+        Type = "Pass",
+        Parameters = { ["id.$"] = "$.order.id", fixed = "v",
+                       nested = { ["items.$"] = "$.order.items[*].sku" },
+                       ["state.$"] = "$$.State.Name",
+                       ["exec.$"] = "$$.Execution.Name",
+                       ["start.$"] = "$$.Execution.StartTime" },
+        End = true } } },
+        { order = { id = 7, items = { { sku = "a" }, { sku = "b" } } } })
+      assert.equal("SUCCEEDED", ex.status, ex.cause)
+      local out = ex.output
+      assert.equal(7, out.id)
+      assert.equal("v", out.fixed)
+      assert.same({ "a", "b" }, out.nested.items)
+      assert.equal("P", out.state)
+      assert.equal(ex.name, out.exec)
+      assert.equal("2023-11-14T22:13:20.000Z", out.start)
+    end)
+
+    it("discards the result with ResultPath null and gives {} for a null InputPath", function()
+      local ex = run({ StartAt = "A", States = {
+        A = { Type = "Pass", Result = "x", ResultPath = orchestra.null, Next = "B" },
+        B = { Type = "Pass", InputPath = orchestra.null, End = true } } }, { keep = true })
+      assert.equal("SUCCEEDED", ex.status)
+      assert.equal("{}", ex:output_json())
+    end)
+
+    it("creates missing objects for ResultPath and shares the rest", function()
+      local ex = run({ StartAt = "P", States = { P = {
+        Type = "Pass", Result = 1, ResultPath = "$.a.b.c", End = true } } }, { z = { 1, 2 } })
+      assert.equal('{"z":[1,2],"a":{"b":{"c":1}}}', ex:output_json())
+    end)
+
+    it("fails with States.Runtime when InputPath matches nothing", function()
+      local ex = run({ StartAt = "P", States = { P = {
+        Type = "Pass", InputPath = "$.missing", End = true } } }, { a = 1 })
+      assert.equal("FAILED", ex.status)
+      assert.equal("States.Runtime", ex.error)
+      assert.matches("^An error occurred while executing the state 'P' %(entered at the event id #2%)%. ",
+        ex.cause)
+    end)
+  end)
+
+  describe("Task", function()
+    local RES = "arn:aws:lambda:us-east-1:123456789012:function:charge"
+
+    it("calls the handler with input and context and uses its result", function()
+      local seen
+      local ex = run({ StartAt = "T", States = { T = {
+        Type = "Task", Resource = RES, Parameters = { ["amount.$"] = "$.amount" },
+        ResultSelector = { ["charged.$"] = "$.ok" }, ResultPath = "$.charge", End = true } } },
+        { amount = 42 },
+        { [RES] = function(input, ctx)
+          seen = { input = input, state = ctx.State.Name, resource = ctx.resource }
+          return { ok = input.amount * 2, extra = "dropped" }
+        end })
+      assert.equal("SUCCEEDED", ex.status, ex.cause)
+      assert.same({ amount = 42 }, seen.input)
+      assert.equal("T", seen.state)
+      assert.equal(RES, seen.resource)
+      assert.equal('{"amount":42,"charge":{"charged":84}}', ex:output_json())
+    end)
+
+    it("records Lambda events for a Lambda function ARN", function()
+      local ex = run({ StartAt = "T", States = { T = { Type = "Task", Resource = RES, End = true } } },
+        {}, { [RES] = function() return { ok = true } end })
+      assert.same({ "ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled",
+        "LambdaFunctionStarted", "LambdaFunctionSucceeded", "TaskStateExited",
+        "ExecutionSucceeded" }, types(ex))
+      local h = ex:history()
+      assert.equal(RES, h.events[3].lambdaFunctionScheduledEventDetails.resource)
+      assert.equal('{"ok":true}', h.events[5].lambdaFunctionSucceededEventDetails.output)
+    end)
+
+    it("records Task events with resourceType and resource for service integrations", function()
+      local ex = run({ StartAt = "T", States = { T = {
+        Type = "Task", Resource = "arn:aws:states:::lambda:invoke",
+        Parameters = { FunctionName = "f", ["Payload.$"] = "$" }, End = true } } },
+        { a = 1 }, { ["arn:aws:states:::lambda:invoke"] = function(input)
+          return { StatusCode = 200, Payload = input.Payload }
+        end })
+      assert.equal("SUCCEEDED", ex.status, ex.cause)
+      local h = ex:history().events
+      assert.equal("TaskScheduled", h[3].type)
+      local d = h[3].taskScheduledEventDetails
+      assert.equal("lambda", d.resourceType)
+      assert.equal("invoke", d.resource)
+      assert.equal("us-east-1", d.region)
+      assert.equal('{"FunctionName":"f","Payload":{"a":1}}', d.parameters)
+      assert.equal("TaskStarted", h[4].type)
+      assert.equal("TaskSucceeded", h[5].type)
+      -- ids chain: the first state's Entered points at 0, then each at the one before
+      assert.equal(0, h[2].previousEventId)
+      assert.equal(2, h[3].previousEventId)
+      assert.equal(5, h[6].previousEventId)
+    end)
+
+    it("fails with States.TaskFailed naming the resource when no handler exists", function()
+      local ex = run({ StartAt = "T", States = { T = { Type = "Task", Resource = "urn:nothing", End = true } } })
+      assert.equal("FAILED", ex.status)
+      assert.equal("States.TaskFailed", ex.error)
+      assert.matches("urn:nothing", ex.cause)
+    end)
+
+    it("turns error{Error=, Cause=} into the task's error and any other Lua error into States.TaskFailed", function()
+      local ex = run({ StartAt = "T", States = { T = { Type = "Task", Resource = "r1", End = true } } },
+        {}, { r1 = function() error({ Error = "Declined", Cause = "card expired" }) end })
+      assert.equal("Declined", ex.error)
+      assert.equal("card expired", ex.cause)
+      ex = run({ StartAt = "T", States = { T = { Type = "Task", Resource = "r1", End = true } } },
+        {}, { r1 = function() error("boom") end })
+      assert.equal("States.TaskFailed", ex.error)
+      assert.matches("boom", ex.cause)
+    end)
+
+    it("retries with back-off in virtual time, one counter per retrier", function()
+      local calls, times = 0, {}
+      local e = engine()
+      e:handler("flaky", function()
+        calls = calls + 1
+        times[#times + 1] = e:now()
+        if calls < 4 then error({ Error = "Busy", Cause = "try " .. calls }) end
+        return { calls = calls }
+      end)
+      local ex = e:load({ StartAt = "T", States = { T = {
+        Type = "Task", Resource = "flaky",
+        Retry = { { ErrorEquals = { "Busy" }, IntervalSeconds = 2, MaxAttempts = 3, BackoffRate = 3 } },
+        End = true } } }):start({})
+      ex:wait()
+      assert.equal("SUCCEEDED", ex.status, ex.cause)
+      assert.equal(4, calls)
+      assert.same({ 0, 2000, 8000, 26000 }, { times[1] - START, times[2] - START,
+        times[3] - START, times[4] - START })
+      local t = types(ex)
+      assert.same({ "ExecutionStarted", "TaskStateEntered",
+        "TaskScheduled", "TaskStarted", "TaskFailed",
+        "TaskScheduled", "TaskStarted", "TaskFailed",
+        "TaskScheduled", "TaskStarted", "TaskFailed",
+        "TaskScheduled", "TaskStarted", "TaskSucceeded",
+        "TaskStateExited", "ExecutionSucceeded" }, t)
+    end)
+
+    it("honours MaxAttempts 0 and MaxDelaySeconds", function()
+      local calls = 0
+      local ex = run({ StartAt = "T", States = { T = {
+        Type = "Task", Resource = "r",
+        Retry = { { ErrorEquals = { "X" }, MaxAttempts = 0 }, { ErrorEquals = { "States.ALL" } } },
+        End = true } } }, {}, { r = function() calls = calls + 1 error({ Error = "X" }) end })
+      assert.equal(1, calls) -- the first matching retrier decides: no retry
+      assert.equal("X", ex.error)
+    end)
+
+    it("catches into ResultPath with Error and Cause, and goes to the catcher's Next", function()
+      local ex = run({ StartAt = "T", States = {
+        T = { Type = "Task", Resource = "r", Catch = {
+          { ErrorEquals = { "Other" }, Next = "Wrong" },
+          { ErrorEquals = { "States.ALL" }, ResultPath = "$.err", Next = "Recover" } }, End = true },
+        Wrong = { Type = "Fail", Error = "Wrong" },
+        Recover = { Type = "Pass", End = true } } },
+        { order = 1 }, { r = function() error({ Error = "Declined", Cause = "no funds" }) end })
+      assert.equal("SUCCEEDED", ex.status)
+      assert.equal('{"order":1,"err":{"Error":"Declined","Cause":"no funds"}}', ex:output_json())
+      assert.same({ "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted",
+        "TaskFailed", "TaskStateExited", "PassStateEntered", "PassStateExited",
+        "ExecutionSucceeded" }, types(ex))
+    end)
+
+    it("lets States.TaskFailed match any error but States.Timeout", function()
+      local ex = run({ StartAt = "T", States = {
+        T = { Type = "Task", Resource = "r", Catch = {
+          { ErrorEquals = { "States.TaskFailed" }, Next = "C" } }, End = true },
+        C = { Type = "Pass", Result = "caught", End = true } } },
+        {}, { r = function() error({ Error = "Custom.Error" }) end })
+      assert.equal("caught", ex.output)
+    end)
+
+    it("does not retry or catch States.Runtime", function()
+      local calls = 0
+      local ex = run({ StartAt = "T", States = {
+        T = { Type = "Task", Resource = "r", OutputPath = "$.nothing",
+          Retry = { { ErrorEquals = { "States.ALL" } } },
+          Catch = { { ErrorEquals = { "States.ALL" }, Next = "C" } }, End = true },
+        C = { Type = "Pass", End = true } } },
+        {}, { r = function() calls = calls + 1 return {} end })
+      assert.equal(1, calls)
+      assert.equal("FAILED", ex.status)
+      assert.equal("States.Runtime", ex.error)
+    end)
+
+    it("fails with States.DataLimitExceeded when a result is over the payload limit", function()
+      local ex = run({ StartAt = "T", States = { T = { Type = "Task", Resource = "r", End = true } } },
+        {}, { r = function() return string.rep("x", 300) end }, { max_payload_bytes = 100 })
+      assert.equal("States.DataLimitExceeded", ex.error)
+      assert.equal("The state/task 'T' returned a result with a size exceeding the maximum "
+        .. "number of bytes service limit.", ex.cause)
+    end)
+
+    it("matches handlers exactly, then by the longest prefix, then the default", function()
+      local e = engine()
+      e:handler("arn:aws:lambda:*", function() return "lambda" end)
+      e:handler("arn:aws:lambda:us-east-1:*", function() return "us-east-1" end)
+      e:handler("arn:aws:lambda:us-east-1:1:function:exact", function() return "exact" end)
+      e:default_handler(function(resource) return "default:" .. resource end)
+      local function out(resource)
+        local ex = e:load({ StartAt = "T", States = { T = { Type = "Task", Resource = resource, End = true } } }):start({})
+        ex:wait()
+        return ex.output
+      end
+      assert.equal("exact", out("arn:aws:lambda:us-east-1:1:function:exact"))
+      assert.equal("us-east-1", out("arn:aws:lambda:us-east-1:1:function:other"))
+      assert.equal("lambda", out("arn:aws:lambda:eu-west-1:1:function:x"))
+      assert.equal("default:urn:x", out("urn:x"))
+    end)
+  end)
+
+  describe("Choice", function()
+    local function choose(rule, input)
+      local def = { StartAt = "C", States = {
+        C = { Type = "Choice", Choices = { rule }, Default = "No" },
+        Yes = { Type = "Pass", Result = "yes", End = true },
+        No = { Type = "Pass", Result = "no", End = true } } }
+      rule.Next = "Yes"
+      local ex = run(def, input)
+      assert.equal("SUCCEEDED", ex.status, ex.cause)
+      return ex.output
+    end
+
+    it("compares strings, numbers, booleans and timestamps", function()
+      assert.equal("yes", choose({ Variable = "$.s", StringEquals = "a" }, { s = "a" }))
+      assert.equal("no", choose({ Variable = "$.s", StringEquals = "a" }, { s = "b" }))
+      assert.equal("yes", choose({ Variable = "$.s", StringLessThan = "b" }, { s = "a" }))
+      assert.equal("yes", choose({ Variable = "$.s", StringGreaterThanEquals = "a" }, { s = "a" }))
+      assert.equal("yes", choose({ Variable = "$.n", NumericEquals = 1 }, { n = 1.0 }))
+      assert.equal("yes", choose({ Variable = "$.n", NumericLessThan = 10 }, { n = 9.5 }))
+      assert.equal("no", choose({ Variable = "$.n", NumericGreaterThan = 10 }, { n = 10 }))
+      assert.equal("yes", choose({ Variable = "$.n", NumericGreaterThanEquals = 10 }, { n = 10 }))
+      assert.equal("no", choose({ Variable = "$.n", NumericEquals = 1 }, { n = "1" }))
+      assert.equal("yes", choose({ Variable = "$.b", BooleanEquals = false }, { b = false }))
+      assert.equal("yes", choose({ Variable = "$.t", TimestampLessThan = "2024-01-01T00:00:00Z" },
+        { t = "2023-12-31T23:59:59.999Z" }))
+      assert.equal("yes", choose({ Variable = "$.t", TimestampEquals = "2024-01-01T01:00:00+01:00" },
+        { t = "2024-01-01T00:00:00Z" }))
+    end)
+
+    it("compares against other paths", function()
+      assert.equal("yes", choose({ Variable = "$.a", NumericLessThanPath = "$.b" }, { a = 1, b = 2 }))
+      assert.equal("yes", choose({ Variable = "$.a", StringEqualsPath = "$.b" }, { a = "x", b = "x" }))
+    end)
+
+    it("matches StringMatches globs with escapes", function()
+      assert.equal("yes", choose({ Variable = "$.f", StringMatches = "log-*.txt" }, { f = "log-2024.txt" }))
+      assert.equal("no", choose({ Variable = "$.f", StringMatches = "log-*.txt" }, { f = "log-2024.csv" }))
+      assert.equal("yes", choose({ Variable = "$.f", StringMatches = "a\\*b" }, { f = "a*b" }))
+      assert.equal("no", choose({ Variable = "$.f", StringMatches = "a\\*b" }, { f = "axb" }))
+    end)
+
+    it("tests types and presence", function()
+      assert.equal("yes", choose({ Variable = "$.x", IsPresent = false }, {}))
+      assert.equal("yes", choose({ Variable = "$.x", IsNull = true }, { x = orchestra.null }))
+      assert.equal("yes", choose({ Variable = "$.x", IsNumeric = true }, { x = 2 }))
+      assert.equal("yes", choose({ Variable = "$.x", IsString = true }, { x = "2" }))
+      assert.equal("yes", choose({ Variable = "$.x", IsBoolean = false }, { x = orchestra.null }))
+      assert.equal("yes", choose({ Variable = "$.x", IsTimestamp = true }, { x = "2024-02-29T10:00:00Z" }))
+      assert.equal("no", choose({ Variable = "$.x", IsTimestamp = true }, { x = "2023-02-29T10:00:00Z" }))
+    end)
+
+    it("combines rules with And, Or and Not", function()
+      local rule = { And = { { Variable = "$.a", NumericGreaterThan = 0 },
+                             { Not = { Variable = "$.b", StringEquals = "x" } },
+                             { Or = { { Variable = "$.c", BooleanEquals = true },
+                                      { Variable = "$.d", IsPresent = true } } } } }
+      assert.equal("yes", choose(rule, { a = 1, b = "y", c = false, d = 0 }))
+      rule = { And = { { Variable = "$.a", NumericGreaterThan = 0 },
+                       { Not = { Variable = "$.b", StringEquals = "x" } } } }
+      assert.equal("no", choose(rule, { a = 1, b = "x" }))
+    end)
+
+    it("fails with States.NoChoiceMatched without a Default", function()
+      local ex = run({ StartAt = "C", States = {
+        C = { Type = "Choice", Choices = { { Variable = "$.a", NumericEquals = 1, Next = "Y" } } },
+        Y = { Type = "Succeed" } } }, { a = 2 })
+      assert.equal("FAILED", ex.status)
+      assert.equal("States.NoChoiceMatched", ex.error)
+      assert.same({ "ExecutionStarted", "ChoiceStateEntered", "ExecutionFailed" }, types(ex))
+    end)
+
+    it("fails with States.Runtime when the Variable is missing", function()
+      local ex = run({ StartAt = "C", States = {
+        C = { Type = "Choice", Choices = { { Variable = "$.a", NumericEquals = 1, Next = "Y" } },
+          Default = "Y" },
+        Y = { Type = "Succeed" } } }, {})
+      assert.equal("States.Runtime", ex.error)
+    end)
+  end)
+
+  describe("Wait", function()
+    it("waits in virtual time and the timestamps advance", function()
+      local ex, e = run({ StartAt = "W", States = {
+        W = { Type = "Wait", Seconds = 3600, Next = "W2" },
+        W2 = { Type = "Wait", SecondsPath = "$.s", Next = "W3" },
+        W3 = { Type = "Wait", TimestampPath = "$.until", End = true } } },
+        { s = 60, ["until"] = "2023-11-15T00:00:00Z" })
+      assert.equal("SUCCEEDED", ex.status, ex.cause)
+      assert.equal(1700006400000, e:now())
+      local h = ex:history().events
+      assert.equal("WaitStateExited", h[3].type)
+      assert.equal((START + 3600000) / 1000, h[3].timestamp)
+    end)
+
+    it("rejects a fractional or negative SecondsPath with Step Functions' causes", function()
+      local def = { StartAt = "W", States = { W = { Type = "Wait", SecondsPath = "$.s", End = true } } }
+      local ex = run(def, { s = 1.5 })
+      assert.equal("States.Runtime", ex.error)
+      assert.matches("cannot be parsed as a long value", ex.cause)
+      ex = run(def, { s = -1 })
+      assert.matches("references a negative value", ex.cause)
+    end)
+  end)
+
+  describe("Succeed and Fail", function()
+    it("Fail gives Error and Cause, from literals or paths", function()
+      local ex = run({ StartAt = "F", States = { F = { Type = "Fail", Error = "E", Cause = "C" } } })
+      assert.equal("FAILED", ex.status)
+      assert.equal("E", ex.error)
+      assert.equal("C", ex.cause)
+      assert.same({ "ExecutionStarted", "FailStateEntered", "ExecutionFailed" }, types(ex))
+      ex = run({ StartAt = "F", States = { F = { Type = "Fail", ErrorPath = "$.e", CausePath = "$.c" } } },
+        { e = "Dyn", c = "because" })
+      assert.equal("Dyn", ex.error)
+      assert.equal("because", ex.cause)
+    end)
+
+    it("Fail without Error and Cause fails with neither", function()
+      local ex = run({ StartAt = "F", States = { F = { Type = "Fail" } } })
+      assert.equal("FAILED", ex.status)
+      assert.is_nil(ex.error)
+      assert.is_nil(ex.cause)
+    end)
+
+    it("Succeed ends with its (OutputPath-filtered) input", function()
+      local ex = run({ StartAt = "S", States = { S = { Type = "Succeed", OutputPath = "$.a" } } }, { a = { b = 1 } })
+      assert.same({ b = 1 }, ex.output)
+    end)
+  end)
+
+  describe("executions", function()
+    local DEF = { StartAt = "W", States = { W = { Type = "Wait", Seconds = 10, End = true } } }
+
+    it("have unique names per machine", function()
+      local e = engine()
+      local m = e:load(DEF)
+      m:start({}, { name = "one" })
+      local ok, err = pcall(m.start, m, {}, { name = "one" })
+      assert.is_false(ok)
+      assert.equal("ExecutionAlreadyExists", err.code)
+      assert.has_error(function() m:start({}, { name = "bad name" }) end)
+    end)
+
+    it("can be stopped", function()
+      local e = engine()
+      local ex = e:load(DEF):start({})
+      e:step()
+      ex:stop("Cancelled", "by the user")
+      assert.equal("ABORTED", ex.status)
+      assert.equal("Cancelled", ex.error)
+      assert.same({ "ExecutionStarted", "WaitStateEntered", "ExecutionAborted" }, types(ex))
+      assert.has_error(function() ex:stop() end)
+    end)
+
+    it("time out with the machine's TimeoutSeconds", function()
+      local ex = run({ TimeoutSeconds = 5, StartAt = "W", States = {
+        W = { Type = "Wait", Seconds = 10, End = true } } })
+      assert.equal("TIMED_OUT", ex.status)
+      assert.equal("States.Timeout", ex.error)
+      assert.equal("ExecutionTimedOut", types(ex)[3])
+    end)
+
+    it("are driven by engine:step() without blocking", function()
+      local e = engine()
+      local ex = e:load({ StartAt = "A", States = {
+        A = { Type = "Pass", Next = "B" }, B = { Type = "Pass", End = true } } }):start({})
+      assert.equal("RUNNING", ex.status)
+      local steps = 0
+      while ex.status == "RUNNING" and steps < 10 do e:step() steps = steps + 1 end
+      assert.equal("SUCCEEDED", ex.status)
+    end)
+
+    it("reject input over the payload limit", function()
+      local e = engine({ max_payload_bytes = 10 })
+      local m = e:load(DEF)
+      local ok, err = pcall(m.start, m, { big = string.rep("x", 20) })
+      assert.is_false(ok)
+      assert.equal("States.DataLimitExceeded", err.code)
+    end)
+
+    it("are reproducible under the virtual clock and a fixed seed", function()
+      local def = { StartAt = "P", States = { P = { Type = "Pass",
+        Parameters = { ["r.$"] = "States.MathRandom(1, 1000)", ["u.$"] = "States.UUID()" }, End = true } } }
+      local a = run(def, {}, nil, { seed = 7 })
+      local b = run(def, {}, nil, { seed = 7 })
+      assert.equal("SUCCEEDED", a.status, a.cause)
+      assert.equal(a:output_json(), b:output_json())
+      assert.equal(a:history_json():gsub('"Id":"[^"]*"', ""), b:history_json():gsub('"Id":"[^"]*"', ""))
+    end)
+  end)
+
+  describe("loading", function()
+    it("reports every problem with a JSON pointer", function()
+      local err = load_error({ StartAt = "Nope", States = {
+        A = { Type = "Pass", Next = "Missing" },
+        B = { Type = "Pass", Resource = "x", End = true },
+        C = { Type = "Task", End = true },
+        D = { Type = "Choice", Choices = { { Variable = "$.a", Next = "A" } } },
+        E = { Type = "Wait", Seconds = 1, Timestamp = "2024-01-01T00:00:00Z", End = true },
+        F = { Type = "Pass", InputPath = "$.a[", End = true },
+        G = { Type = "Task", Resource = "r", Retry = { { ErrorEquals = { "States.ALL", "X" } } }, End = true },
+      } })
+      assert.equal("InvalidDefinition", err.code)
+      local text = pointers(err)
+      assert.matches("/StartAt: StartAt names state 'Nope', which does not exist", text, 1, true)
+      assert.matches("/States/A/Next: Next names state 'Missing', which does not exist", text, 1, true)
+      assert.matches("/States/B/Resource: field 'Resource' is not allowed in a Pass state", text, 1, true)
+      assert.matches("/States/C: a Task state needs Resource", text, 1, true)
+      assert.matches("/States/D/Choices/0: a Choice rule needs a comparison operator", text, 1, true)
+      assert.matches("/States/E: a Wait state needs exactly one of", text, 1, true)
+      assert.matches("/States/F/InputPath: ", text, 1, true)
+      assert.matches("/States/G/Retry/0/ErrorEquals/0: States.ALL must appear alone", text, 1, true)
+    end)
+
+    it("reports unreachable states and missing terminals", function()
+      local text = pointers(load_error({ StartAt = "A", States = {
+        A = { Type = "Pass", End = true }, Orphan = { Type = "Pass", End = true } } }))
+      assert.matches("/States/Orphan: state 'Orphan' is not reachable from StartAt", text, 1, true)
+      text = pointers(load_error({ StartAt = "A", States = { A = { Type = "Pass" } } }))
+      assert.matches("/States/A: a Pass state needs Next or \"End\": true", text, 1, true)
+    end)
+
+    it("reports duplicate state names in the JSON text", function()
+      local e = engine()
+      local ok, err = pcall(e.load, e, [[{"StartAt":"A","States":{"A":{"Type":"Succeed"},"A":{"Type":"Succeed"}}}]])
+      assert.is_false(ok)
+      assert.matches('duplicate key "A" at /States/A', err.message, 1, true)
+    end)
+
+    it("rejects JSONata with a clear message", function()
+      local err = load_error({ QueryLanguage = "JSONata", StartAt = "A", States = { A = { Type = "Succeed" } } })
+      assert.equal("Unsupported", err.code)
+      assert.matches("JSONata is not supported yet", err.message)
+    end)
+
+    it("orchestra.validate returns ok or the problems", function()
+      assert.is_true(orchestra.validate({ StartAt = "A", States = { A = { Type = "Succeed" } } }))
+      local ok, errors = orchestra.validate('{"StartAt": "A"}')
+      assert.is_false(ok)
+      assert.equal("", errors[1].pointer)
+      assert.equal("a state machine needs States", errors[1].message)
+    end)
+  end)
+end)
