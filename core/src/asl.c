@@ -1131,7 +1131,8 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
       char msg[256];
       old = push_key(c, "ErrorPath", 9);
       if (is_type(x, ORC_JSON_STRING) &&
-          orci_intrinsic_is_call(orc_json_string_value(x, &len), len)) {
+          orci_intrinsic_is_call(orc_json_string_value(x, &len),
+                                 orc_json_len(x))) {
         s->error_fn = orci_intrinsic_compile(orc_json_string_value(x, NULL),
                                              len, msg, sizeof msg);
         if (s->error_fn == NULL) problem(c, "%s", msg);
@@ -1149,7 +1150,8 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
       char msg[256];
       old = push_key(c, "CausePath", 9);
       if (is_type(x, ORC_JSON_STRING) &&
-          orci_intrinsic_is_call(orc_json_string_value(x, &len), len)) {
+          orci_intrinsic_is_call(orc_json_string_value(x, &len),
+                                 orc_json_len(x))) {
         s->cause_fn = orci_intrinsic_compile(orc_json_string_value(x, NULL),
                                              len, msg, sizeof msg);
         if (s->cause_fn == NULL) problem(c, "%s", msg);

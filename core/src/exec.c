@@ -34,6 +34,8 @@ enum {
   EV_LAMBDA_STARTED,
   EV_LAMBDA_SUCCEEDED,
   EV_LAMBDA_FAILED,
+  EV_TASK_TIMED_OUT,
+  EV_LAMBDA_TIMED_OUT,
   EV_COUNT
 };
 
@@ -68,6 +70,10 @@ static const char *event_type_name(int t, char *buf) {
     return "LambdaFunctionSucceeded";
   case EV_LAMBDA_FAILED:
     return "LambdaFunctionFailed";
+  case EV_TASK_TIMED_OUT:
+    return "TaskTimedOut";
+  case EV_LAMBDA_TIMED_OUT:
+    return "LambdaFunctionTimedOut";
   default:
     if (t >= EV_STATE_ENTERED && t < EV_STATE_EXITED) {
       snprintf(buf, 48, "%sStateEntered",
@@ -107,6 +113,10 @@ static const char *event_details_key(int t) {
     return "lambdaFunctionSucceededEventDetails";
   case EV_LAMBDA_FAILED:
     return "lambdaFunctionFailedEventDetails";
+  case EV_TASK_TIMED_OUT:
+    return "taskTimedOutEventDetails";
+  case EV_LAMBDA_TIMED_OUT:
+    return "lambdaFunctionTimedOutEventDetails";
   default:
     return t < EV_STATE_EXITED ? "stateEnteredEventDetails"
                                : "stateExitedEventDetails";
@@ -160,9 +170,13 @@ struct frame {
   orc_json *result;    /* the task's answer */
   char *error, *cause; /* or its failure */
   int task_ok;
-  int queued;         /* on the run queue */
-  uint32_t timer_gen; /* bumps invalidate stale timer entries */
-  orc_json *ctx;      /* $$ of the current state, built on demand */
+  int queued;            /* on the run queue */
+  uint32_t timer_gen;    /* bumps invalidate stale timer entries */
+  uint32_t task_gen;     /* the task attempt a timeout belongs to */
+  uint32_t hb_gen;       /* the heartbeat a heartbeat timer belongs to */
+  int64_t heartbeat_s;   /* the running task's HeartbeatSeconds, or 0 */
+  int heartbeat_expired; /* the error being handled is a heartbeat expiry */
+  orc_json *ctx;         /* $$ of the current state, built on demand */
   frame *next_ready;
 };
 
@@ -184,12 +198,18 @@ struct orc_execution {
   orc_execution *prev_x, *next_x; /* engine's list */
 };
 
+#define TK_WAKE      0 /* a Wait state or a retry back-off ends */
+#define TK_TIMEOUT   1 /* a task's TimeoutSeconds */
+#define TK_HEARTBEAT 2 /* a task's HeartbeatSeconds */
+#define TK_EXEC      3 /* the execution's TimeoutSeconds */
+
 typedef struct timer {
   int64_t due;
   uint64_t seq;
-  frame *F;         /* frame timer, or NULL */
-  orc_execution *X; /* execution timeout when F is NULL */
-  uint32_t gen;
+  int kind; /* TK_* */
+  frame *F; /* the frame (the root frame for TK_EXEC) */
+  orc_execution *X;
+  uint32_t gen; /* matches the generation it was armed for */
 } timer;
 
 /* Keys used in event details, made once per engine. */
@@ -308,10 +328,28 @@ static timer heap_pop(orc_engine *E) {
 
 /* A heap entry still meaning something (not superseded or finished). */
 static int timer_live(const timer *t) {
-  if (t->F)
-    return t->F->phase == PH_TIMER && t->F->timer_gen == t->gen &&
-           t->F->X->status == ORC_STATUS_RUNNING;
-  return t->X->status == ORC_STATUS_RUNNING && t->X->timeout_gen == t->gen;
+  if (t->X->status != ORC_STATUS_RUNNING) return 0;
+  switch (t->kind) {
+  case TK_WAKE:
+    return t->F->phase == PH_TIMER && t->F->timer_gen == t->gen;
+  case TK_TIMEOUT:
+    return t->F->phase == PH_TASK_WAIT && t->F->task_gen == t->gen;
+  case TK_HEARTBEAT:
+    return t->F->phase == PH_TASK_WAIT && t->F->hb_gen == t->gen;
+  default:
+    return t->X->timeout_gen == t->gen;
+  }
+}
+
+static int push_timer(orc_engine *E, int kind, int64_t due, frame *F,
+                      orc_execution *X, uint32_t gen) {
+  timer t;
+  t.due = due;
+  t.kind = kind;
+  t.F = F;
+  t.X = X;
+  t.gen = gen;
+  return heap_push(E, t);
 }
 
 /* }====== */
@@ -645,6 +683,14 @@ static char *compact(orc_json *v) {
   return s ? s : strdup("?");
 }
 
+/* A value as Step Functions quotes it in causes: strings bare, the rest as
+** compact JSON. Returns owned text. */
+static char *raw_text(orc_json *v) {
+  if (orc_json_type_of(v) == ORC_JSON_STRING)
+    return strdup(orc_json_string_value(v, NULL));
+  return compact(v);
+}
+
 /* InputPath / OutputPath. Returns an owned value, or NULL with f set. */
 static orc_json *apply_path(frame *F, orci_path *p, int is_null, orc_json *in,
                             failure *f) {
@@ -654,13 +700,11 @@ static orc_json *apply_path(frame *F, orci_path *p, int is_null, orc_json *in,
   if (p == NULL) return orc_json_ref(in);
   frame_env(F, &env, in);
   if (orci_path_eval(p, &env, &out) != ORC_OK) {
-    char *text = compact(in);
+    char why[512];
+    orci_path_explain(p, &env, why, sizeof why);
     f->error = "States.Runtime";
-    f->cause = runtime_cause(F,
-                             "Invalid path '%s' : No results for path: "
-                             "%s",
-                             orci_path_text(p), orci_path_text(p));
-    free(text);
+    f->cause =
+        runtime_cause(F, "Invalid path '%s' : %s", orci_path_text(p), why);
     return NULL;
   }
   return out;
@@ -1043,19 +1087,21 @@ static void exit_state(frame *F, orc_json *output, int next) {
 }
 
 /* An error in the current state: Retry, Catch, or the end. */
-static int error_matches(char **errors, size_t n, const char *name) {
+static int error_matches(char **errors, size_t n, const char *name,
+                         int heartbeat) {
   size_t i;
-  int terminal = !strcmp(name, "States.Runtime") ||
-                 !strcmp(name, "States.DataLimitExceeded");
+  int runtime = !strcmp(name, "States.Runtime");
+  int datalimit = !strcmp(name, "States.DataLimitExceeded");
   for (i = 0; i < n; i++) {
     const char *e = errors[i];
     if (e == NULL) continue;
-    if (!strcmp(e, name))
-      return !terminal || !strcmp(name, "States.DataLimitExceeded") ? 1 : 0;
-    if (terminal) continue;
+    if (runtime) return 0; /* never retried or caught, even by name */
+    if (!strcmp(e, name)) return 1;
+    if (datalimit) continue; /* terminal: only its own name matches */
     if (!strcmp(e, "States.ALL")) return 1;
     if (!strcmp(e, "States.TaskFailed") && strcmp(name, "States.Timeout"))
       return 1;
+    if (heartbeat && !strcmp(e, "States.HeartbeatTimeout")) return 1;
   }
   return 0;
 }
@@ -1068,14 +1114,14 @@ static void handle_error(frame *F, const char *error, const char *cause) {
   if (strcmp(error, "States.Runtime") != 0) {
     for (i = 0; i < s->nretry; i++) {
       const orci_retrier *r = &s->retry[i];
-      if (!error_matches(r->errors, r->nerrors, error)) continue;
+      if (!error_matches(r->errors, r->nerrors, error, F->heartbeat_expired))
+        continue;
       if (F->attempts == NULL)
         F->attempts = (int64_t *)calloc(s->nretry, sizeof *F->attempts);
       if (F->attempts && F->attempts[i] < r->max_attempts) {
         double delay =
             (double)r->interval_s * pow(r->backoff, (double)F->attempts[i]);
         int64_t ms;
-        timer t;
         if (r->max_delay_s && delay > (double)r->max_delay_s)
           delay = (double)r->max_delay_s;
         if (r->jitter_full)
@@ -1086,11 +1132,8 @@ static void handle_error(frame *F, const char *error, const char *cause) {
         orc_json_unref(F->ctx);
         F->ctx = NULL;
         F->phase = PH_TIMER;
-        t.due = orc_engine_now(E) + ms;
-        t.F = F;
-        t.X = X;
-        t.gen = ++F->timer_gen;
-        if (heap_push(E, t) != ORC_OK)
+        if (push_timer(E, TK_WAKE, orc_engine_now(E) + ms, F, X,
+                       ++F->timer_gen) != ORC_OK)
           fail_frame(F, "States.Runtime", "out of memory");
         return;
       }
@@ -1100,7 +1143,8 @@ static void handle_error(frame *F, const char *error, const char *cause) {
       const orci_catcher *ct = &s->catch_[i];
       orc_json *info, *out;
       failure f = {NULL, NULL};
-      if (!error_matches(ct->errors, ct->nerrors, error)) continue;
+      if (!error_matches(ct->errors, ct->nerrors, error, F->heartbeat_expired))
+        continue;
       info = orc_json_object_new(2);
       if (info == NULL) break;
       orc_json_object_set(info, 0, skey("Error"), skey(error));
@@ -1127,6 +1171,38 @@ static void fail_with(frame *F, failure *f) {
 }
 
 /* Send the task to the host. */
+/* TimeoutSeconds / HeartbeatSeconds, literal or from a path (0: none). */
+static int task_seconds(frame *F, int64_t lit, orci_path *p, const char *field,
+                        int64_t *out, failure *f) {
+  orci_env env;
+  orc_json *v = NULL;
+  *out = lit;
+  if (p == NULL) return 0;
+  frame_env(F, &env, F->input);
+  if (orci_path_eval(p, &env, &v) != ORC_OK) {
+    char why[512];
+    orci_path_explain(p, &env, why, sizeof why);
+    f->error = "States.Runtime";
+    f->cause =
+        runtime_cause(F, "Invalid path '%s' : %s", orci_path_text(p), why);
+    return -1;
+  }
+  if (orc_json_type_of(v) != ORC_JSON_INT || orc_json_int_value(v) <= 0) {
+    char *text = raw_text(v);
+    f->error = "States.Runtime";
+    f->cause = runtime_cause(F,
+                             "The %s parameter does not reference a "
+                             "positive integer: %s == %s",
+                             field, orci_path_text(p), text);
+    free(text);
+    orc_json_unref(v);
+    return -1;
+  }
+  *out = orc_json_int_value(v);
+  orc_json_unref(v);
+  return 0;
+}
+
 static void task_start(frame *F) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
@@ -1134,6 +1210,16 @@ static void task_start(frame *F) {
   orc_task *T;
   int lambda = s->resource_kind == ORCI_RES_LAMBDA;
   orc_json *d;
+  int64_t timeout_s, heartbeat_s;
+  failure f = {NULL, NULL};
+  if (task_seconds(F, s->timeout_s, s->timeout_path, "TimeoutSecondsPath",
+                   &timeout_s, &f) < 0 ||
+      task_seconds(F, s->heartbeat_s, s->heartbeat_path, "HeartbeatSecondsPath",
+                   &heartbeat_s, &f) < 0) {
+    fail_with(F, &f);
+    return;
+  }
+  F->heartbeat_expired = 0;
   if (lambda)
     d = kv_object(E, 3, K_RESOURCE, skey(s->resource), K_INPUT,
                   orc_json_ref(F->effective), K_INPUT_DETAILS,
@@ -1165,6 +1251,20 @@ static void task_start(frame *F) {
   F->ctx = NULL;
   T->context = orc_json_ref(frame_context(F));
   F->phase = PH_TASK_WAIT;
+  F->task_gen = ++F->timer_gen;
+  F->heartbeat_s = heartbeat_s;
+  if (timeout_s > 0 &&
+      push_timer(E, TK_TIMEOUT, orc_engine_now(E) + timeout_s * 1000, F, X,
+                 F->task_gen) != ORC_OK) {
+    fail_frame(F, "States.Runtime", "out of memory");
+    return;
+  }
+  if (heartbeat_s > 0 &&
+      push_timer(E, TK_HEARTBEAT, orc_engine_now(E) + heartbeat_s * 1000, F, X,
+                 F->hb_gen = ++F->timer_gen) != ORC_OK) {
+    fail_frame(F, "States.Runtime", "out of memory");
+    return;
+  }
   if (E->cfg.task == NULL) {
     task_complete(T, 0, NULL, "States.TaskFailed",
                   "no task handler is set on the engine", NULL);
@@ -1173,6 +1273,41 @@ static void task_start(frame *F) {
   if (E->cfg.task(E->cfg.task_ud, T) < 0 && F->task == T)
     task_complete(T, 0, NULL, "States.TaskFailed",
                   "the task handler failed internally", NULL);
+}
+
+/* A task's timeout or heartbeat expired: the host's task is abandoned and
+** the state fails with States.Timeout (a heartbeat expiry also matches
+** States.HeartbeatTimeout in Retry and Catch). */
+static void task_expire(frame *F, int heartbeat) {
+  orc_execution *X = F->X;
+  orc_engine *E = X->E;
+  const orci_state *s = &X->M->states[F->state];
+  int lambda = s->resource_kind == ORCI_RES_LAMBDA;
+  if (F->task) {
+    drop_task(E, F->task);
+    F->task = NULL;
+  }
+  F->last_event = add_event(
+      X, F->last_event, lambda ? EV_LAMBDA_TIMED_OUT : EV_TASK_TIMED_OUT,
+      lambda
+          ? kv_object(E, 1, K_ERROR, skey("States.Timeout"))
+          : kv_object(E, 3, K_RESOURCE_TYPE, skey(s->resource_type), K_RESOURCE,
+                      skey(s->resource_name), K_ERROR, skey("States.Timeout")));
+  F->heartbeat_expired = heartbeat;
+  handle_error(F, "States.Timeout", NULL);
+  F->heartbeat_expired = 0;
+}
+
+int orc_task_heartbeat(orc_task *T, orc_error *err) {
+  frame *F = T->F;
+  if (T->completed)
+    return orci_error(err, ORC_EMISUSE, NULL,
+                      "the task was already completed or abandoned");
+  if (F->heartbeat_s > 0)
+    return push_timer(F->X->E, TK_HEARTBEAT,
+                      orc_engine_now(F->X->E) + F->heartbeat_s * 1000, F, F->X,
+                      F->hb_gen = ++F->timer_gen);
+  return ORC_OK;
 }
 
 static size_t json_size(const orc_json *v) {
@@ -1276,44 +1411,35 @@ static int wait_due(frame *F, const orci_state *s, orc_json *in, int64_t *due,
   }
   frame_env(F, &env, in);
   if (s->seconds_path) {
+    const char *pt = orci_path_text(s->seconds_path);
+    char *text;
     if (orci_path_eval(s->seconds_path, &env, &v) != ORC_OK) {
       f->error = "States.Runtime";
       f->cause = runtime_cause(F,
                                "The SecondsPath parameter does not "
                                "reference an input value: %s",
-                               orci_path_text(s->seconds_path));
+                               pt);
       return -1;
     }
+    text = raw_text(v);
     if (orc_json_type_of(v) != ORC_JSON_INT) {
-      char *text = compact(v);
       f->error = "States.Runtime";
-      if (orc_json_type_of(v) == ORC_JSON_FLOAT)
-        f->cause = runtime_cause(F,
-                                 "The SecondsPath parameter references a "
-                                 "value that cannot be parsed as a long "
-                                 "value: %s",
-                                 text);
-      else
-        f->cause = runtime_cause(F,
-                                 "The SecondsPath parameter does not "
-                                 "reference a number: %s",
-                                 orci_path_text(s->seconds_path));
-      free(text);
-      orc_json_unref(v);
-      return -1;
-    }
-    if (orc_json_int_value(v) < 0) {
+      f->cause = runtime_cause(F,
+                               "The SecondsPath parameter cannot be parsed "
+                               "as a long value: %s == %s",
+                               pt, text);
+    } else if (orc_json_int_value(v) < 0) {
       f->error = "States.Runtime";
       f->cause = runtime_cause(F,
                                "The SecondsPath parameter references a "
-                               "negative value: %lld",
-                               (long long)orc_json_int_value(v));
-      orc_json_unref(v);
-      return -1;
+                               "negative value: %s == %s",
+                               pt, text);
+    } else {
+      *due = now + orc_json_int_value(v) * 1000;
     }
-    *due = now + orc_json_int_value(v) * 1000;
+    free(text);
     orc_json_unref(v);
-    return 0;
+    return f->error ? -1 : 0;
   }
   if (orci_path_eval(s->timestamp_path, &env, &v) != ORC_OK) {
     f->error = "States.Runtime";
@@ -1324,13 +1450,13 @@ static int wait_due(frame *F, const orci_state *s, orc_json *in, int64_t *due,
     return -1;
   }
   if (!ts_of(v, due)) {
-    char *text = compact(v);
+    char *text = raw_text(v);
     f->error = "States.Runtime";
     f->cause = runtime_cause(F,
                              "The TimestampPath parameter does not "
                              "reference a valid ISO-8601 extended offset "
-                             "date-time format string: %s",
-                             orci_path_text(s->timestamp_path));
+                             "date-time format string: %s == %s",
+                             orci_path_text(s->timestamp_path), text);
     free(text);
     orc_json_unref(v);
     return -1;
@@ -1339,28 +1465,43 @@ static int wait_due(frame *F, const orci_state *s, orc_json *in, int64_t *due,
   return 0;
 }
 
-/* A Fail state's Error or Cause from its literal, path or intrinsic. */
-static char *fail_field(frame *F, const char *lit, orci_path *p,
-                        orci_intrinsic *fn) {
+/* A Fail state's Error or Cause from its literal, path or intrinsic: 0 with
+** *out owned (NULL when the field is absent), or -1 with f set. */
+static int fail_field(frame *F, const char *field, const char *lit,
+                      orci_path *p, orci_intrinsic *fn, char **out,
+                      failure *f) {
   orci_env env;
   orc_json *v = NULL;
-  char *out = NULL;
-  if (lit) return strdup(lit);
-  if (p == NULL && fn == NULL) return NULL;
+  *out = NULL;
+  if (lit) {
+    *out = strdup(lit);
+    return 0;
+  }
+  if (p == NULL && fn == NULL) return 0;
   frame_env(F, &env, F->input);
   if (p) {
-    if (orci_path_eval(p, &env, &v) != ORC_OK) return NULL;
+    if (orci_path_eval(p, &env, &v) != ORC_OK) {
+      char *text = compact(F->input);
+      f->error = "States.Runtime";
+      f->cause = runtime_cause(F,
+                               "The JSONPath '%s' specified for the field "
+                               "'%s' could not be found in the input '%s'",
+                               orci_path_text(p), field, text);
+      free(text);
+      return -1;
+    }
   } else {
-    char e[64], c[256];
-    if (orci_intrinsic_eval(fn, &env, &v, e, sizeof e, c, sizeof c) != ORC_OK)
-      return NULL;
+    char e[64], c[1024];
+    if (orci_intrinsic_eval(fn, &env, &v, e, sizeof e, c, sizeof c) != ORC_OK) {
+      f->error = strcmp(e, "States.Runtime") == 0 ? "States.Runtime"
+                                                  : "States.IntrinsicFailure";
+      f->cause = runtime_cause(F, "%s", c);
+      return -1;
+    }
   }
-  if (orc_json_type_of(v) == ORC_JSON_STRING)
-    out = strdup(orc_json_string_value(v, NULL));
-  else
-    out = compact(v);
+  *out = raw_text(v);
   orc_json_unref(v);
-  return out;
+  return 0;
 }
 
 static void enter_state(frame *F) {
@@ -1375,8 +1516,16 @@ static void enter_state(frame *F) {
                             state_details(E, s, K_INPUT, F->input));
   F->last_event = F->entered_id;
   if (s->type == ORCI_ST_FAIL) {
-    char *error = fail_field(F, s->error, s->error_path, s->error_fn);
-    char *cause = fail_field(F, s->cause, s->cause_path, s->cause_fn);
+    char *error = NULL, *cause = NULL;
+    if (fail_field(F, "ErrorPath", s->error, s->error_path, s->error_fn, &error,
+                   &f) < 0 ||
+        fail_field(F, "CausePath", s->cause, s->cause_path, s->cause_fn, &cause,
+                   &f) < 0) {
+      free(error);
+      fail_frame(F, f.error, f.cause);
+      free(f.cause);
+      return;
+    }
     fail_frame(F, error, cause);
     free(error);
     free(cause);
@@ -1441,7 +1590,6 @@ static void enter_state(frame *F) {
   }
   case ORCI_ST_WAIT: {
     int64_t due;
-    timer t;
     if (wait_due(F, s, eff, &due, &f) < 0) {
       orc_json_unref(eff);
       fail_with(F, &f);
@@ -1449,11 +1597,7 @@ static void enter_state(frame *F) {
     }
     F->effective = eff;
     F->phase = PH_TIMER;
-    t.due = due;
-    t.F = F;
-    t.X = X;
-    t.gen = ++F->timer_gen;
-    if (heap_push(E, t) != ORC_OK)
+    if (push_timer(E, TK_WAKE, due, F, X, ++F->timer_gen) != ORC_OK)
       fail_frame(F, "States.Runtime", "out of memory");
     return;
   }
@@ -1627,15 +1771,20 @@ static int fire_due(orc_engine *E, int64_t now) {
     timer t = heap_pop(E);
     if (!timer_live(&t)) continue;
     fired++;
-    if (t.F) {
+    switch (t.kind) {
+    case TK_WAKE:
       t.F->phase = PH_WAIT_DONE;
       enqueue(t.F);
-    } else {
-      char cause[64];
-      snprintf(cause, sizeof cause, "The execution timed out");
-      finish(t.X, ORC_STATUS_TIMED_OUT, NULL, "States.Timeout", NULL,
+      break;
+    case TK_TIMEOUT:
+    case TK_HEARTBEAT:
+      task_expire(t.F, t.kind == TK_HEARTBEAT);
+      break;
+    default:
+      finish(t.X, ORC_STATUS_TIMED_OUT, NULL, "States.Timeout",
+             "The execution exceeded its TimeoutSeconds.",
              t.X->root.last_event);
-      (void)cause;
+      break;
     }
   }
   return fired;
@@ -1854,12 +2003,8 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   E->executions = X;
   E->nrunning++;
   if (M->timeout_s) {
-    timer t;
-    t.due = X->start_ms + M->timeout_s * 1000;
-    t.F = NULL;
-    t.X = X;
-    t.gen = X->timeout_gen;
-    heap_push(E, t);
+    push_timer(E, TK_EXEC, X->start_ms + M->timeout_s * 1000, &X->root, X,
+               X->timeout_gen);
   }
   enqueue(&X->root);
   *out = X;

@@ -790,7 +790,7 @@ int orc_json_parse(const char *text, size_t len, const orc_json_limits *limits,
 /* {====== printer */
 
 void orci_buf_add(orci_buf *b, const void *s, size_t n) {
-  if (b->failed) return;
+  if (b->failed || n == 0) return;
   if (n > b->cap - b->len) {
     size_t cap = b->cap ? b->cap : 64;
     char *p;

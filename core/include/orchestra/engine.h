@@ -164,6 +164,8 @@ ORC_API void *orc_task_userdata(const orc_task *T);
 ORC_API int orc_task_succeed(orc_task *T, orc_json *output, orc_error *err);
 ORC_API int orc_task_fail(orc_task *T, const char *error, const char *cause,
                           orc_error *err);
+/* The host is still working on T: restarts its HeartbeatSeconds clock. */
+ORC_API int orc_task_heartbeat(orc_task *T, orc_error *err);
 
 /* }====== */
 
