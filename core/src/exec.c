@@ -131,6 +131,8 @@ typedef struct event {
   int64_t id, prev, ts_ms;
   int type;
   orc_json *details; /* an object; input/output members hold values */
+  orc_json *replay;  /* inputs a replay needs that AWS's fields lack, or
+                        NULL; exported as "orchestraReplay" */
 } event;
 
 typedef struct frame frame;
@@ -176,7 +178,9 @@ struct frame {
   uint32_t hb_gen;       /* the heartbeat a heartbeat timer belongs to */
   int64_t heartbeat_s;   /* the running task's HeartbeatSeconds, or 0 */
   int heartbeat_expired; /* the error being handled is a heartbeat expiry */
-  orc_json *ctx;         /* $$ of the current state, built on demand */
+  uint64_t *drawn;       /* random values drawn since the last event */
+  size_t ndrawn, capdrawn;
+  orc_json *ctx; /* $$ of the current state, built on demand */
   frame *next_ready;
 };
 
@@ -274,8 +278,20 @@ static uint64_t rng_next(orc_engine *E) { /* splitmix64 */
   return z ^ (z >> 31);
 }
 
+/* Random values for intrinsics are drawn here and remembered, so that the
+** frame's next event records them for replay. */
 static uint64_t env_random(void *ud) {
-  return rng_next(((frame *)ud)->X->E);
+  frame *F = (frame *)ud;
+  uint64_t v = rng_next(F->X->E);
+  if (F->ndrawn == F->capdrawn) {
+    size_t cap = F->capdrawn ? F->capdrawn * 2 : 4;
+    uint64_t *p = (uint64_t *)realloc(F->drawn, cap * sizeof *p);
+    if (p == NULL) return v;
+    F->drawn = p;
+    F->capdrawn = cap;
+  }
+  F->drawn[F->ndrawn++] = v;
+  return v;
 }
 
 /* }====== */
@@ -428,6 +444,7 @@ static int64_t add_event(orc_execution *X, int64_t prev, int type,
   if (E->cfg.history == ORC_HISTORY_LAST && E->cfg.history_keep &&
       X->nevents - X->first >= E->cfg.history_keep) {
     orc_json_unref(X->events[X->first].details);
+    orc_json_unref(X->events[X->first].replay);
     X->first++;
     if (X->first * 2 >= X->nevents) { /* compact */
       memmove(X->events, X->events + X->first,
@@ -452,7 +469,33 @@ static int64_t add_event(orc_execution *X, int64_t prev, int type,
   ev->ts_ms = orc_engine_now(E);
   ev->type = type;
   ev->details = details;
+  ev->replay = NULL;
   return id;
+}
+
+/* Attach the random values F drew to the last event recorded (its own). */
+static void attach_replay(frame *F) {
+  orc_execution *X = F->X;
+  orc_json *arr, *o;
+  size_t i;
+  if (F->ndrawn == 0) return;
+  if (X->nevents > X->first && X->events[X->nevents - 1].replay == NULL &&
+      (arr = orc_json_array_new(F->ndrawn)) != NULL) {
+    for (i = 0; i < F->ndrawn; i++) {
+      char hex[24];
+      int n =
+          snprintf(hex, sizeof hex, "%016llx", (unsigned long long)F->drawn[i]);
+      orc_json_array_set(arr, i, orc_json_string(hex, (size_t)n));
+    }
+    o = orc_json_object_new(1);
+    if (o) {
+      orc_json_object_set(o, 0, orc_json_string("random", 6), arr);
+      X->events[X->nevents - 1].replay = o;
+    } else {
+      orc_json_unref(arr);
+    }
+  }
+  F->ndrawn = 0;
 }
 
 static orc_json *state_details(orc_engine *E, const orci_state *s, int key,
@@ -506,7 +549,7 @@ orc_json *orc_execution_history(const orc_execution *X) {
     const char *dk = event_details_key(ev->type);
     char buf[48];
     const char *tn = event_type_name(ev->type, buf);
-    orc_json *o = orc_json_object_new(dk ? 5 : 4);
+    orc_json *o = orc_json_object_new((dk ? 5u : 4u) + (ev->replay ? 1u : 0u));
     if (o == NULL) continue;
     orc_json_object_set(o, 0, skey("id"), orc_json_int(ev->id));
     orc_json_object_set(o, 1, skey("previousEventId"), orc_json_int(ev->prev));
@@ -517,6 +560,9 @@ orc_json *orc_execution_history(const orc_execution *X) {
       orc_json_object_set(o, 4, skey(dk),
                           ev->details ? export_value(ev->details, 0)
                                       : orc_json_object_new(0));
+    if (ev->replay)
+      orc_json_object_set(o, dk ? 5 : 4, skey("orchestraReplay"),
+                          orc_json_ref(ev->replay));
     orc_json_array_set(arr, i, o);
   }
   root = orc_json_object_new(1);
@@ -1056,6 +1102,7 @@ static void make_token(orc_engine *E, char *buf) {
 
 static void fail_frame(frame *F, const char *error, const char *cause) {
   finish(F->X, ORC_STATUS_FAILED, NULL, error, cause, F->last_event);
+  attach_replay(F);
 }
 
 /* Leave the current state with output: Exited event, then the next state
@@ -1066,6 +1113,7 @@ static void exit_state(frame *F, orc_json *output, int next) {
   const orci_state *s = &X->M->states[F->state];
   F->last_event = add_event(X, F->last_event, EV_STATE_EXITED + s->type,
                             state_details(E, s, K_OUTPUT, output));
+  attach_replay(F);
   orc_json_unref(F->input);
   orc_json_unref(F->effective);
   F->effective = NULL;
@@ -1230,6 +1278,7 @@ static void task_start(frame *F) {
                   K_PARAMETERS, orc_json_ref(F->effective));
   F->last_event = add_event(
       X, F->last_event, lambda ? EV_LAMBDA_SCHEDULED : EV_TASK_SCHEDULED, d);
+  attach_replay(F);
   d = lambda ? NULL
              : kv_object(E, 2, K_RESOURCE_TYPE, skey(s->resource_type),
                          K_RESOURCE, skey(s->resource_name));
@@ -1719,8 +1768,10 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
 static void execution_free(orc_execution *X) {
   size_t i;
   frame *F = &X->root;
-  for (i = X->first; i < X->nevents; i++)
+  for (i = X->first; i < X->nevents; i++) {
     orc_json_unref(X->events[i].details);
+    orc_json_unref(X->events[i].replay);
+  }
   free(X->events);
   if (F->task) {
     drop_task(X->E, F->task);
@@ -1732,6 +1783,7 @@ static void execution_free(orc_execution *X) {
   orc_json_unref(F->ctx);
   free(F->error);
   free(F->cause);
+  free(F->drawn);
   free(F->attempts);
   orc_json_unref(X->input);
   orc_json_unref(X->output);
