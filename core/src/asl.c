@@ -242,6 +242,27 @@ static int get_int(orc_json *v, int64_t lo, int64_t hi, int64_t *out) {
   return 1;
 }
 
+/* Workflow variables (Assign, "$name" paths) arrive with the executor's
+** second part: until then a definition using them is refused, never run
+** with them ignored. */
+static void no_assign(cc *c, orc_json *obj) {
+  if (orc_json_object_find(obj, "Assign", 6)) {
+    size_t old = push_key(c, "Assign", 6);
+    problem(c, "Assign (workflow variables) is not supported yet");
+    c->unsupported = 1;
+    pop(c, old);
+  }
+}
+
+static orci_path *no_variable(cc *c, orci_path *p) {
+  if (p && orci_path_root(p) == ORCI_ROOT_VARIABLE) {
+    problem(c, "workflow variables ('%s') are not supported yet",
+            orci_path_text(p));
+    c->unsupported = 1;
+  }
+  return p;
+}
+
 /* Check every member of obj is in allowed (NULL-terminated). */
 static void check_fields(cc *c, orc_json *obj, const char *const *allowed,
                          const char *what) {
@@ -285,6 +306,7 @@ static orci_path *compile_path(cc *c, orc_json *obj, const char *name, int kind,
   s = orc_json_string_value(v, &len);
   p = orci_path_compile(s, len, kind, msg, sizeof msg);
   if (p == NULL) problem(c, "%s", msg);
+  no_variable(c, p);
   pop(c, old);
   return p;
 }
@@ -361,6 +383,7 @@ static orci_tmpl *tmpl_dynamic(cc *c, orc_json *v, const char *key,
       problem(c, "%s", msg);
       return NULL;
     }
+    no_variable(c, p);
     t = tmpl_new(c, ORCI_T_PATH);
     if (t == NULL) {
       orci_path_free(p);
@@ -563,6 +586,7 @@ static orci_rule *rule_compile(cc *c, orc_json *v, int top) {
     rule_free(r);
     return NULL;
   }
+  if (top) no_assign(c, v);
   if (top) {
     x = field(v, "Next");
     if (x == NULL) {
@@ -833,6 +857,7 @@ static void compile_catch(cc *c, orc_json *st, orci_state *s) {
       continue;
     }
     check_fields(c, r, allowed, "a catcher");
+    no_assign(c, r);
     error_list(c, r, &ct->errors, &ct->nerrors, &all);
     if (all && i + 1 < s->ncatch)
       problem(c, "a catcher with States.ALL must be the last one");
@@ -999,6 +1024,7 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
   }
   t = orc_json_string_value(type, NULL);
   expect_string(c, st, "Comment");
+  no_assign(c, st);
   if (!strcmp(t, "Pass")) {
     s->type = ORCI_ST_PASS;
     check_fields(c, st, pass_fields, "a Pass state");
