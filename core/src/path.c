@@ -1,8 +1,12 @@
 /*
-** JSONPath as AWS Step Functions evaluates it: Jayway JsonPath 2.x semantics
-** (definite and indefinite paths, filters, deep scan, the "upstream
-** definite" errors), compiled once into a flat token array and evaluated
-** over immutable orc_json trees; plus ResultPath's copy-on-write update.
+** JSONPath as AWS Step Functions evaluates it. Step Functions runs Jayway
+** JsonPath 1.x (its recorded errors are 1.x's words, "[(@.length-1)]" works
+** and "[-1]" does not), so this follows 1.x: every property is definite, a
+** missing leaf or an index out of range is an error wherever it happens
+** (only "[*]" over an array skips such elements), and filter comparisons
+** use 1.x's loose ordering. Paths compile once into a flat token array and
+** evaluate over immutable orc_json trees; ResultPath is a copy-on-write
+** update.
 */
 #include <regex.h>
 #include <stdarg.h>
@@ -16,15 +20,14 @@
 
 enum {
   T_MEMBER,  /* .name or ['name'] */
-  T_MERGE,   /* ['a','b'] as the last token: one object of those found */
-  T_MEMBERS, /* ['a','b'] before other tokens: each member in turn */
-  T_INDEX,   /* [i]; negative counts from the end */
+  T_MEMBERS, /* ['a','b']: as the last token, one object of those found */
+  T_INDEX,   /* [i] */
+  T_LAST,    /* [(@.length-n)]: index n from the end */
   T_INDEXES, /* [i,j,...] */
   T_SLICE,   /* [a:b], [a:], [:b] */
   T_WILD,    /* .* or [*] */
   T_SCAN,    /* .. */
-  T_FILTER,  /* [?(...)] */
-  T_FUNC     /* .name(...): Step Functions has no path functions */
+  T_FILTER   /* [?(...)] */
 };
 
 typedef struct pname {
@@ -35,15 +38,14 @@ typedef struct filter filter;
 
 typedef struct ptok {
   uint8_t op;
-  uint8_t upstream;         /* every token before this one is definite: Jayway
-                               turns a failed step into an error instead of "no
-                               match" only then */
+  uint8_t strict; /* this token and all from the one before it to the end
+                     are definite: then a missing member is an error even
+                     before the last token (Jayway 1.x isUpstreamDefinite) */
   uint8_t has_from, has_to; /* T_SLICE bounds present */
-  char quote;               /* of bracket names, to print the path back */
   uint32_t n;               /* names or indexes of the token */
-  size_t first;             /* first entry in orci_path.names (names, T_FUNC) or
-                               orci_path.ints (T_INDEXES) */
-  int64_t from, to; /* T_INDEX: the index in from; T_SLICE: the bounds */
+  size_t first;     /* first entry in orci_path.names (names) or orci_path.ints
+                       (T_INDEXES) */
+  int64_t from, to; /* T_INDEX: the index; T_LAST: minus n; T_SLICE */
   filter *f;        /* T_FILTER */
   size_t at;        /* offset in the text, for messages */
 } ptok;
@@ -61,19 +63,17 @@ struct orci_path {
   size_t nnames;
   int64_t *ints;
   size_t nints;
-  char *pool; /* unescaped names */
+  char *pool; /* names */
   size_t npool;
 };
 
 /* Filter expressions: a tree of nodes in one array. */
 enum { FN_OR, FN_AND, FN_NOT, FN_REL };
-enum { FV_PATH, FV_LIT, FV_REGEX };
+enum { FV_NONE, FV_PATH, FV_LIT, FV_REGEX };
 enum {
   R_EXISTS,
   R_EQ,
   R_NE,
-  R_TSEQ,
-  R_TSNE,
   R_LT,
   R_LE,
   R_GT,
@@ -93,7 +93,9 @@ typedef struct fval {
   uint8_t kind;    /* FV_* */
   uint8_t negate;  /* "!@.x": the existence test is inverted */
   orci_path *path; /* FV_PATH */
-  orc_json *lit;   /* FV_LIT */
+  orc_json *lit;   /* FV_LIT: the text of a literal as a string (Jayway 1.x
+                      keeps 5, true, null and 'x' all as text), or a JSON
+                      array or object for the list operators */
   regex_t *re;     /* FV_REGEX: anchored at both ends (Java matches()) */
 } fval;
 
@@ -188,7 +190,7 @@ static int is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-static int is_alpha_(char c) {
+static int is_name_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
@@ -238,7 +240,6 @@ static ptok *add_tok(build *b, int op, size_t at) {
   t = &p->toks[p->ntoks++];
   memset(t, 0, sizeof *t);
   t->op = (uint8_t)op;
-  t->quote = '\'';
   t->at = at;
   return t;
 }
@@ -257,116 +258,19 @@ static int pool_add(build *b, const char *s, size_t n, size_t at) {
   return 0;
 }
 
-static int utf8_put(build *b, unsigned long cp, size_t at) {
-  char u[4];
-  size_t n;
-  if (cp < 0x80) {
-    u[0] = (char)cp;
-    n = 1;
-  } else if (cp < 0x800) {
-    u[0] = (char)(0xC0 | (cp >> 6));
-    u[1] = (char)(0x80 | (cp & 0x3F));
-    n = 2;
-  } else if (cp < 0x10000) {
-    u[0] = (char)(0xE0 | (cp >> 12));
-    u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    u[2] = (char)(0x80 | (cp & 0x3F));
-    n = 3;
-  } else {
-    u[0] = (char)(0xF0 | (cp >> 18));
-    u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    u[3] = (char)(0x80 | (cp & 0x3F));
-    n = 4;
-  }
-  return pool_add(b, u, n, at);
-}
-
-static int hex4(const char *s, unsigned long *v) {
-  int i;
-  *v = 0;
-  for (i = 0; i < 4; i++) {
-    char c = s[i];
-    int d = is_digit(c)              ? c - '0'
-            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                     : -1;
-    if (d < 0) return -1;
-    *v = *v * 16 + (unsigned long)d;
-  }
-  return 0;
-}
-
-/* Appends text[from, to) to the pool with Jayway's escapes (Utils.unescape:
-** \n \t \r \f \b \uXXXX, any other escaped character stands for itself).
-** UTF-16 pairs become one code point; a lone surrogate is an error since it
-** has no UTF-8 form. */
-static int pool_unescape(build *b, size_t from, size_t to) {
-  const char *s = b->c->s;
-  size_t i = from;
-  while (i < to) {
-    size_t run = i;
-    while (i < to && s[i] != '\\')
-      i++;
-    if (pool_add(b, s + run, i - run, run) < 0) return -1;
-    if (i >= to) break;
-    if (i + 1 >= to) return pool_add(b, "\\", 1, i); /* trailing: kept */
-    switch (s[i + 1]) {
-    case 'n':
-      if (pool_add(b, "\n", 1, i) < 0) return -1;
-      break;
-    case 't':
-      if (pool_add(b, "\t", 1, i) < 0) return -1;
-      break;
-    case 'r':
-      if (pool_add(b, "\r", 1, i) < 0) return -1;
-      break;
-    case 'f':
-      if (pool_add(b, "\f", 1, i) < 0) return -1;
-      break;
-    case 'b':
-      if (pool_add(b, "\b", 1, i) < 0) return -1;
-      break;
-    case 'u': {
-      unsigned long cp, lo;
-      if (i + 6 > to || hex4(s + i + 2, &cp) < 0)
-        return fail(b->c, i, "\\u must be followed by four hex digits");
-      if (cp >= 0xD800 && cp <= 0xDBFF) {
-        if (i + 12 > to || s[i + 6] != '\\' || s[i + 7] != 'u' ||
-            hex4(s + i + 8, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
-          return fail(b->c, i, "lone UTF-16 surrogate in \\u escape");
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        i += 6;
-      } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-        return fail(b->c, i, "lone UTF-16 surrogate in \\u escape");
-      }
-      if (utf8_put(b, cp, i) < 0) return -1;
-      i += 4;
-      break;
-    }
-    default:
-      if (pool_add(b, s + i + 1, 1, i) < 0) return -1;
-      break;
-    }
-    i += 2;
-  }
-  return 0;
-}
-
-/* Adds a name to the path's name table; its bytes are text[from, to),
-** unescaped when esc. */
-static int add_name(build *b, size_t from, size_t to, int esc) {
+/* Adds text[from, to) to the path's name table. Names are taken as written:
+** Jayway 1.x has no escapes in brackets, and Step Functions reads
+** $['Test\""Name"'] as the key Test\""Name". */
+static int add_name(build *b, size_t from, size_t to) {
   orci_path *p = b->p;
   pname *nm = (pname *)grow(p->names, &b->capnames, p->nnames, sizeof *nm);
   size_t off = p->npool;
   if (nm == NULL) return oom(b->c, from);
   p->names = nm;
-  if (esc ? pool_unescape(b, from, to) < 0
-          : pool_add(b, b->c->s + from, to - from, from) < 0)
-    return -1;
+  if (pool_add(b, b->c->s + from, to - from, from) < 0) return -1;
   nm = &p->names[p->nnames++];
   nm->off = off;
-  nm->len = p->npool - off;
+  nm->len = to - from;
   return 0;
 }
 
@@ -393,8 +297,7 @@ static size_t next_unescaped(const comp *c, size_t i, size_t end, char q) {
 }
 
 /* Offset of the close character matching the open one at i, skipping quoted
-** strings (and /regexes/ when skip_re), or end (Jayway's
-** indexOfMatchingCloseChar). */
+** strings (and /regexes/ when skip_re), or end. */
 static size_t match_close(const comp *c, size_t i, size_t end, char open,
                           char close, int skip_re) {
   int depth = 1;
@@ -413,8 +316,7 @@ static size_t match_close(const comp *c, size_t i, size_t end, char open,
   return end;
 }
 
-/* Parses a decimal int32 (Java's Integer.parseInt as Jayway uses it) in
-** text[from, to). */
+/* Parses a decimal int32 (Java's Integer.parseInt) in text[from, to). */
 static int parse_int32(const comp *c, size_t from, size_t to, int64_t *out) {
   size_t i = from;
   int neg = 0;
@@ -437,11 +339,12 @@ static int parse_int32(const comp *c, size_t from, size_t to, int64_t *out) {
 
 static const char *reference_ban(const ptok *t) {
   switch (t->op) {
-  case T_MERGE:
   case T_MEMBERS:
     return "a union of names (['a','b']) is";
   case T_INDEX:
     return t->from < 0 ? "a negative index is" : NULL;
+  case T_LAST:
+    return "an index from the end ([(@.length-1)]) is";
   case T_INDEXES:
     return "a union of indexes ([0,1]) is";
   case T_SLICE:
@@ -452,8 +355,6 @@ static const char *reference_ban(const ptok *t) {
     return "a deep scan (..) is";
   case T_FILTER:
     return "a filter ([?(...)]) is";
-  case T_FUNC:
-    return "a function call is";
   default:
     return NULL;
   }
@@ -461,6 +362,42 @@ static const char *reference_ban(const ptok *t) {
 
 static orci_path *compile_at(comp *c, size_t from, size_t to, int in_filter);
 static filter *compile_filter(comp *c, size_t lp, size_t rp);
+
+/* [(@.length-n)] or [(@.size()-n)] (spaces allowed) at i, whose '(' is at
+** k: Jayway 1.x's only script, an index counted from the end. */
+static size_t parse_from_end(build *b, size_t i, size_t k, size_t end) {
+  comp *c = b->c;
+  const char *s = c->s;
+  size_t j = next_sig(c, k, end), d;
+  ptok *t;
+  int64_t n;
+  if (end - j > 9 && memcmp(s + j, "@.length", 8) == 0)
+    j += 8;
+  else if (end - j > 9 && memcmp(s + j, "@.size()", 8) == 0)
+    j += 8;
+  else
+    return fail(c, k, "only [(@.length-n)] may be written in brackets"), 0;
+  while (j < end && s[j] == ' ')
+    j++;
+  if (j >= end || s[j] != '-')
+    return fail(c, j, "expected '-' in [(@.length-n)]"), 0;
+  j = next_sig(c, j, end);
+  for (d = j; d < end && is_digit(s[d]); d++)
+    ;
+  if (d == j || parse_int32(c, j, d, &n) < 0)
+    return fail(c, j, "expected a number in [(@.length-n)]"), 0;
+  j = d;
+  while (j < end && s[j] == ' ')
+    j++;
+  if (j >= end || s[j] != ')')
+    return fail(c, j, "expected ')' in [(@.length-n)]"), 0;
+  j = next_sig(c, j, end);
+  if (j >= end || s[j] != ']') return fail(c, i, "unclosed '['"), 0;
+  t = add_tok(b, T_LAST, i);
+  if (t == NULL) return 0;
+  t->from = -n;
+  return j + 1;
+}
 
 /* [...] at i: names, indexes, slice, wildcard or filter. Returns the offset
 ** after the closing bracket, or 0 on error. */
@@ -476,9 +413,11 @@ static size_t parse_bracket(build *b, size_t i, size_t end) {
     uint32_t n = 0;
     j = k;
     for (;;) {
-      size_t m = next_unescaped(c, j, end, q);
+      size_t m;
+      for (m = j + 1; m < end && s[m] != q; m++)
+        ;
       if (m >= end) return fail(c, j, "unclosed quote %c", q), 0;
-      if (add_name(b, j + 1, m, 1) < 0) return 0;
+      if (add_name(b, j + 1, m) < 0) return 0;
       n++;
       j = next_sig(c, m, end);
       if (j >= end) return fail(c, i, "unclosed '['"), 0;
@@ -493,11 +432,11 @@ static size_t parse_bracket(build *b, size_t i, size_t end) {
     }
     t = add_tok(b, n == 1 ? T_MEMBER : T_MEMBERS, i);
     if (t == NULL) return 0;
-    t->quote = q;
     t->first = first;
     t->n = n;
     return j + 1;
   }
+  if (s[k] == '(') return parse_from_end(b, i, k, end);
   if (is_digit(s[k]) || s[k] == '-' || s[k] == ':') {
     size_t lo, hi, colon = 0, ncolon = 0;
     for (r = i + 1; r < end && s[r] != ']'; r++)
@@ -514,24 +453,35 @@ static size_t parse_bracket(build *b, size_t i, size_t end) {
       if (ch == ':' && ncolon++ == 0) colon = j;
     }
     if (ncolon) {
-      /* Jayway: [a:b:c] ignores c; spaces and commas are not allowed */
+      /* [a:b:c] ignores c, as Jayway does */
       size_t e2;
       t = add_tok(b, T_SLICE, i);
       if (t == NULL) return 0;
       for (j = lo; j < hi; j++)
-        if (s[j] == ' ' || s[j] == ',')
-          return fail(c, j, "unexpected character '%c' in a slice", s[j]), 0;
+        if (s[j] == ',')
+          return fail(c, j, "unexpected character ',' in a slice"), 0;
       for (e2 = colon + 1; e2 < hi && s[e2] != ':'; e2++)
         ;
-      if (colon > lo) {
-        if (parse_int32(c, lo, colon, &t->from) < 0)
-          return fail(c, lo, "malformed slice start"), 0;
-        t->has_from = 1;
-      }
-      if (e2 > colon + 1) {
-        if (parse_int32(c, colon + 1, e2, &t->to) < 0)
-          return fail(c, colon + 1, "malformed slice end"), 0;
-        t->has_to = 1;
+      {
+        size_t a = lo, z = colon;
+        while (z > a && s[z - 1] == ' ')
+          z--;
+        if (z > a) {
+          if (parse_int32(c, a, z, &t->from) < 0)
+            return fail(c, a, "malformed slice start"), 0;
+          t->has_from = 1;
+        }
+        a = colon + 1;
+        z = e2;
+        while (a < z && s[a] == ' ')
+          a++;
+        while (z > a && s[z - 1] == ' ')
+          z--;
+        if (z > a) {
+          if (parse_int32(c, a, z, &t->to) < 0)
+            return fail(c, a, "malformed slice end"), 0;
+          t->has_to = 1;
+        }
       }
       if (!t->has_from && !t->has_to)
         return fail(c, lo, "a slice needs a start or an end"), 0;
@@ -552,11 +502,13 @@ static size_t parse_bracket(build *b, size_t i, size_t end) {
           a++;
         if (parse_int32(c, a, z, &v) < 0)
           return fail(c, a, "malformed array index"), 0;
-        int64_t *ints =
-            (int64_t *)grow(b->p->ints, &b->capints, b->p->nints, sizeof *ints);
-        if (ints == NULL) return oom(c, a), 0;
-        b->p->ints = ints;
-        ints[b->p->nints++] = v;
+        {
+          int64_t *ints = (int64_t *)grow(b->p->ints, &b->capints, b->p->nints,
+                                          sizeof *ints);
+          if (ints == NULL) return oom(c, a), 0;
+          b->p->ints = ints;
+          ints[b->p->nints++] = v;
+        }
         n++;
         if (j >= hi) break;
         j++;
@@ -595,8 +547,8 @@ static size_t parse_bracket(build *b, size_t i, size_t end) {
   return fail(c, k, "unexpected character '%c' after '['", s[k]), 0;
 }
 
-/* A dot-notation name at i: everything up to '.', '[' or the end (Jayway's
-** property token); a space is an error and '(' makes it a function call. */
+/* A dot-notation name at i: everything up to '.', '[' or the end, as in
+** Jayway 1.x ("$.a.length()" names a member "length()": no functions). */
 static size_t parse_name(build *b, size_t i, size_t end) {
   comp *c = b->c;
   const char *s = c->s;
@@ -607,48 +559,42 @@ static size_t parse_name(build *b, size_t i, size_t end) {
     if (ch == ' ')
       return fail(c, j, "a name with spaces needs brackets (['a b'])"), 0;
     if (ch == '.' || ch == '[') break;
-    if (ch == '(') {
-      size_t r = match_close(c, j, end, '(', ')', 0);
-      if (r >= end) return fail(c, j, "unclosed '(' in a function call"), 0;
-      t = add_tok(b, T_FUNC, i);
-      if (t == NULL) return 0;
-      t->first = b->p->nnames;
-      if (add_name(b, i, j, 0) < 0) return 0;
-      return r + 1;
-    }
   }
   t = add_tok(b, T_MEMBER, i);
   if (t == NULL) return 0;
   t->first = b->p->nnames;
   t->n = 1;
-  return add_name(b, i, j, 0) < 0 ? 0 : j;
+  return add_name(b, i, j) < 0 ? 0 : j;
 }
 
-/* Classifies the tokens: leaf unions merge, and each token learns whether
-** everything before it is definite. Then the reference-path check. */
+/* Classifies the tokens as Jayway 1.x does (members and single indexes are
+** definite), then checks what a reference path may hold. */
 static int finish(build *b, int in_filter) {
   orci_path *p = b->p;
   size_t i;
-  int upstream = 1;
-  if (p->pool == NULL && pool_add(b, "", 0, 0) == 0) { /* names may be "" */
+  int suffix = 1;        /* tokens i+1.. are all definite */
+  if (p->pool == NULL) { /* names may all be "" and still need a base */
     p->pool = (char *)malloc(1);
     if (p->pool == NULL) return oom(b->c, 0);
   }
-  for (i = 0; i < p->ntoks; i++) {
+  for (i = p->ntoks; i-- > 0;) {
     ptok *t = &p->toks[i];
-    int def;
-    if (t->op == T_MEMBERS && i + 1 == p->ntoks) t->op = T_MERGE;
-    def = t->op == T_MEMBER || t->op == T_MERGE || t->op == T_INDEX ||
-          t->op == T_FUNC;
-    t->upstream = (uint8_t)upstream;
-    upstream = upstream && def;
-    if (b->c->kind == ORCI_PATH_REFERENCE && !in_filter) {
-      const char *ban = reference_ban(t);
-      if (ban)
-        return fail(b->c, t->at, "%s not allowed in a reference path", ban);
-    }
+    int def = t->op == T_MEMBER || t->op == T_MEMBERS || t->op == T_INDEX ||
+              t->op == T_LAST;
+    /* for token i+1 Jayway asks whether token i and all after it are
+    ** definite; for the first token, whether the whole path is */
+    if (i + 1 < p->ntoks) p->toks[i + 1].strict = (uint8_t)(def && suffix);
+    suffix = def && suffix;
   }
-  p->definite = upstream;
+  if (p->ntoks) p->toks[0].strict = (uint8_t)suffix;
+  p->definite = suffix;
+  for (i = 0; i < p->ntoks && b->c->kind == ORCI_PATH_REFERENCE && !in_filter;
+       i++) {
+    const char *ban = reference_ban(&p->toks[i]);
+    if (ban)
+      return fail(b->c, p->toks[i].at, "%s not allowed in a reference path",
+                  ban);
+  }
   return 0;
 }
 
@@ -666,7 +612,10 @@ static orci_path *compile_at(comp *c, size_t from, size_t to, int in_filter) {
   b.p = p;
   p->len = to - from;
   p->text = (char *)malloc(p->len + 1);
-  if (p->text == NULL) goto nomem;
+  if (p->text == NULL) {
+    oom(c, from);
+    goto error;
+  }
   memcpy(p->text, s + from, p->len);
   p->text[p->len] = '\0';
   p->root = ORCI_ROOT_INPUT;
@@ -681,9 +630,9 @@ static orci_path *compile_at(comp *c, size_t from, size_t to, int in_filter) {
   if (!in_filter && i < to && s[i] == '$') {
     p->root = ORCI_ROOT_CONTEXT;
     i++;
-  } else if (!in_filter && i < to && is_alpha_(s[i])) {
+  } else if (!in_filter && i < to && is_name_start(s[i])) {
     size_t j = i;
-    while (j < to && (is_alpha_(s[j]) || is_digit(s[j])))
+    while (j < to && (is_name_start(s[j]) || is_digit(s[j])))
       j++;
     p->root = ORCI_ROOT_VARIABLE;
     p->varlen = j - i;
@@ -725,15 +674,12 @@ static orci_path *compile_at(comp *c, size_t from, size_t to, int in_filter) {
     } else if (ch == '[') {
       if ((i = parse_bracket(&b, i, to)) == 0) goto error;
     } else {
-      /* Jayway would read "$['a']b" as "$['a'].b"; a typo is likelier */
       fail(c, i, "unexpected character '%c' (expected '.' or '[')", ch);
       goto error;
     }
   }
   if (finish(&b, in_filter) < 0) goto error;
   return p;
-nomem:
-  oom(c, from);
 error:
   orci_path_free(p);
   return NULL;
@@ -899,12 +845,11 @@ static orc_json *json_literal(comp *c, size_t from, size_t to) {
   return v;
 }
 
-/* A number literal: Java BigDecimal's grammar without exponent (Jayway
-** reads digits, '-' and '.'). */
+/* A number literal, kept as its text (Jayway 1.x compares literals as
+** text, read as a BigDecimal only against a number). */
 static orc_json *number_literal(comp *c, size_t from, size_t to) {
   const char *s = c->s;
-  char buf[64];
-  size_t i = from, digits = 0, dots = 0, n = to - from;
+  size_t i = from, digits = 0, dots = 0;
   if (i < to && s[i] == '-') i++;
   for (; i < to; i++) {
     if (is_digit(s[i]))
@@ -914,14 +859,11 @@ static orc_json *number_literal(comp *c, size_t from, size_t to) {
     else
       break;
   }
-  if (i < to || digits == 0 || n >= sizeof buf)
-    return fail(c, from, "malformed number '%.*s' in a filter", (int)n,
-                s + from),
+  if (i < to || digits == 0)
+    return fail(c, from, "malformed number '%.*s' in a filter",
+                (int)(to - from), s + from),
            NULL;
-  memcpy(buf, s + from, n);
-  buf[n] = '\0';
-  if (dots == 0 && digits < 19) return orc_json_int(strtoll(buf, NULL, 10));
-  return orc_json_float(strtod(buf, NULL));
+  return orc_json_string(s + from, to - from);
 }
 
 static int parse_or(fparse *fp);
@@ -943,8 +885,8 @@ static int parse_value(fparse *fp, fval *v) {
     ch = s[i];
   }
   if (ch == '@' || ch == '$') {
-    /* Jayway's extent of a path in a filter: up to a space, an operator
-    ** character or a ')' that does not close "name()" */
+    /* a path in a filter runs up to a space, an operator character or a
+    ** ')', brackets included whole */
     size_t j = i + 1;
     while (j < end) {
       char d = s[j];
@@ -954,43 +896,29 @@ static int parse_value(fparse *fp, fval *v) {
         j++;
         continue;
       }
-      if (d == ' ' || (d && strchr("<>=~!", d))) break;
-      if (d == ')') {
-        size_t k = j;
-        while (k > i && s[k - 1] == ' ')
-          k--;
-        if (!(k > i && s[k - 1] == '(')) break;
-      }
+      if (d == ' ' || d == ')' || (d && strchr("<>=~!", d))) break;
       j++;
     }
     v->kind = FV_PATH;
     v->path = compile_at(c, i, j, 1);
     fp->i = j;
+    if (v->path && !v->path->definite)
+      return fail(c, i, "a path in a filter must be definite");
     return v->path ? 0 : -1;
   }
   v->kind = FV_LIT;
   if (ch == '\'' || ch == '"') {
-    build b;
-    orci_path tmp;
+    /* the text between the quotes, as written: no escapes in Jayway 1.x */
     m = next_unescaped(c, i, end, ch);
     if (m >= end) return fail(c, i, "unclosed string in a filter");
-    memset(&tmp, 0, sizeof tmp);
-    memset(&b, 0, sizeof b);
-    b.c = c;
-    b.p = &tmp;
-    if (pool_unescape(&b, i + 1, m) < 0) {
-      free(tmp.pool);
-      return -1;
-    }
-    v->lit = orc_json_string(tmp.pool ? tmp.pool : "", tmp.npool);
-    free(tmp.pool);
+    v->lit = orc_json_string(s + i + 1, m - i - 1);
     fp->i = m + 1;
   } else if (ch == 't' || ch == 'f' || ch == 'n') {
     const char *word = ch == 't' ? "true" : ch == 'f' ? "false" : "null";
     size_t n = strlen(word);
     if (end - i < n || memcmp(s + i, word, n) != 0)
       return fail(c, i, "unexpected '%c' in a filter", ch);
-    v->lit = ch == 'n' ? orc_json_null() : orc_json_bool(ch == 't');
+    v->lit = orc_json_string(word, n);
     fp->i = i + n;
   } else if (ch == '[' || ch == '{') {
     m = match_close(c, i, end, ch, ch == '[' ? ']' : '}', 0);
@@ -1039,13 +967,21 @@ static int parse_value(fparse *fp, fval *v) {
 static const struct {
   const char *name;
   uint8_t rel;
-} relops[] = {
-    {"==", R_EQ},       {"!=", R_NE},         {"===", R_TSEQ},
-    {"!==", R_TSNE},    {"<", R_LT},          {"<=", R_LE},
-    {">", R_GT},        {">=", R_GE},         {"=~", R_REGEX},
-    {"in", R_IN},       {"nin", R_NIN},       {"subsetof", R_SUBSETOF},
-    {"anyof", R_ANYOF}, {"noneof", R_NONEOF}, {"contains", R_CONTAINS},
-    {"size", R_SIZE},   {"empty", R_EMPTY}};
+} relops[] = {{"==", R_EQ},
+              {"!=", R_NE},
+              {"<", R_LT},
+              {"<=", R_LE},
+              {">", R_GT},
+              {">=", R_GE},
+              {"=~", R_REGEX},
+              {"in", R_IN},
+              {"nin", R_NIN},
+              {"subsetof", R_SUBSETOF},
+              {"anyof", R_ANYOF},
+              {"noneof", R_NONEOF},
+              {"contains", R_CONTAINS},
+              {"size", R_SIZE},
+              {"empty", R_EMPTY}};
 
 /* The operator at fp->i, as Jayway reads it: a run of "<>=~!" characters,
 ** or else a word up to the next space (case-insensitive). -1 when there is
@@ -1111,7 +1047,8 @@ static int parse_relation(fparse *fp) {
   } else {
     /* "!@.x == 1" compares @.x: Jayway drops the '!' before an operator */
     a.negate = 0;
-    if (parse_value(fp, &b) < 0) {
+    if (parse_value(fp, &b) < 0 ||
+        (b.negate && fail(fp->c, save, "'!' only negates [?(!@.x)]") < 0)) {
       fval_free(&a);
       fval_free(&b);
       return -1;
@@ -1206,28 +1143,24 @@ static filter *compile_filter(comp *c, size_t lp, size_t rp) {
 
 /* {====== messages in Jayway's words */
 
-/* Appends the path as Jayway prints it: "$['a'][0]['b','c'][*]..[?]".
-** Tokens [from, upto); from > 0 leaves out the "$". eval uses Jayway's
-** "evaluation path" form, in which names always take single quotes. */
-static void put_path(orci_buf *b, const orci_path *p, size_t from, size_t upto,
-                     int eval) {
+/* Appends the fragments of tokens [from, upto) as Jayway 1.x prints a
+** path ("['a', 'b'][0][@.size()-1][1:][*]..[?]"). */
+static void put_tokens(orci_buf *b, const orci_path *p, size_t from,
+                       size_t upto) {
   size_t i, k;
-  char num[32];
-  if (from == 0) orci_buf_addc(b, p->current ? '@' : '$');
+  char num[48];
   for (i = from; i < upto; i++) {
     const ptok *t = &p->toks[i];
-    char q = eval ? '\'' : t->quote;
     switch (t->op) {
     case T_MEMBER:
-    case T_MERGE:
     case T_MEMBERS:
       orci_buf_addc(b, '[');
       for (k = 0; k < t->n; k++) {
         const pname *nm = &p->names[t->first + k];
-        if (k) orci_buf_addc(b, ',');
-        orci_buf_addc(b, q);
+        if (k) orci_buf_adds(b, ", ");
+        orci_buf_addc(b, '\'');
         orci_buf_add(b, p->pool + nm->off, nm->len);
-        orci_buf_addc(b, q);
+        orci_buf_addc(b, '\'');
       }
       orci_buf_addc(b, ']');
       break;
@@ -1242,18 +1175,19 @@ static void put_path(orci_buf *b, const orci_path *p, size_t from, size_t upto,
       }
       orci_buf_addc(b, ']');
       break;
+    case T_LAST:
+      snprintf(num, sizeof num, "[@.size()%lld]", (long long)t->from);
+      orci_buf_adds(b, num);
+      break;
     case T_SLICE:
-      orci_buf_addc(b, '[');
-      if (t->has_from) {
-        snprintf(num, sizeof num, "%lld", (long long)t->from);
-        orci_buf_adds(b, num);
-      }
-      orci_buf_addc(b, ':');
-      if (t->has_to) {
-        snprintf(num, sizeof num, "%lld", (long long)t->to);
-        orci_buf_adds(b, num);
-      }
-      orci_buf_addc(b, ']');
+      if (t->has_from && t->has_to)
+        snprintf(num, sizeof num, "[%lld:%lld]", (long long)t->from,
+                 (long long)t->to);
+      else if (t->has_from)
+        snprintf(num, sizeof num, "[%lld:]", (long long)t->from);
+      else
+        snprintf(num, sizeof num, "[:%lld]", (long long)t->to);
+      orci_buf_adds(b, num);
       break;
     case T_WILD:
       orci_buf_adds(b, "[*]");
@@ -1261,23 +1195,68 @@ static void put_path(orci_buf *b, const orci_path *p, size_t from, size_t upto,
     case T_SCAN:
       orci_buf_adds(b, "..");
       break;
-    case T_FILTER:
+    default:
       orci_buf_adds(b, "[?]");
       break;
-    case T_FUNC: {
-      const pname *nm = &p->names[t->first];
-      orci_buf_addc(b, '.');
-      orci_buf_add(b, p->pool + nm->off, nm->len);
-      orci_buf_adds(b, "()");
-      break;
-    }
     }
   }
 }
 
-/* How the Java value behind v prints (its toString()), for messages. */
+/* Java's Double.toString: "8.95", "100.0", "1.0E21", "1.0E-5". */
+static size_t java_double(double d, char *buf) {
+  char e[40], digits[24];
+  int prec, exp10, nd = 0, k;
+  size_t n = 0;
+  const char *p;
+  double a = d < 0 ? -d : d;
+  if (a == 0)
+    return (size_t)snprintf(buf, 40, "%s", d < 0 || 1 / d < 0 ? "-0.0" : "0.0");
+  for (prec = 0; prec <= 16; prec++) { /* the shortest digits that round-trip */
+    snprintf(e, sizeof e, "%.*e", prec, d);
+    if (strtod(e, NULL) == d) break;
+  }
+  for (p = e; *p && *p != 'e'; p++)
+    if (*p >= '0' && *p <= '9') digits[nd++] = *p;
+  exp10 = atoi(p + 1);
+  while (nd > 1 && digits[nd - 1] == '0')
+    nd--;
+  if (d < 0) buf[n++] = '-';
+  if (a >= 1e-3 && a < 1e7) {
+    if (exp10 < 0) {
+      buf[n++] = '0';
+      buf[n++] = '.';
+      for (k = -1; k > exp10; k--)
+        buf[n++] = '0';
+      for (k = 0; k < nd; k++)
+        buf[n++] = digits[k];
+    } else {
+      for (k = 0; k <= exp10; k++)
+        buf[n++] = k < nd ? digits[k] : '0';
+      buf[n++] = '.';
+      if (nd > exp10 + 1)
+        for (k = exp10 + 1; k < nd; k++)
+          buf[n++] = digits[k];
+      else
+        buf[n++] = '0';
+    }
+    buf[n] = '\0';
+    return n;
+  }
+  buf[n++] = digits[0];
+  buf[n++] = '.';
+  if (nd > 1)
+    for (k = 1; k < nd; k++)
+      buf[n++] = digits[k];
+  else
+    buf[n++] = '0';
+  n += (size_t)snprintf(buf + n, 16, "E%d", exp10);
+  return n;
+}
+
+/* How the Java value behind v prints (its toString()), for messages and
+** regex matching. */
 static void put_java_value(orci_buf *b, const orc_json *v) {
-  char num[40];
+  char num[48];
   switch (orc_json_type_of(v)) {
   case ORC_JSON_STRING:
     orci_buf_add(b, v->u.s, v->n);
@@ -1287,7 +1266,7 @@ static void put_java_value(orci_buf *b, const orc_json *v) {
     orci_buf_adds(b, num);
     break;
   case ORC_JSON_FLOAT:
-    orci_buf_add(b, num, orc_json_format_double(v->u.d, num));
+    orci_buf_add(b, num, java_double(v->u.d, num));
     break;
   default:
     orci_json_write(b, v, 0);
@@ -1295,119 +1274,139 @@ static void put_java_value(orci_buf *b, const orc_json *v) {
   }
 }
 
-/* The class Jayway's default provider (json-smart) would hold v in. */
-static const char *java_class(const orc_json *v) {
-  switch (orc_json_type_of(v)) {
-  case ORC_JSON_NULL:
-    return "null";
-  case ORC_JSON_BOOL:
-    return "java.lang.Boolean";
-  case ORC_JSON_INT:
-    return v->u.i >= -2147483647LL - 1 && v->u.i <= 2147483647LL
-               ? "java.lang.Integer"
-               : "java.lang.Long";
-  case ORC_JSON_FLOAT:
-    return "java.lang.Double";
-  case ORC_JSON_STRING:
-    return "java.lang.String";
-  case ORC_JSON_ARRAY:
-    return "net.minidev.json.JSONArray";
-  default:
-    return "net.minidev.json.JSONObject";
-  }
-}
-
-enum {
-  W_NO_RESULTS,   /* definite path, nothing selected */
-  W_MISSING,      /* a member before the last token is absent */
-  W_NOT_OBJECT,   /* a member of a non-object */
-  W_NULL,         /* an index into null */
-  W_NOT_ARRAY,    /* an index into a non-array */
-  W_FILTER_SCALAR /* a filter applied to a scalar */
-};
-
-/* Writes why token i of p failed on node into msg. */
-static void explain(const orci_path *p, size_t i, int why, const orc_json *node,
-                    char *msg, size_t msglen) {
-  orci_buf b = {NULL, 0, 0, 0};
-  if (msg == NULL || msglen == 0) return;
-  switch (why) {
-  case W_NO_RESULTS:
-    orci_buf_adds(&b, "No results for path: ");
-    put_path(&b, p, 0, p->ntoks, 0);
-    break;
-  case W_MISSING:
-    orci_buf_adds(&b, "Missing property in path ");
-    put_path(&b, p, 0, i + 1, 1);
-    break;
-  case W_NOT_OBJECT:
-    orci_buf_adds(&b, "Expected to find an object with property ");
-    put_path(&b, p, i, i + 1, 0);
-    orci_buf_adds(&b, " in path ");
-    put_path(&b, p, 0, i, 1);
-    orci_buf_adds(&b, " but found '");
-    orci_buf_adds(&b, java_class(node));
-    orci_buf_adds(&b, "'. This is not a json object according to the "
-                      "JsonProvider: "
-                      "'com.jayway.jsonpath.spi.json.JsonSmartJsonProvider'.");
-    break;
-  case W_NULL:
-    orci_buf_adds(&b, "The path ");
-    put_path(&b, p, 0, i, 1);
-    orci_buf_adds(&b, " is null");
-    break;
-  case W_NOT_ARRAY:
-  case W_FILTER_SCALAR:
-    orci_buf_adds(&b, "Filter: ");
-    put_path(&b, p, i, p->ntoks, 0);
-    orci_buf_adds(&b, why == W_NOT_ARRAY
-                          ? " can only be applied to arrays. Current context "
-                            "is: "
-                          : " can not be applied to primitives. Current "
-                            "context is: ");
-    put_java_value(&b, node);
-    break;
-  }
-  orci_buf_addc(&b, '\0');
-  snprintf(msg, msglen, "%s", b.failed ? "out of memory" : b.p);
-  orci_buf_free(&b);
-}
-
 /* }====== */
 
 /* {====== evaluation */
+
+/* How an evaluation fails, after Jayway 1.x's exceptions. */
+enum {
+  E_NONE,
+  E_NOTFOUND, /* PathNotFoundException: "[*]" over an array skips it, a
+                 filter operand that raises it is a failed comparison */
+  E_INVALID,  /* any other exception: the evaluation fails */
+  E_NOMEM
+};
+
+/* Why, for the message. */
+enum {
+  W_NO_RESULTS, /* a missing last member */
+  W_MISSING,    /* a missing member before the last token */
+  W_PROPERTY,   /* a member of a non-object */
+  W_MULTI,      /* ['a','b'] before the last token */
+  W_NULL,       /* an index into null */
+  W_BOUNDS,     /* an index out of range */
+  W_NOT_ARRAY,  /* an index into a non-array */
+  W_SCALAR,     /* a filter on a scalar */
+  W_COMPARE     /* a filter comparison Java cannot make */
+};
+
+/* One step of the path walked so far: a member name, or an index when
+** name is NULL. Kept only to explain a failure. */
+typedef struct crumb {
+  const char *name;
+  size_t len;
+  int64_t index;
+} crumb;
 
 typedef struct walk {
   const orci_path *p;
   orc_json *doc;  /* "$" inside filters */
   orc_json **res; /* matches so far, each an owned reference */
   size_t nres, cap;
-  int require; /* Jayway's REQUIRE_PROPERTIES (existence tests) */
-  int rc;      /* first failure: ORC_EINVAL or ORC_ENOMEM */
-  char *msg;   /* explanation of the failure, or NULL */
+  int err;   /* E_* */
+  char *msg; /* explanation of the failure, or NULL not to explain */
   size_t msglen;
+  crumb *trail; /* the evaluation path so far (with msg only) */
+  size_t ntrail, captrail;
 } walk;
 
-static int path_run(const orci_path *p, orc_json *start, orc_json *doc,
-                    int require, orc_json **out, char *msg, size_t msglen);
+static int run(const orci_path *p, orc_json *start, orc_json *doc,
+               orc_json **out, char *msg, size_t msglen);
 
-static void walk_fail(walk *w, size_t i, int why, const orc_json *node) {
-  if (w->rc) return;
-  w->rc = ORC_EINVAL;
-  explain(w->p, i, why, node, w->msg, w->msglen);
+/* Records the failure of token i on node; the message names the evaluation
+** path so far, plus a member name or an index for some. */
+static void walk_fail(walk *w, int err, int why, size_t i, const orc_json *node,
+                      const char *name, size_t len, int64_t index) {
+  orci_buf b = {NULL, 0, 0, 0};
+  size_t k;
+  char num[32];
+  w->err = err;
+  if (w->msg == NULL || w->msglen == 0) return;
+  switch (why) {
+  case W_NO_RESULTS:
+    orci_buf_adds(&b, "No results for path: ");
+    break;
+  case W_MISSING:
+    orci_buf_adds(&b, "Missing property in path ");
+    break;
+  case W_PROPERTY:
+    orci_buf_adds(&b, "Property ");
+    put_tokens(&b, w->p, i, i + 1);
+    orci_buf_adds(&b, " not found in path ");
+    break;
+  case W_MULTI:
+    orci_buf_adds(&b, "Multi properties can only be used as path leafs: ");
+    break;
+  case W_NULL:
+    orci_buf_adds(&b, "The path ");
+    break;
+  case W_BOUNDS:
+    orci_buf_adds(&b, "Index out of bounds when evaluating path ");
+    break;
+  default:
+    orci_buf_adds(&b, "Filter: ");
+    put_tokens(&b, w->p, i, w->p->ntoks);
+    orci_buf_adds(
+        &b, why == W_NOT_ARRAY ? " can only be applied to arrays. Current "
+                                 "context is: "
+            : why == W_SCALAR  ? " can not be applied to primitives. Current "
+                                 "context is: "
+                               : " could not compare the values of ");
+    put_java_value(&b, node);
+    break;
+  }
+  if (why <= W_BOUNDS) { /* those that end in the evaluation path */
+    orci_buf_addc(&b, '$');
+    for (k = 0; k < w->ntrail; k++) {
+      const crumb *cr = &w->trail[k];
+      if (cr->name) {
+        orci_buf_adds(&b, "['");
+        orci_buf_add(&b, cr->name, cr->len);
+        orci_buf_adds(&b, "']");
+      } else {
+        snprintf(num, sizeof num, "[%lld]", (long long)cr->index);
+        orci_buf_adds(&b, num);
+      }
+    }
+    if (why == W_NO_RESULTS || why == W_MISSING) {
+      orci_buf_adds(&b, "['");
+      orci_buf_add(&b, name, len);
+      orci_buf_adds(&b, "']");
+    } else if (why == W_MULTI) {
+      put_tokens(&b, w->p, i, i + 1);
+    } else if (why == W_BOUNDS) {
+      snprintf(num, sizeof num, "[%lld]", (long long)index);
+      orci_buf_adds(&b, num);
+    } else if (why == W_NULL) {
+      orci_buf_adds(&b, " is null");
+    }
+  }
+  orci_buf_addc(&b, '\0');
+  snprintf(w->msg, w->msglen, "%s", b.failed ? "out of memory" : b.p);
+  orci_buf_free(&b);
 }
 
 /* Takes v. */
 static void add_result(walk *w, orc_json *v) {
   orc_json **res;
   if (v == NULL) {
-    if (!w->rc) w->rc = ORC_ENOMEM;
+    w->err = E_NOMEM;
     return;
   }
   res = (orc_json **)grow(w->res, &w->cap, w->nres, sizeof *res);
   if (res == NULL) {
     orc_json_unref(v);
-    if (!w->rc) w->rc = ORC_ENOMEM;
+    w->err = E_NOMEM;
     return;
   }
   w->res = res;
@@ -1428,16 +1427,13 @@ static int name_repeats(const orci_path *p, const ptok *t, uint32_t k) {
 }
 
 /* ['a','b'] as the last token: a new object of the members that exist. */
-static orc_json *merge(const orci_path *p, const ptok *t, const orc_json *o,
-                       int require, int *missing) {
+static orc_json *merge(const orci_path *p, const ptok *t, const orc_json *o) {
   orc_json *m;
   uint32_t k, n = 0;
-  *missing = 0;
   for (k = 0; k < t->n; k++) {
     const pname *nm = &p->names[t->first + k];
-    if (!orc_json_object_find(o, p->pool + nm->off, nm->len))
-      *missing |= require;
-    else if (!name_repeats(p, t, k))
+    if (orc_json_object_find(o, p->pool + nm->off, nm->len) &&
+        !name_repeats(p, t, k))
       n++;
   }
   m = orc_json_object_new(n);
@@ -1458,79 +1454,50 @@ static orc_json *merge(const orci_path *p, const ptok *t, const orc_json *o,
   return m;
 }
 
-/* A definite path: a loop over the tokens, no allocation but the merge of a
-** trailing ['a','b']. */
-static int run_definite(const orci_path *p, orc_json *cur, int require,
-                        orc_json **out, char *msg, size_t msglen) {
+/* A definite path when nothing is to be explained: a loop over the tokens
+** that allocates nothing (but the object of a trailing ['a','b']). */
+static int run_definite(const orci_path *p, orc_json *cur, orc_json **out) {
   size_t i;
   for (i = 0; i < p->ntoks; i++) {
     const ptok *t = &p->toks[i];
     if (t->op == T_MEMBER) {
       const pname *nm = &p->names[t->first];
-      orc_json *v;
-      if (cur->type != ORC_JSON_OBJECT) {
-        explain(p, i, W_NOT_OBJECT, cur, msg, msglen);
-        return ORC_EINVAL;
-      }
-      v = orc_json_object_find(cur, p->pool + nm->off, nm->len);
-      if (v == NULL) {
-        explain(p, i, i + 1 == p->ntoks ? W_NO_RESULTS : W_MISSING, cur, msg,
-                msglen);
-        return ORC_EINVAL;
-      }
-      cur = v;
-    } else if (t->op == T_INDEX) {
+      if (cur->type != ORC_JSON_OBJECT) return E_NOTFOUND;
+      cur = orc_json_object_find(cur, p->pool + nm->off, nm->len);
+      if (cur == NULL) return E_NOTFOUND;
+    } else if (t->op == T_MEMBERS) {
+      if (cur->type != ORC_JSON_OBJECT) return E_NOTFOUND;
+      if (i + 1 < p->ntoks) return E_INVALID;
+      *out = merge(p, t, cur);
+      return *out ? E_NONE : E_NOMEM;
+    } else { /* T_INDEX, T_LAST */
       int64_t k = t->from;
-      if (cur->type != ORC_JSON_ARRAY) {
-        explain(p, i, cur->type == ORC_JSON_NULL ? W_NULL : W_NOT_ARRAY, cur,
-                msg, msglen);
-        return ORC_EINVAL;
-      }
-      if (k < 0) k += (int64_t)cur->n;
-      if (k < 0 || (uint64_t)k >= cur->n) {
-        explain(p, i, W_NO_RESULTS, cur, msg, msglen);
-        return ORC_EINVAL;
-      }
+      if (cur->type == ORC_JSON_NULL) return E_NOTFOUND;
+      if (cur->type != ORC_JSON_ARRAY) return E_INVALID;
+      if (t->op == T_LAST) k += (int64_t)cur->n;
+      if (k < 0 || (uint64_t)k >= cur->n) return E_NOTFOUND;
       cur = cur->u.items[k];
-    } else if (t->op == T_MERGE) {
-      int missing;
-      if (cur->type != ORC_JSON_OBJECT) {
-        explain(p, i, W_NOT_OBJECT, cur, msg, msglen);
-        return ORC_EINVAL;
-      }
-      *out = merge(p, t, cur, require, &missing);
-      if (*out == NULL) return ORC_ENOMEM;
-      if (missing) {
-        orc_json_unref(*out);
-        *out = NULL;
-        explain(p, i, W_NO_RESULTS, cur, msg, msglen);
-        return ORC_EINVAL;
-      }
-      return ORC_OK;
-    } else { /* T_FUNC: Step Functions does not evaluate path functions */
-      explain(p, i, W_NO_RESULTS, cur, msg, msglen);
-      return ORC_EINVAL;
     }
   }
   *out = orc_json_ref(cur);
-  return ORC_OK;
+  return E_NONE;
 }
 
 /* {------ filters */
 
-enum { V_UNDEF, V_NULL, V_BOOL, V_NUM, V_STR, V_JSON, V_RE };
+enum { V_MISSING, V_NULL, V_BOOL, V_NUM, V_STR, V_OTHER, V_RE };
 
-/* A filter operand once evaluated (Jayway's ValueNode). */
+/* A filter operand once evaluated. */
 typedef struct val {
   int k;       /* V_* */
-  orc_json *j; /* the value (V_NULL to V_JSON) */
+  orc_json *j; /* the value (V_NULL to V_OTHER) */
   int own;     /* j is a reference to release */
   const regex_t *re;
 } val;
 
 static void val_set(val *v, orc_json *j, int own) {
-  static const int kinds[] = {V_NULL, V_BOOL, V_NUM, V_NUM,
-                              V_STR,  V_JSON, V_JSON};
+  static const int kinds[] = {V_NULL, V_BOOL,  V_NUM,  V_NUM,
+                              V_STR,  V_OTHER, V_OTHER};
   v->k = kinds[j->type];
   v->j = j;
   v->own = own;
@@ -1553,15 +1520,8 @@ static int num_cmp(const orc_json *a, const orc_json *b) {
   }
 }
 
-/* The number's text as Java's BigDecimal prints it (close enough: exponents
-** print differently). */
-static size_t num_text(const orc_json *v, char *buf) {
-  if (v->type == ORC_JSON_INT)
-    return (size_t)snprintf(buf, 40, "%lld", (long long)v->u.i);
-  return orc_json_format_double(v->u.d, buf);
-}
-
-/* A string read as a BigDecimal ("1", "-2.5", "1e3"); 0 when it is not one. */
+/* A string read as Java's BigDecimal reads it ("1", "-2.5", ".5", "1e3");
+** 0 when it is not a number. */
 static int str_number(const orc_json *s, orc_json *out) {
   const char *p = s->u.s;
   size_t i = 0, n = s->n, digits = 0;
@@ -1584,61 +1544,75 @@ static int str_number(const orc_json *s, orc_json *out) {
   }
   if (i != n) return 0;
   memset(out, 0, sizeof *out);
-  out->type = ORC_JSON_FLOAT;
-  out->u.d = strtod(p, NULL); /* strings are NUL-terminated */
+  if (!dot && i == n && digits < 19 && strpbrk(p, "eE") == NULL) {
+    out->type = ORC_JSON_INT;
+    out->u.i = strtoll(p, NULL, 10);
+  } else {
+    out->type = ORC_JSON_FLOAT;
+    out->u.d = strtod(p, NULL); /* strings are NUL-terminated */
+  }
   return 1;
 }
 
-/* Jayway's ValueNode.equals: numbers and strings compare across kinds (the
-** string read as a number, or the number printed), JSON deeply, undefined
-** never. */
-static int val_eq(const val *a, const val *b) {
-  switch (a->k) {
-  case V_JSON:
-    return b->k == V_JSON && orc_json_equal(a->j, b->j);
-  case V_NULL:
-    return b->k == V_NULL;
-  case V_BOOL:
-    return b->k == V_BOOL && a->j->u.b == b->j->u.b;
-  case V_STR:
-    if (b->k == V_STR)
-      return a->j->n == b->j->n && memcmp(a->j->u.s, b->j->u.s, a->j->n) == 0;
-    if (b->k == V_NUM) {
-      char buf[40];
-      size_t n = num_text(b->j, buf);
-      return a->j->n == n && memcmp(a->j->u.s, buf, n) == 0;
-    }
-    return 0;
-  case V_NUM:
-    if (b->k == V_NUM) return num_cmp(a->j, b->j) == 0;
-    if (b->k == V_STR) {
-      orc_json x;
-      return str_number(b->j, &x) && num_cmp(a->j, &x) == 0;
-    }
-    return 0;
-  default:
-    return 0;
-  }
+static int nullish(const val *v) {
+  return v->k == V_NULL ||
+         (v->k == V_STR && v->j->n == 4 && memcmp(v->j->u.s, "null", 4) == 0);
 }
 
-/* 1 when the JSON array list holds an element equal to x (as x.equals). */
-static int list_has(const orc_json *list, const val *x, int x_first) {
+static int str_true(const orc_json *s) { /* Boolean.valueOf */
+  const char *p = s->u.s;
+  return s->n == 4 && (p[0] | 0x20) == 't' && (p[1] | 0x20) == 'r' &&
+         (p[2] | 0x20) == 'u' && (p[3] | 0x20) == 'e';
+}
+
+#define CMP_NONE  2 /* Jayway's ValueCompareException: the test is false */
+#define CMP_ERROR 3 /* NumberFormatException: the evaluation fails */
+
+/* Jayway 1.x's Criteria.safeCompare(x, y), as a filter calls it (x the
+** right operand, y the left one): null and the text "null" sort first,
+** text against a number is read as a number, text against a boolean as
+** Boolean.valueOf; -1, 0, 1 or CMP_*. */
+static int safe_compare(const val *x, const val *y) {
+  int nx, ny;
+  if (x->j != NULL && x->j == y->j) return 0;
+  nx = nullish(x);
+  ny = nullish(y);
+  if (nx || ny) return nx && ny ? 0 : nx ? -1 : 1;
+  if (x->k == V_STR && y->k == V_STR) {
+    size_t n = x->j->n < y->j->n ? x->j->n : y->j->n;
+    int c = memcmp(x->j->u.s, y->j->u.s, n);
+    if (c) return c < 0 ? -1 : 1;
+    return x->j->n < y->j->n ? -1 : x->j->n > y->j->n;
+  }
+  if (x->k == V_NUM && y->k == V_NUM) return num_cmp(x->j, y->j);
+  if (x->k == V_STR && y->k == V_NUM) {
+    orc_json num;
+    if (!str_number(x->j, &num)) return CMP_ERROR;
+    return num_cmp(&num, y->j);
+  }
+  if (x->k == V_STR && y->k == V_BOOL) {
+    int a = str_true(x->j), b = y->j->u.b != 0;
+    return a < b ? -1 : a > b;
+  }
+  if (x->k == V_BOOL && y->k == V_BOOL) {
+    int a = x->j->u.b != 0, b = y->j->u.b != 0;
+    return a < b ? -1 : a > b;
+  }
+  return CMP_NONE;
+}
+
+/* Element equality of the list operators (our additions). */
+static int same(orc_json *x, const val *y) {
+  val e;
+  val_set(&e, x, 0);
+  return safe_compare(&e, y) == 0;
+}
+
+static int list_has(const orc_json *list, const val *x) {
   size_t i;
-  for (i = 0; i < list->n; i++) {
-    val e;
-    val_set(&e, list->u.items[i], 0);
-    if (x_first ? val_eq(x, &e) : val_eq(&e, x)) return 1;
-  }
+  for (i = 0; i < list->n; i++)
+    if (same(list->u.items[i], x)) return 1;
   return 0;
-}
-
-/* A list operand: 1 and *list for a JSON array, 0 for other JSON (no
-** match), -1 for a non-JSON value (Jayway throws: the filter fails). */
-static int as_list(const val *v, const orc_json **list) {
-  if (v->k != V_JSON) return -1;
-  if (v->j->type != ORC_JSON_ARRAY) return 0;
-  *list = v->j;
-  return 1;
 }
 
 /* Length of a string in UTF-16 units, as Java counts it. */
@@ -1652,81 +1626,65 @@ static int64_t utf16_len(const orc_json *s) {
   return n;
 }
 
-/* Applies a relational operator: 1, 0, or -1 when Jayway would throw
-** (which makes the whole filter reject the item). */
+/* Applies a relational operator to the left (a) and right (b) operands:
+** 1, 0, or -1 when Java would throw. */
 static int relate(int rel, const val *a, const val *b) {
-  const orc_json *la, *lb;
-  int ra, rb;
-  size_t i, j;
+  int c;
+  size_t i;
+  if (a->k == V_MISSING || b->k == V_MISSING) return 0; /* PathNotFound */
   switch (rel) {
   case R_EQ:
-    return val_eq(a, b);
   case R_NE:
-    return !val_eq(a, b);
-  case R_TSEQ:
-    return a->k == b->k && val_eq(a, b);
-  case R_TSNE:
-    return !(a->k == b->k && val_eq(a, b));
+    c = safe_compare(b, a);
+    if (c == CMP_ERROR) return -1;
+    if (c == CMP_NONE) return 0;
+    return rel == R_EQ ? c == 0 : c != 0;
   case R_LT:
   case R_LE:
   case R_GT:
-  case R_GE: {
-    int c;
-    if (a->k == V_NUM && b->k == V_NUM) {
-      c = num_cmp(a->j, b->j);
-    } else if (a->k == V_STR && b->k == V_STR) {
-      size_t n = a->j->n < b->j->n ? a->j->n : b->j->n;
-      c = memcmp(a->j->u.s, b->j->u.s, n);
-      if (c == 0) c = a->j->n < b->j->n ? -1 : a->j->n > b->j->n;
-    } else {
-      return 0;
-    }
-    return rel == R_LT   ? c < 0
-           : rel == R_LE ? c <= 0
-           : rel == R_GT ? c > 0
-                         : c >= 0;
-  }
+  case R_GE:
+    if ((a->k == V_NULL) != (b->k == V_NULL)) return 0;
+    c = safe_compare(b, a);
+    if (c == CMP_ERROR) return -1;
+    if (c == CMP_NONE) return 0;
+    return rel == R_LT   ? c > 0
+           : rel == R_LE ? c >= 0
+           : rel == R_GT ? c < 0
+                         : c <= 0;
   case R_REGEX: {
     const val *pat = a->k == V_RE ? a : b, *in = a->k == V_RE ? b : a;
-    char buf[40];
-    const char *text = "";
-    if ((a->k == V_RE) == (b->k == V_RE)) return 0;
-    if (in->k == V_STR)
-      text = in->j->u.s;
-    else if (in->k == V_NUM) {
-      num_text(in->j, buf);
-      text = buf;
-    } else if (in->k == V_BOOL)
-      text = in->j->u.b ? "true" : "false";
-    return regexec(pat->re, text, 0, NULL, 0) == 0;
+    orci_buf text = {NULL, 0, 0, 0};
+    int r;
+    if (pat->k != V_RE) return -1; /* Java: ClassCastException */
+    if (in->k == V_NULL) return 0;
+    if (in->k != V_RE) put_java_value(&text, in->j);
+    orci_buf_addc(&text, '\0');
+    if (text.failed) {
+      orci_buf_free(&text);
+      return -1;
+    }
+    r = regexec(pat->re, text.p, 0, NULL, 0) == 0;
+    orci_buf_free(&text);
+    return r;
   }
   case R_IN:
   case R_NIN:
-    rb = as_list(b, &lb);
-    if (rb < 0) return -1;
-    ra = rb > 0 && list_has(lb, a, 1);
-    return rel == R_IN ? ra : !ra;
+    if (b->k != V_OTHER || b->j->type != ORC_JSON_ARRAY) return 0;
+    c = list_has(b->j, a);
+    return rel == R_IN ? c : !c;
   case R_SUBSETOF:
   case R_ANYOF:
   case R_NONEOF:
-    rb = as_list(b, &lb);
-    if (rb < 0) return -1;
-    if (rb == 0) return 0;
-    ra = as_list(a, &la);
-    if (ra < 0) return -1;
-    if (ra == 0) return 0;
-    for (i = 0; i < la->n; i++) {
+    if (a->k != V_OTHER || a->j->type != ORC_JSON_ARRAY || b->k != V_OTHER ||
+        b->j->type != ORC_JSON_ARRAY)
+      return 0;
+    for (i = 0; i < a->j->n; i++) {
       val e;
-      int found = 0;
-      val_set(&e, la->u.items[i], 0);
-      for (j = 0; j < lb->n && !found; j++) {
-        val f;
-        val_set(&f, lb->u.items[j], 0);
-        found = val_eq(&e, &f);
-      }
-      if (rel == R_SUBSETOF && !found) return 0;
-      if (rel == R_ANYOF && found) return 1;
-      if (rel == R_NONEOF && found) return 0;
+      val_set(&e, a->j->u.items[i], 0);
+      c = list_has(b->j, &e);
+      if (rel == R_SUBSETOF && !c) return 0;
+      if (rel == R_ANYOF && c) return 1;
+      if (rel == R_NONEOF && c) return 0;
     }
     return rel != R_ANYOF;
   case R_CONTAINS:
@@ -1736,32 +1694,41 @@ static int relate(int rel, const val *a, const val *b) {
         if (memcmp(a->j->u.s + i, b->j->u.s, b->j->n) == 0) return 1;
       return 0;
     }
-    if (a->k == V_JSON && a->j->type == ORC_JSON_ARRAY)
-      return list_has(a->j, b, 1);
+    if (a->k == V_OTHER && a->j->type == ORC_JSON_ARRAY)
+      return list_has(a->j, b);
     return 0;
   case R_SIZE: {
-    int64_t want;
-    if (b->k != V_NUM) return 0;
-    want = b->j->type == ORC_JSON_INT ? b->j->u.i : (int64_t)b->j->u.d;
-    if (a->k == V_STR) return utf16_len(a->j) == want;
-    if (a->k == V_JSON)
-      return (a->j->type == ORC_JSON_ARRAY ? (int64_t)a->j->n : -1) == want;
-    return 0;
+    orc_json want;
+    int64_t n;
+    if (b->k != V_STR || !str_number(b->j, &want) || want.type != ORC_JSON_INT)
+      return 0;
+    if (a->k == V_STR)
+      n = utf16_len(a->j);
+    else if (a->k == V_OTHER && a->j->type == ORC_JSON_ARRAY)
+      n = (int64_t)a->j->n;
+    else
+      return 0;
+    return n == want.u.i;
   }
-  case R_EMPTY:
-    if (b->k != V_BOOL) return -1;
-    if (a->k == V_STR || a->k == V_JSON)
-      return (a->j->n == 0) == (b->j->u.b != 0);
-    return 0;
+  case R_EMPTY: {
+    int empty;
+    if (b->k != V_STR) return 0;
+    if (a->k == V_STR || (a->k == V_OTHER && a->j->type == ORC_JSON_ARRAY))
+      empty = a->j->n == 0;
+    else
+      return 0;
+    return empty == str_true(b->j);
+  }
   default:
     return 0;
   }
 }
 
-/* Evaluates a filter operand against item. -1 only when out of memory. */
+/* Evaluates a filter operand against item; -1 (w->err set) when the
+** evaluation must stop. */
 static int operand(walk *w, const fval *fv, orc_json *item, val *out) {
   orc_json *r = NULL;
-  int rc;
+  int err;
   memset(out, 0, sizeof *out);
   if (fv->kind == FV_LIT) {
     val_set(out, fv->lit, 0);
@@ -1772,40 +1739,45 @@ static int operand(walk *w, const fval *fv, orc_json *item, val *out) {
     out->re = fv->re;
     return 0;
   }
-  if (fv->kind != FV_PATH) return 0; /* an absent operand */
-  rc = path_run(fv->path, fv->path->current ? item : w->doc, w->doc, 0, &r,
-                NULL, 0);
-  if (rc == ORC_ENOMEM) {
-    w->rc = ORC_ENOMEM;
+  if (fv->kind != FV_PATH) return 0;
+  err = run(fv->path, fv->path->current ? item : w->doc, w->doc, &r, w->msg,
+            w->msglen);
+  if (err == E_NONE) {
+    val_set(out, r, 1);
+  } else if (err != E_NOTFOUND) {
+    w->err = err;
     return -1;
   }
-  if (rc == ORC_OK) val_set(out, r, 1);
-  return 0; /* not found: V_UNDEF */
+  return 0; /* not found: V_MISSING */
 }
 
-static int fnode_test(walk *w, const filter *f, int32_t k, orc_json *item) {
+/* 1 or 0; -1 (w->err set) when the evaluation must stop. */
+static int fnode_test(walk *w, size_t i, const filter *f, int32_t k,
+                      orc_json *item) {
   const fnode *n = &f->nodes[k];
   int x;
   switch (n->op) {
   case FN_OR:
   case FN_AND:
-    x = fnode_test(w, f, n->l, item);
+    x = fnode_test(w, i, f, n->l, item);
     if (x < 0 || x == (n->op == FN_OR)) return x;
-    return fnode_test(w, f, n->r, item);
+    return fnode_test(w, i, f, n->r, item);
   case FN_NOT:
-    x = fnode_test(w, f, n->l, item);
+    x = fnode_test(w, i, f, n->l, item);
     return x < 0 ? x : !x;
   default:
     if (n->rel == R_EXISTS) {
+      /* Jayway 1.x: a member holding null does not exist */
       orc_json *r = NULL;
-      int rc = path_run(n->a.path, n->a.path->current ? item : w->doc, w->doc,
-                        1, &r, NULL, 0);
+      int err = run(n->a.path, n->a.path->current ? item : w->doc, w->doc, &r,
+                    w->msg, w->msglen);
+      int exists = err == E_NONE && r->type != ORC_JSON_NULL;
       orc_json_unref(r);
-      if (rc == ORC_ENOMEM) {
-        w->rc = ORC_ENOMEM;
+      if (err != E_NONE && err != E_NOTFOUND) {
+        w->err = err;
         return -1;
       }
-      return (rc == ORC_OK) != n->a.negate;
+      return exists != n->a.negate;
     } else {
       val a, b;
       if (operand(w, &n->a, item, &a) < 0) return -1;
@@ -1814,6 +1786,7 @@ static int fnode_test(walk *w, const filter *f, int32_t k, orc_json *item) {
         return -1;
       }
       x = relate(n->rel, &a, &b);
+      if (x < 0) walk_fail(w, E_INVALID, W_COMPARE, i, item, NULL, 0, 0);
       val_release(&a);
       val_release(&b);
       return x;
@@ -1821,63 +1794,90 @@ static int fnode_test(walk *w, const filter *f, int32_t k, orc_json *item) {
   }
 }
 
-/* 1 when item passes the filter. */
-static int filter_accept(walk *w, const filter *f, orc_json *item) {
-  return fnode_test(w, f, f->top, item) > 0;
-}
-
 /* }------ */
 
 static void step(walk *w, size_t i, orc_json *node);
 
-/* Jayway's deep scan: in document order, each object or array that the
-** next token can apply to gets it applied, then its children are
-** scanned. */
-static void scan(walk *w, size_t i, orc_json *node) {
-  const orci_path *p = w->p;
-  const ptok *t = &p->toks[i];
-  size_t k;
-  int match = 0;
-  if (node->type != ORC_JSON_OBJECT && node->type != ORC_JSON_ARRAY) return;
-  switch (t->op) {
-  case T_MEMBER:
-  case T_MERGE:
-    if (node->type == ORC_JSON_OBJECT) {
-      match = 1;
-      for (k = 0; k < t->n && match; k++) {
-        const pname *nm = &p->names[t->first + k];
-        match = orc_json_object_find(node, p->pool + nm->off, nm->len) != NULL;
-      }
+/* step() one level down, recording where for messages. */
+static void descend(walk *w, size_t i, orc_json *node, const char *name,
+                    size_t len, int64_t index) {
+  if (w->msg) {
+    crumb *t = (crumb *)grow(w->trail, &w->captrail, w->ntrail, sizeof *t);
+    if (t == NULL) {
+      w->err = E_NOMEM;
+      return;
     }
-    break;
-  case T_MEMBERS:
-    match = node->type == ORC_JSON_OBJECT;
-    break;
-  case T_INDEX:
-  case T_INDEXES:
-  case T_SLICE:
-    match = node->type == ORC_JSON_ARRAY;
-    break;
-  case T_WILD:
-    match = 1;
-    break;
-  case T_FILTER:
-    match = filter_accept(w, t->f, node);
-    break;
-  default:
-    break;
+    w->trail = t;
+    t[w->ntrail].name = name;
+    t[w->ntrail].len = len;
+    t[w->ntrail++].index = index;
   }
-  if (match) step(w, i, node);
-  for (k = 0; k < node->n && !w->rc; k++)
-    scan(w, i,
-         node->type == ORC_JSON_OBJECT ? node->u.members[k].value
-                                       : node->u.items[k]);
+  step(w, i, node);
+  if (w->msg) w->ntrail--;
 }
 
-/* Index k (negative from the end) of array a, when it exists. */
+/* Element k of array a for token i (Jayway's handleArrayIndex). */
 static void step_index(walk *w, size_t i, orc_json *a, int64_t k) {
-  if (k < 0) k += (int64_t)a->n;
-  if (k >= 0 && (uint64_t)k < a->n) step(w, i + 1, a->u.items[k]);
+  if (k < 0 || (uint64_t)k >= a->n)
+    walk_fail(w, E_NOTFOUND, W_BOUNDS, i, a, NULL, 0, k);
+  else
+    descend(w, i + 1, a->u.items[k], NULL, 0, k);
+}
+
+/* 1 when the deep scan applies token i to node (Jayway's scan
+** predicates). */
+static int scan_match(walk *w, size_t i, orc_json *node) {
+  const orci_path *p = w->p;
+  const ptok *t = &p->toks[i];
+  uint32_t k;
+  switch (t->op) {
+  case T_MEMBER:
+  case T_MEMBERS:
+    if (node->type != ORC_JSON_OBJECT) return 0;
+    for (k = 0; k < t->n; k++) {
+      const pname *nm = &p->names[t->first + k];
+      if (!orc_json_object_find(node, p->pool + nm->off, nm->len)) return 0;
+    }
+    return 1;
+  case T_WILD:
+    return 1;
+  case T_FILTER:
+    return fnode_test(w, i, t->f, t->f->top, node) > 0;
+  default: /* indexes and slices */
+    return node->type == ORC_JSON_ARRAY;
+  }
+}
+
+/* Jayway's deep scan: in document order, each object or array that token i
+** applies to gets it applied, then its children are scanned. On an array
+** that matches, a token before the last is skipped and the rest applied to
+** each element, as Jayway 1.x does ("$..[0].x" reads x of every element). */
+static void scan(walk *w, size_t i, orc_json *node) {
+  size_t k;
+  int is_obj = node->type == ORC_JSON_OBJECT;
+  if (!is_obj && node->type != ORC_JSON_ARRAY) return;
+  if (scan_match(w, i, node)) {
+    if (is_obj || i + 1 == w->p->ntoks)
+      step(w, i, node);
+    else
+      for (k = 0; k < node->n && !w->err; k++)
+        descend(w, i + 1, node->u.items[k], NULL, 0, (int64_t)k);
+  }
+  for (k = 0; k < node->n && !w->err; k++) {
+    if (w->msg) { /* the trail for the level below */
+      crumb *t = (crumb *)grow(w->trail, &w->captrail, w->ntrail, sizeof *t);
+      if (t == NULL) {
+        w->err = E_NOMEM;
+        return;
+      }
+      w->trail = t;
+      t[w->ntrail].name = is_obj ? node->u.members[k].key->u.s : NULL;
+      t[w->ntrail].len = is_obj ? node->u.members[k].key->n : 0;
+      t[w->ntrail++].index = (int64_t)k;
+    }
+    scan(w, i, is_obj ? node->u.members[k].value : node->u.items[k]);
+    if (w->msg) w->ntrail--;
+  }
 }
 
 /* Applies token i to node; past the last token node is a match. */
@@ -1885,133 +1885,149 @@ static void step(walk *w, size_t i, orc_json *node) {
   const orci_path *p = w->p;
   const ptok *t;
   size_t k;
-  if (w->rc) return;
+  int leaf;
+  if (w->err) return;
   if (i == p->ntoks) {
     add_result(w, orc_json_ref(node));
     return;
   }
   t = &p->toks[i];
+  leaf = i + 1 == p->ntoks;
   switch (t->op) {
-  case T_MEMBER:
-  case T_MEMBERS:
+  case T_MEMBER: {
+    const pname *nm = &p->names[t->first];
+    const char *name = p->pool + nm->off;
+    orc_json *v;
     if (node->type != ORC_JSON_OBJECT) {
-      if (t->upstream) walk_fail(w, i, W_NOT_OBJECT, node);
+      walk_fail(w, E_NOTFOUND, W_PROPERTY, i, node, NULL, 0, 0);
       return;
     }
-    for (k = 0; k < t->n && !w->rc; k++) {
-      const pname *nm = &p->names[t->first + k];
-      orc_json *v = orc_json_object_find(node, p->pool + nm->off, nm->len);
-      if (v != NULL)
-        step(w, i + 1, v);
-      else if (w->require ||
-               (t->op == T_MEMBER && t->upstream && i + 1 < p->ntoks))
-        walk_fail(w, i, i + 1 == p->ntoks ? W_NO_RESULTS : W_MISSING, node);
-    }
-    return;
-  case T_MERGE: {
-    int missing;
-    orc_json *m;
-    if (node->type != ORC_JSON_OBJECT) {
-      if (t->upstream) walk_fail(w, i, W_NOT_OBJECT, node);
-      return;
-    }
-    m = merge(p, t, node, w->require, &missing);
-    if (missing) {
-      orc_json_unref(m);
-      walk_fail(w, i, W_MISSING, node);
-      return;
-    }
-    add_result(w, m);
+    v = orc_json_object_find(node, name, nm->len);
+    if (v != NULL)
+      descend(w, i + 1, v, name, nm->len, 0);
+    else if (leaf)
+      walk_fail(w, E_NOTFOUND, W_NO_RESULTS, i, node, name, nm->len, 0);
+    else if (t->strict)
+      walk_fail(w, E_NOTFOUND, W_MISSING, i, node, name, nm->len, 0);
     return;
   }
+  case T_MEMBERS:
+    if (node->type != ORC_JSON_OBJECT)
+      walk_fail(w, E_NOTFOUND, W_PROPERTY, i, node, NULL, 0, 0);
+    else if (!leaf)
+      walk_fail(w, E_INVALID, W_MULTI, i, node, NULL, 0, 0);
+    else
+      add_result(w, merge(p, t, node));
+    return;
   case T_INDEX:
+  case T_LAST:
   case T_INDEXES:
-  case T_SLICE:
-    if (node->type != ORC_JSON_ARRAY) {
-      if (t->upstream)
-        walk_fail(w, i, node->type == ORC_JSON_NULL ? W_NULL : W_NOT_ARRAY,
-                  node);
+  case T_SLICE: {
+    int64_t len, from, to, x;
+    if (node->type == ORC_JSON_NULL) {
+      walk_fail(w, E_NOTFOUND, W_NULL, i, node, NULL, 0, 0);
       return;
     }
-    if (t->op == T_INDEX) {
-      step_index(w, i, node, t->from);
-    } else if (t->op == T_INDEXES) {
-      for (k = 0; k < t->n && !w->rc; k++)
-        step_index(w, i, node, p->ints[t->first + k]);
-    } else {
-      /* Jayway 2.x's slices: [a:] and [:b] count negatives from the end,
-      ** [a:b] does not (its negative indexes wrap one by one) */
-      int64_t len = (int64_t)node->n, from = 0, to = len, x;
-      if (t->has_from && !t->has_to) {
-        from = t->from < 0 ? len + t->from : t->from;
-        if (from < 0) from = 0;
-      } else if (!t->has_from) {
-        to = t->to < 0 ? len + t->to : t->to;
-        if (to > len) to = len;
-      } else {
-        from = t->from;
-        to = t->to < len ? t->to : len;
-      }
-      for (x = from; x < to && !w->rc; x++)
-        step_index(w, i, node, x);
+    if (node->type != ORC_JSON_ARRAY) {
+      walk_fail(w, E_INVALID, W_NOT_ARRAY, i, node, NULL, 0, 0);
+      return;
     }
+    len = (int64_t)node->n;
+    if (t->op == T_INDEX || t->op == T_LAST) {
+      step_index(w, i, node, t->op == T_LAST ? len + t->from : t->from);
+      return;
+    }
+    if (t->op == T_INDEXES) {
+      for (k = 0; k < t->n && !w->err; k++)
+        step_index(w, i, node, p->ints[t->first + k]);
+      return;
+    }
+    /* Jayway 1.x's slices: [a:] and [:b] count negatives from the end,
+    ** [a:b] does not (a negative a is out of bounds) */
+    if (t->has_from && !t->has_to) {
+      from = t->from < 0 ? len + t->from : t->from;
+      if (from < 0) from = 0;
+      to = len;
+    } else if (!t->has_from) {
+      from = 0;
+      to = t->to < 0 ? len + t->to : t->to;
+      if (to > len) to = len;
+    } else {
+      from = t->from;
+      to = t->to < len ? t->to : len;
+    }
+    for (x = from; x < to && !w->err; x++)
+      step_index(w, i, node, x);
     return;
+  }
   case T_WILD:
-    if (node->type == ORC_JSON_OBJECT)
-      for (k = 0; k < node->n && !w->rc; k++)
-        step(w, i + 1, node->u.members[k].value);
-    else if (node->type == ORC_JSON_ARRAY)
-      for (k = 0; k < node->n && !w->rc; k++)
-        step(w, i + 1, node->u.items[k]);
+    if (node->type == ORC_JSON_OBJECT) {
+      for (k = 0; k < node->n && !w->err; k++)
+        descend(w, i + 1, node->u.members[k].value, node->u.members[k].key->u.s,
+                node->u.members[k].key->n, 0);
+    } else if (node->type == ORC_JSON_ARRAY) {
+      for (k = 0; k < node->n && w->err != E_INVALID && w->err != E_NOMEM;
+           k++) {
+        w->err = E_NONE; /* Jayway skips elements that lack the rest */
+        descend(w, i + 1, node->u.items[k], NULL, 0, (int64_t)k);
+      }
+      if (w->err == E_NOTFOUND) w->err = E_NONE;
+    }
     return;
   case T_SCAN:
     scan(w, i + 1, node);
     return;
-  case T_FILTER:
+  default: /* T_FILTER */
     if (node->type == ORC_JSON_OBJECT) {
-      if (filter_accept(w, t->f, node)) step(w, i + 1, node);
+      int x = fnode_test(w, i, t->f, t->f->top, node);
+      if (x > 0) step(w, i + 1, node);
     } else if (node->type == ORC_JSON_ARRAY) {
       /* Step Functions: "@ does not match scalar values, only objects" */
-      for (k = 0; k < node->n && !w->rc; k++) {
+      for (k = 0; k < node->n && !w->err; k++) {
         orc_json *item = node->u.items[k];
-        if (item->type >= ORC_JSON_ARRAY && filter_accept(w, t->f, item))
-          step(w, i + 1, item);
+        if (item->type >= ORC_JSON_ARRAY &&
+            fnode_test(w, i, t->f, t->f->top, item) > 0)
+          step_index(w, i, node, (int64_t)k);
       }
-    } else if (t->upstream) {
-      walk_fail(w, i, W_FILTER_SCALAR, node);
+    } else {
+      walk_fail(w, E_INVALID, W_SCALAR, i, node, NULL, 0, 0);
     }
-    return;
-  default: /* T_FUNC */
     return;
   }
 }
 
-/* Evaluates p from start ("$" of filters is doc). See orci_path_eval. */
-static int path_run(const orci_path *p, orc_json *start, orc_json *doc,
-                    int require, orc_json **out, char *msg, size_t msglen) {
+/* Evaluates p from start ("$" of filters is doc); an E_* code. A definite
+** path gives its node, an indefinite one a new array. */
+static int run(const orci_path *p, orc_json *start, orc_json *doc,
+               orc_json **out, char *msg, size_t msglen) {
   walk w;
-  orc_json *a;
+  orc_json *a = NULL;
   size_t i;
   *out = NULL;
-  if (p->definite) return run_definite(p, start, require, out, msg, msglen);
+  if (p->definite && msg == NULL) return run_definite(p, start, out);
   memset(&w, 0, sizeof w);
   w.p = p;
   w.doc = doc;
-  w.require = require;
-  w.msg = msg;
+  w.msg = msg && msglen ? msg : NULL;
   w.msglen = msglen;
   step(&w, 0, start);
-  a = w.rc ? NULL : orc_json_array_new(w.nres);
-  if (a == NULL && !w.rc) w.rc = ORC_ENOMEM;
+  if (!w.err && p->definite) {
+    a = w.nres ? w.res[0] : NULL; /* exactly one */
+    w.nres = 0;
+  } else if (!w.err) {
+    a = orc_json_array_new(w.nres);
+    if (a == NULL) w.err = E_NOMEM;
+  }
   for (i = 0; i < w.nres; i++) {
-    if (a)
+    if (a && !w.err)
       orc_json_array_set(a, i, w.res[i]);
     else
       orc_json_unref(w.res[i]);
   }
   free(w.res);
+  free(w.trail);
   *out = a;
-  return w.rc;
+  return w.err;
 }
 
 /* The value the path starts from: *tmp owns it when it had to be made. */
@@ -2030,15 +2046,11 @@ static int path_start(const orci_path *p, const orci_env *env, orc_json **start,
   } else {
     *start =
         env->variable ? env->variable(env->ud, p->text + 1, p->varlen) : NULL;
-    if (*start == NULL) {
-      if (msg && msglen)
-        snprintf(msg, msglen, "The variable '$%.*s' is not defined",
-                 (int)p->varlen, p->text + 1);
-      return ORC_EINVAL;
-    }
+    if (*start == NULL && msg && msglen)
+      snprintf(msg, msglen, "The variable '$%.*s' is not defined",
+               (int)p->varlen, p->text + 1);
   }
-  if (*start == NULL) return ORC_EINVAL;
-  return ORC_OK;
+  return *start ? ORC_OK : ORC_EINVAL;
 }
 
 int orci_path_eval(const orci_path *p, const orci_env *env, orc_json **out) {
@@ -2046,18 +2058,22 @@ int orci_path_eval(const orci_path *p, const orci_env *env, orc_json **out) {
   int rc = path_start(p, env, &start, &tmp, NULL, 0);
   *out = NULL;
   if (rc != ORC_OK) return rc;
-  rc = path_run(p, start, start, 0, out, NULL, 0);
+  rc = run(p, start, start, out, NULL, 0);
   orc_json_unref(tmp);
-  return rc;
+  return rc == E_NONE ? ORC_OK : rc == E_NOMEM ? ORC_ENOMEM : ORC_EINVAL;
 }
 
 void orci_path_explain(const orci_path *p, const orci_env *env, char *msg,
                        size_t msglen) {
   orc_json *start, *tmp, *out = NULL;
+  int err;
   if (msg == NULL || msglen == 0) return;
   msg[0] = '\0';
   if (path_start(p, env, &start, &tmp, msg, msglen) != ORC_OK) return;
-  if (path_run(p, start, start, 0, &out, msg, msglen) == ORC_ENOMEM)
+  err = run(p, start, start, &out, msg, msglen);
+  if (err == E_NONE)
+    msg[0] = '\0';
+  else if (err == E_NOMEM)
     snprintf(msg, msglen, "out of memory");
   orc_json_unref(out);
   orc_json_unref(tmp);
