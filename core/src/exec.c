@@ -826,7 +826,9 @@ static orc_json *apply_result_path(frame *F, orci_path *p, int discard,
   if (discard) return orc_json_ref(in);
   if (p == NULL) return orc_json_ref(result);
   if (orci_path_set(p, in, result, &out, msg, sizeof msg) != ORC_OK) {
-    f->error = "States.Runtime";
+    /* the name AWS reports (the docs' States.ResultPathMatchFailure is
+    ** not what executions record) */
+    f->error = "States.ReferencePathConflict";
     f->cause = runtime_cause(F, "%s", msg);
     return NULL;
   }

@@ -50,7 +50,8 @@ int orci_path_root(const orci_path *p);
 /* For ORCI_ROOT_VARIABLE: the variable's name (without "$"). */
 const char *orci_path_variable(const orci_path *p, size_t *len);
 /* 1 when the path can select at most one node (Jayway's "definite" path:
-** no wildcard, slice, filter, union or deep scan). */
+** members, ['a','b'] and single indexes; no wildcard, slice, filter, index
+** union or deep scan). */
 int orci_path_is_definite(const orci_path *p);
 /* 1 when the path is just its root ("$", "$$", "$name"). */
 int orci_path_is_root(const orci_path *p);
@@ -58,9 +59,11 @@ int orci_path_is_root(const orci_path *p);
 /* Evaluate p. A definite path gives the node it selects (*out owns one
 ** reference) or ORC_EINVAL with *out NULL when nothing matches; an
 ** indefinite path gives a new array of every match, in document order
-** (possibly empty), except that, as in Jayway, a failure in its definite
-** prefix is ORC_EINVAL too ("$.missing[*]", "$.str.x[*]"). A "$name" path
-** whose variable is undefined gives ORC_EINVAL. */
+** (possibly empty). As in Jayway 1.x, which Step Functions runs, a missing
+** last member or an index out of range fails an indefinite path too,
+** unless "[*]" over an array skips that element ("$.a[*].x" skips items
+** without x, "$.a[?(@.ok)].x" fails on them). A "$name" path whose variable
+** is undefined gives ORC_EINVAL. */
 int orci_path_eval(const orci_path *p, const orci_env *env, orc_json **out);
 
 /* After orci_path_eval failed with ORC_EINVAL: write why into msg in
