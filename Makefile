@@ -43,8 +43,8 @@ test-asan: deps build-lua5.4 build-luajit
 	@cmake --build $(BUILD)/asan-lua5.4 -j $(JOBS)
 	@LUAS=lua5.4 BUILD="$(BUILD)" BUILD_SUFFIX=asan- SANITIZE=1 sh tools/run-tests.sh
 
-# Every AWS-recorded case, Map/Parallel/variables/JSONata included (those
-# arrive with the executor's second part: failures there are expected).
+# Every AWS-recorded case, workflow variables and JSONata included (not
+# implemented yet: failures there are expected).
 conformance: build-lua5.4
 	@ORCHESTRA_CONFORMANCE=all ORCHESTRA_TEST_LUA=lua5.4 \
 	  ORCHESTRA_TEST_BUILD=$(BUILD)/lua5.4 busted --lua=lua5.4 \

@@ -4,6 +4,7 @@
 -- @module orchestra
 
 local core = require "orchestra.core"
+local graph = require "orchestra.graph"
 
 local M = {}
 
@@ -69,5 +70,12 @@ M.json = {
 
   null = core.null,
 }
+
+--- Draw a machine as Graphviz DOT or Mermaid text: `machine:graph{format =
+-- "dot" | "mermaid", history = ...}`, where `history` (optional) is a history
+-- table, its JSON text or an execution. See `orchestra.graph.render`.
+debug.getregistry()["orchestra.Machine"].methods.graph = function(machine, opts)
+  return graph.render(machine.definition, opts)
+end
 
 return M

@@ -33,6 +33,7 @@ build = {
   modules = {
     ["orchestra"] = "lua/orchestra.lua",
     ["orchestra.cli"] = "lua/orchestra/cli.lua",
+    ["orchestra.graph"] = "lua/orchestra/graph.lua",
     ["orchestra.core"] = {
       -- keep equal to core/src/*.c lua/*.c (spec/luarocks_spec.lua checks)
       sources = {

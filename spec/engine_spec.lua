@@ -527,3 +527,96 @@ describe("the executor", function()
     end)
   end)
 end)
+
+describe("Map and Parallel", function()
+  it("runs Parallel branches and collects their outputs in branch order", function()
+    local ex = run({ StartAt = "P", States = { P = { Type = "Parallel", End = true,
+      ResultSelector = { ["first.$"] = "$[0]", ["second.$"] = "$[1].b" },
+      Branches = {
+        { StartAt = "A", States = { A = { Type = "Wait", Seconds = 5, Next = "A2" },
+                                    A2 = { Type = "Pass", Result = "a", End = true } } },
+        { StartAt = "B", States = { B = { Type = "Pass", Parameters = { ["b.$"] = "$.x" }, End = true } } },
+      } } } }, { x = 7 })
+    assert.equal("SUCCEEDED", ex.status, ex.cause)
+    assert.equal('{"first":"a","second":7}', ex:output_json())
+    local t = types(ex)
+    assert.equal("ParallelStateEntered", t[2])
+    assert.equal("ParallelStateStarted", t[3])
+    assert.equal("ParallelStateSucceeded", t[#t - 2])
+    assert.equal("ParallelStateExited", t[#t - 1])
+  end)
+
+  it("fails the Parallel with the branch's own error, stops the others, and can catch it", function()
+    local ex = run({ StartAt = "P", States = {
+      P = { Type = "Parallel", Next = "Done",
+        Catch = { { ErrorEquals = { "Boom" }, ResultPath = "$.err", Next = "Caught" } },
+        Branches = {
+          { StartAt = "W", States = { W = { Type = "Wait", Seconds = 100, End = true } } },
+          { StartAt = "F", States = { F = { Type = "Fail", Error = "Boom", Cause = "bang" } } },
+        } },
+      Caught = { Type = "Pass", End = true },
+      Done = { Type = "Succeed" } } }, {})
+    assert.equal("SUCCEEDED", ex.status, ex.cause)
+    assert.equal('{"err":{"Error":"Boom","Cause":"bang"}}', ex:output_json())
+    local t = types(ex)
+    assert.equal("ParallelStateFailed", t[#t - 4])
+    assert.equal("ParallelStateExited", t[#t - 3])
+  end)
+
+  it("maps items in order with ItemSelector, $$.Map.Item and MaxConcurrency", function()
+    local calls = {}
+    local ex = run({ StartAt = "M", States = { M = { Type = "Map", End = true,
+      ItemsPath = "$.items", MaxConcurrency = 2,
+      ItemSelector = { ["v.$"] = "$$.Map.Item.Value", ["i.$"] = "$$.Map.Item.Index", ["tag.$"] = "$.tag" },
+      ItemProcessor = { StartAt = "T", States = { T = { Type = "Task", Resource = "double", End = true } } },
+      } } }, { tag = "t", items = { 3, 1, 2 } },
+      { double = function(input) calls[#calls + 1] = input.i return { i = input.i, d = input.v * 2, tag = input.tag } end })
+    assert.equal("SUCCEEDED", ex.status, ex.cause)
+    assert.equal('[{"d":6,"i":0,"tag":"t"},{"d":2,"i":1,"tag":"t"},{"d":4,"i":2,"tag":"t"}]', ex:output_json())
+    local n = 0
+    for ev in ex:events() do if ev.type == "MapIterationStarted" then n = n + 1 end end
+    assert.equal(3, n)
+  end)
+
+  it("batches items with ItemBatcher and tolerates failures up to the threshold", function()
+    local ex = run({ StartAt = "M", States = { M = { Type = "Map", End = true,
+      ItemBatcher = { MaxItemsPerBatch = 2, BatchInput = { ["k.$"] = "$.k" } }, ItemsPath = "$.items",
+      ItemProcessor = { StartAt = "P", States = { P = { Type = "Pass", End = true } } } } } },
+      { k = 1, items = { "a", "b", "c" } })
+    assert.equal('[{"Items":["a","b"],"BatchInput":{"k":1}},{"Items":["c"],"BatchInput":{"k":1}}]',
+      ex:output_json())
+    local def = { StartAt = "M", States = { M = { Type = "Map", End = true, ToleratedFailureCount = 1,
+      ItemProcessor = { StartAt = "C", States = {
+        C = { Type = "Choice", Choices = { { Variable = "$", NumericEquals = 0, Next = "F" } }, Default = "OK" },
+        F = { Type = "Fail", Error = "Zero" }, OK = { Type = "Pass", End = true } } } } } }
+    ex = run(def, { 1, 0, 2 })
+    assert.equal("SUCCEEDED", ex.status, ex.cause)
+    assert.equal('[1,{"Error":"Zero","Cause":null},2]', ex:output_json())
+    ex = run(def, { 0, 0, 2 })
+    assert.equal("FAILED", ex.status)
+    assert.equal("States.ExceedToleratedFailureThreshold", ex.error)
+  end)
+
+  it("runs a Map inside a Map and a Parallel inside a Map", function()
+    local ex = run({ StartAt = "Outer", States = { Outer = { Type = "Map", End = true,
+      ItemProcessor = { StartAt = "Inner", States = {
+        Inner = { Type = "Map", Next = "Par", ItemProcessor = { StartAt = "X", States = {
+          X = { Type = "Pass", End = true } } } },
+        Par = { Type = "Parallel", End = true, Branches = {
+          { StartAt = "L", States = { L = { Type = "Pass", End = true } } },
+          { StartAt = "R", States = { R = { Type = "Pass", Result = "r", End = true } } } } } } } } } },
+      { { 1, 2 }, { 3 } })
+    assert.equal("SUCCEEDED", ex.status, ex.cause)
+    assert.equal('[[[1,2],"r"],[[3],"r"]]', ex:output_json())
+  end)
+
+  it("retries a failing Map with a new MapStateStarted and no MapStateFailed in between", function()
+    local ex = run({ StartAt = "M", States = { M = { Type = "Map", End = true,
+      Retry = { { ErrorEquals = { "E" }, MaxAttempts = 1 } },
+      ItemProcessor = { StartAt = "F", States = { F = { Type = "Fail", Error = "E", Cause = "c" } } } } } }, { 1 })
+    assert.equal("E", ex.error)
+    assert.same({ "ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapIterationStarted",
+      "FailStateEntered", "MapIterationFailed", "MapStateStarted", "MapIterationStarted",
+      "FailStateEntered", "MapIterationFailed", "MapStateFailed", "ExecutionFailed" }, types(ex))
+  end)
+end)

@@ -157,6 +157,12 @@ typedef struct cc {
     int ix;
   } * names;
   size_t nnames;
+  struct seen_name { /* every state of every branch, for uniqueness */
+    const char *name;
+    size_t len;
+    char *pointer;
+  } * all;
+  size_t nall, capall;
 } cc;
 
 static void problem(cc *c, const char *fmt, ...)
@@ -440,6 +446,22 @@ static orci_tmpl *tmpl_compile(cc *c, orc_json *v) {
     pop(c, old);
     t->items[i] = item;
     if (item && item->kind != ORCI_T_CONST) dynamic = 1;
+  }
+  if (ty == ORC_JSON_OBJECT) { /* "a" and "a.$" would both make "a" */
+    size_t a, b;
+    for (a = 0; a < n; a++)
+      for (b = a + 1; b < n; b++)
+        if (t->keys[a] && t->keys[b] &&
+            orc_json_equal(t->keys[a], t->keys[b])) {
+          size_t kl, old;
+          const char *k = orc_json_string_value(orc_json_object_key(v, b), &kl);
+          old = push_key(c, k, kl);
+          problem(c,
+                  "field '%s' duplicates another field once '.$' is "
+                  "removed",
+                  k);
+          pop(c, old);
+        }
   }
   if (!dynamic) { /* nothing to evaluate: share the value itself */
     tmpl_free(t);
@@ -932,10 +954,9 @@ static void compile_next_end(cc *c, orc_json *st, orci_state *s) {
     s->next = resolve(c, next, "Next");
     pop(c, old);
   } else if (!is_end) {
-    problem(c, "a %s state needs Next or \"End\": true",
-            s->type == ORCI_ST_PASS   ? "Pass"
-            : s->type == ORCI_ST_TASK ? "Task"
-                                      : "Wait");
+    static const char *const tn[] = {"Pass",    "Task", "Choice", "Wait",
+                                     "Succeed", "Fail", "Map",    "Parallel"};
+    problem(c, "a %s state needs Next or \"End\": true", tn[s->type]);
   }
 }
 
@@ -987,6 +1008,230 @@ static void seconds_pair(cc *c, orc_json *st, const char *name,
   *path = compile_path(c, st, pname, ORCI_PATH_REFERENCE, 0, NULL);
   if (v && field(st, pname))
     problem(c, "a state cannot have both %s and %s", name, pname);
+}
+
+static void compile_branch(cc *c, orc_json *def, orci_branch *B);
+static void branch_release(orci_branch *B);
+
+static const char *const parallel_fields[] = {
+    "Type",           "Comment",       "Next",       "End",
+    "InputPath",      "OutputPath",    "ResultPath", "Parameters",
+    "ResultSelector", "Retry",         "Catch",      "Branches",
+    "Assign",         "QueryLanguage", NULL};
+static const char *const map_fields[] = {"Type",
+                                         "Comment",
+                                         "Next",
+                                         "End",
+                                         "InputPath",
+                                         "OutputPath",
+                                         "ResultPath",
+                                         "Parameters",
+                                         "ResultSelector",
+                                         "Retry",
+                                         "Catch",
+                                         "Iterator",
+                                         "ItemProcessor",
+                                         "ItemsPath",
+                                         "ItemSelector",
+                                         "ItemReader",
+                                         "ItemBatcher",
+                                         "ResultWriter",
+                                         "MaxConcurrency",
+                                         "MaxConcurrencyPath",
+                                         "ToleratedFailurePercentage",
+                                         "ToleratedFailurePercentagePath",
+                                         "ToleratedFailureCount",
+                                         "ToleratedFailureCountPath",
+                                         "Label",
+                                         "Assign",
+                                         "QueryLanguage",
+                                         NULL};
+
+/* A state list object (a branch or an ItemProcessor) at member name. */
+static orci_branch *compile_sub(cc *c, orc_json *v, int processor,
+                                int *distributed) {
+  orci_branch *B = (orci_branch *)calloc(1, sizeof *B);
+  static const char *const branch_fields[] = {"StartAt", "States", "Comment",
+                                              "QueryLanguage", NULL};
+  static const char *const proc_fields[] = {
+      "StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage", NULL};
+  if (B == NULL) {
+    c->oom = 1;
+    return NULL;
+  }
+  B->start = -1;
+  if (!is_type(v, ORC_JSON_OBJECT)) {
+    problem(c, "must be an object with StartAt and States");
+    return B;
+  }
+  check_fields(c, v, processor ? proc_fields : branch_fields,
+               processor ? "an ItemProcessor" : "a branch");
+  if (processor) {
+    orc_json *pc = field(v, "ProcessorConfig");
+    if (pc) {
+      size_t old = push_key(c, "ProcessorConfig", 15);
+      orc_json *mode = is_type(pc, ORC_JSON_OBJECT) ? field(pc, "Mode") : NULL;
+      if (!is_type(pc, ORC_JSON_OBJECT)) {
+        problem(c, "ProcessorConfig must be an object");
+      } else if (mode && is_type(mode, ORC_JSON_STRING) &&
+                 !strcmp(orc_json_string_value(mode, NULL), "DISTRIBUTED")) {
+        *distributed = 1;
+      } else if (mode &&
+                 !(is_type(mode, ORC_JSON_STRING) &&
+                   !strcmp(orc_json_string_value(mode, NULL), "INLINE"))) {
+        size_t o2 = push_key(c, "Mode", 4);
+        problem(c, "Mode must be \"INLINE\" or \"DISTRIBUTED\"");
+        pop(c, o2);
+      }
+      pop(c, old);
+    }
+  }
+  compile_branch(c, v, B);
+  return B;
+}
+
+/* A non-negative integer field or its *Path form (not both). */
+static void count_pair(cc *c, orc_json *st, const char *name, const char *pname,
+                       int64_t *out, orci_path **path) {
+  orc_json *v = field(st, name);
+  if (v) {
+    size_t old = push_key(c, name, strlen(name));
+    if (!get_int(v, 0, 99999999, out))
+      problem(c, "%s must be a non-negative integer", name);
+    pop(c, old);
+  }
+  *path = compile_path(c, st, pname, ORCI_PATH_REFERENCE, 0, NULL);
+  if (v && field(st, pname))
+    problem(c, "a state cannot have both %s and %s", name, pname);
+}
+
+static void compile_parallel(cc *c, orc_json *st, orci_state *s) {
+  orc_json *x = field(st, "Branches");
+  size_t i, old;
+  s->type = ORCI_ST_PARALLEL;
+  check_fields(c, st, parallel_fields, "a Parallel state");
+  compile_next_end(c, st, s);
+  compile_io(c, st, s, 1);
+  s->parameters = compile_template(c, st, "Parameters");
+  s->result_selector = compile_template(c, st, "ResultSelector");
+  compile_retry(c, st, s);
+  compile_catch(c, st, s);
+  if (x == NULL) {
+    problem(c, "a Parallel state needs Branches");
+    return;
+  }
+  old = push_key(c, "Branches", 8);
+  if (!is_type(x, ORC_JSON_ARRAY) || orc_json_len(x) == 0) {
+    problem(c, "Branches must be a non-empty array of state machines");
+    pop(c, old);
+    return;
+  }
+  s->nbranches = orc_json_len(x);
+  s->branches = (orci_branch *)calloc(s->nbranches, sizeof *s->branches);
+  if (s->branches == NULL) {
+    c->oom = 1;
+    s->nbranches = 0;
+  }
+  for (i = 0; i < s->nbranches; i++) {
+    size_t o2 = push_index(c, i);
+    orci_branch *b = compile_sub(c, orc_json_array_get(x, i), 0, NULL);
+    if (b) {
+      s->branches[i] = *b;
+      free(b);
+    }
+    pop(c, o2);
+  }
+  pop(c, old);
+}
+
+static void compile_map(cc *c, orc_json *st, orci_state *s) {
+  orc_json *x, *proc = field(st, "ItemProcessor"),
+               *iter = field(st, "Iterator");
+  size_t old;
+  s->type = ORCI_ST_MAP;
+  s->tolerated_percent = -1;
+  s->tolerated_count = -1;
+  check_fields(c, st, map_fields, "a Map state");
+  compile_next_end(c, st, s);
+  compile_io(c, st, s, 1);
+  s->result_selector = compile_template(c, st, "ResultSelector");
+  compile_retry(c, st, s);
+  compile_catch(c, st, s);
+  s->items_path =
+      compile_path(c, st, "ItemsPath", ORCI_PATH_REFERENCE, 0, NULL);
+  if (field(st, "ItemSelector") && field(st, "Parameters"))
+    problem(c, "a Map state cannot have both ItemSelector and Parameters");
+  /* in a Map, Parameters is the legacy name of ItemSelector */
+  s->item_selector = compile_template(
+      c, st, field(st, "ItemSelector") ? "ItemSelector" : "Parameters");
+  if (proc && iter) {
+    problem(c, "a Map state cannot have both ItemProcessor and Iterator");
+  } else if (!proc && !iter) {
+    problem(c, "a Map state needs ItemProcessor (or the legacy Iterator)");
+  } else {
+    old = push_key(c, proc ? "ItemProcessor" : "Iterator", proc ? 13 : 8);
+    s->processor = compile_sub(c, proc ? proc : iter, 1, &s->distributed);
+    pop(c, old);
+  }
+  if (field(st, "ItemReader") || field(st, "ResultWriter")) {
+    old = push_key(c, field(st, "ItemReader") ? "ItemReader" : "ResultWriter",
+                   field(st, "ItemReader") ? 10 : 12);
+    problem(c, "ItemReader and ResultWriter (distributed Map) are not "
+               "supported yet");
+    c->unsupported = 1;
+    pop(c, old);
+  }
+  if ((x = field(st, "Label")) != NULL) {
+    old = push_key(c, "Label", 5);
+    if (!is_type(x, ORC_JSON_STRING) || orc_json_len(x) > 40)
+      problem(c, "Label must be a string of at most 40 characters");
+    else
+      s->label = dupstr(c, orc_json_string_value(x, NULL), orc_json_len(x));
+    pop(c, old);
+  }
+  count_pair(c, st, "MaxConcurrency", "MaxConcurrencyPath", &s->max_concurrency,
+             &s->max_concurrency_path);
+  count_pair(c, st, "ToleratedFailureCount", "ToleratedFailureCountPath",
+             &s->tolerated_count, &s->tolerated_count_path);
+  if ((x = field(st, "ToleratedFailurePercentage")) != NULL) {
+    old = push_key(c, "ToleratedFailurePercentage", 26);
+    if (!is_number(x) || orc_json_number(x) < 0 || orc_json_number(x) > 100)
+      problem(c, "ToleratedFailurePercentage must be a number from 0 to 100");
+    else
+      s->tolerated_percent = orc_json_number(x);
+    pop(c, old);
+  }
+  s->tolerated_percent_path = compile_path(
+      c, st, "ToleratedFailurePercentagePath", ORCI_PATH_REFERENCE, 0, NULL);
+  if (x && s->tolerated_percent_path)
+    problem(c, "a state cannot have both ToleratedFailurePercentage and "
+               "ToleratedFailurePercentagePath");
+  if ((x = field(st, "ItemBatcher")) != NULL) {
+    static const char *const batch_fields[] = {"MaxItemsPerBatch",
+                                               "MaxItemsPerBatchPath",
+                                               "MaxInputBytesPerBatch",
+                                               "MaxInputBytesPerBatchPath",
+                                               "BatchInput",
+                                               NULL};
+    old = push_key(c, "ItemBatcher", 11);
+    s->batched = 1;
+    if (!is_type(x, ORC_JSON_OBJECT)) {
+      problem(c, "ItemBatcher must be an object");
+    } else {
+      check_fields(c, x, batch_fields, "an ItemBatcher");
+      count_pair(c, x, "MaxItemsPerBatch", "MaxItemsPerBatchPath",
+                 &s->batch_max_items, &s->batch_max_items_path);
+      count_pair(c, x, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath",
+                 &s->batch_max_bytes, &s->batch_max_bytes_path);
+      s->batch_input = compile_template(c, x, "BatchInput");
+      if (!field(x, "MaxItemsPerBatch") && !field(x, "MaxItemsPerBatchPath") &&
+          !field(x, "MaxInputBytesPerBatch") &&
+          !field(x, "MaxInputBytesPerBatchPath"))
+        problem(c, "an ItemBatcher needs MaxItemsPerBatch or "
+                   "MaxInputBytesPerBatch (or their Path forms)");
+    }
+    pop(c, old);
+  }
 }
 
 static void compile_state(cc *c, orc_json *st, orci_state *s) {
@@ -1190,11 +1435,10 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
       if (field(st, "Cause"))
         problem(c, "a Fail state cannot have both Cause and CausePath");
     }
-  } else if (!strcmp(t, "Map") || !strcmp(t, "Parallel")) {
-    old = push_key(c, "Type", 4);
-    problem(c, "%s states are not supported yet", t);
-    c->unsupported = 1;
-    pop(c, old);
+  } else if (!strcmp(t, "Parallel")) {
+    compile_parallel(c, st, s);
+  } else if (!strcmp(t, "Map")) {
+    compile_map(c, st, s);
   } else {
     old = push_key(c, "Type", 4);
     problem(c,
@@ -1245,15 +1489,24 @@ static void state_release(orci_state *s) {
   orci_path_free(s->cause_path);
   orci_intrinsic_free(s->error_fn);
   orci_intrinsic_free(s->cause_fn);
+  for (i = 0; i < s->nbranches; i++)
+    branch_release(&s->branches[i]);
+  free(s->branches);
+  branch_release(s->processor);
+  free(s->processor);
+  orci_path_free(s->items_path);
+  tmpl_free(s->item_selector);
+  orci_path_free(s->max_concurrency_path);
+  orci_path_free(s->tolerated_percent_path);
+  orci_path_free(s->tolerated_count_path);
+  orci_path_free(s->batch_max_items_path);
+  orci_path_free(s->batch_max_bytes_path);
+  tmpl_free(s->batch_input);
+  free(s->label);
 }
 
 void orci_machine_release(orc_machine *M) {
-  size_t i;
-  for (i = 0; i < M->nstates; i++)
-    state_release(&M->states[i]);
-  free(M->states);
-  M->states = NULL;
-  M->nstates = 0;
+  branch_release(&M->top);
   orc_json_unref(M->definition);
   M->definition = NULL;
   free(M->name);
@@ -1262,7 +1515,7 @@ void orci_machine_release(orc_machine *M) {
 }
 
 /* Mark the states reachable from start. */
-static void reach(const orc_machine *M, int start, unsigned char *seen) {
+static void reach(const orci_branch *M, int start, unsigned char *seen) {
   int *stack = (int *)malloc((M->nstates + 1) * sizeof *stack);
   size_t top = 0, i, k;
   if (stack == NULL || start < 0) goto done;
@@ -1294,18 +1547,151 @@ done:
   free(stack);
 }
 
+static int seen_cmp(const void *a, const void *b) {
+  const struct seen_name *x = (const struct seen_name *)a;
+  const struct seen_name *y = (const struct seen_name *)b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int r = memcmp(x->name, y->name, n);
+  return r ? r : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Compile a state list with its StartAt (the machine's top level, a
+** Parallel branch or a Map's ItemProcessor) into B. Names resolve inside
+** the list only. */
+static void compile_branch(cc *c, orc_json *def, orci_branch *B) {
+  orc_json *states, *x;
+  size_t i, n;
+  struct name_ix *saved_names = c->names;
+  size_t saved_nnames = c->nnames;
+  int errors_before = c->nerrors;
+  B->start = -1;
+  states = field(def, "States");
+  if (states == NULL) {
+    problem(c, "a state machine needs States");
+  } else if (!is_type(states, ORC_JSON_OBJECT) || orc_json_len(states) == 0) {
+    size_t old = push_key(c, "States", 6);
+    problem(c, "States must be a non-empty object of named states");
+    pop(c, old);
+    states = NULL;
+  }
+  n = states ? orc_json_len(states) : 0;
+  B->states = (orci_state *)calloc(n ? n : 1, sizeof *B->states);
+  c->names = (struct name_ix *)calloc(n ? n : 1, sizeof *c->names);
+  if (B->states == NULL || c->names == NULL) {
+    free(c->names);
+    free(B->states);
+    B->states = NULL;
+    c->names = saved_names;
+    c->nnames = saved_nnames;
+    c->oom = 1;
+    return;
+  }
+  B->nstates = n;
+  for (i = 0; i < n; i++) {
+    size_t len;
+    const char *nm =
+        orc_json_string_value(orc_json_object_key(states, i), &len);
+    B->states[i].name = dupstr(c, nm, len);
+    B->states[i].name_json = orc_json_ref(orc_json_object_key(states, i));
+    B->states[i].next = -1;
+    B->states[i].default_next = -1;
+    c->names[i].name = nm;
+    c->names[i].len = len;
+    c->names[i].ix = (int)i;
+    if (c->nall == c->capall) {
+      size_t cap = c->capall ? c->capall * 2 : 16;
+      struct seen_name *p =
+          (struct seen_name *)realloc(c->all, cap * sizeof *p);
+      if (p == NULL) {
+        c->oom = 1;
+      } else {
+        c->all = p;
+        c->capall = cap;
+      }
+    }
+    if (c->nall < c->capall) {
+      size_t old = push_key(c, "States", 6), o2 = push_key(c, nm, len);
+      c->all[c->nall].name = nm;
+      c->all[c->nall].len = len;
+      c->all[c->nall].pointer = strdup(c->ptr);
+      c->nall++;
+      pop(c, o2);
+      pop(c, old);
+    }
+    if (len == 0 || len > 80) {
+      size_t old = push_key(c, "States", 6), o2 = push_key(c, nm, len);
+      problem(c, "a state name must be 1 to 80 characters long");
+      pop(c, o2);
+      pop(c, old);
+    }
+  }
+  c->nnames = n;
+  qsort(c->names, n, sizeof *c->names, name_cmp);
+  x = field(def, "StartAt");
+  if (x == NULL) {
+    problem(c, "a state machine needs StartAt");
+  } else {
+    size_t old = push_key(c, "StartAt", 7);
+    if (n)
+      B->start = resolve(c, x, "StartAt");
+    else if (!is_type(x, ORC_JSON_STRING))
+      problem(c, "StartAt must be a string naming a state");
+    pop(c, old);
+  }
+  for (i = 0; i < n; i++) {
+    size_t len, old = push_key(c, "States", 6), o2;
+    const char *nm =
+        orc_json_string_value(orc_json_object_key(states, i), &len);
+    o2 = push_key(c, nm, len);
+    compile_state(c, orc_json_object_value(states, i), &B->states[i]);
+    pop(c, o2);
+    pop(c, old);
+  }
+  free(c->names);
+  c->names = saved_names;
+  c->nnames = saved_nnames;
+  if (c->nerrors == errors_before && n) {
+    unsigned char *seen = (unsigned char *)calloc(n, 1);
+    if (seen == NULL) {
+      c->oom = 1;
+      return;
+    }
+    reach(B, B->start, seen);
+    for (i = 0; i < n; i++) {
+      if (!seen[i]) {
+        size_t old = push_key(c, "States", 6),
+               o2 = push_key(c, B->states[i].name, strlen(B->states[i].name));
+        problem(c, "state '%s' is not reachable from StartAt",
+                B->states[i].name);
+        pop(c, o2);
+        pop(c, old);
+      }
+    }
+    free(seen);
+  }
+}
+
+static void branch_release(orci_branch *B) {
+  size_t i;
+  if (B == NULL) return;
+  for (i = 0; i < B->nstates; i++)
+    state_release(&B->states[i]);
+  free(B->states);
+  B->states = NULL;
+  B->nstates = 0;
+}
+
 int orci_machine_compile(orc_machine *M, orc_json *def, orc_diagnostics *diag,
                          orc_error *err) {
   cc c;
-  orc_json *states, *x;
-  size_t i, n;
+  orc_json *x;
   static const char *const top_fields[] = {
       "Comment", "StartAt",       "States", "TimeoutSeconds",
       "Version", "QueryLanguage", NULL};
   memset(&c, 0, sizeof c);
   c.M = M;
   c.diag = diag;
-  M->start = -1;
+  M->top.start = -1;
   if (!is_type(def, ORC_JSON_OBJECT)) {
     problem(&c, "a state machine definition must be a JSON object");
     return orci_error(err, ORC_EINVAL, "", "invalid definition: %s",
@@ -1335,84 +1721,31 @@ int orci_machine_compile(orc_machine *M, orc_json *def, orc_diagnostics *diag,
       problem(&c, "TimeoutSeconds must be a positive integer");
     pop(&c, old);
   }
-  states = field(def, "States");
-  if (states == NULL) {
-    problem(&c, "a state machine needs States");
-  } else if (!is_type(states, ORC_JSON_OBJECT) || orc_json_len(states) == 0) {
-    size_t old = push_key(&c, "States", 6);
-    problem(&c, "States must be a non-empty object of named states");
-    pop(&c, old);
-    states = NULL;
-  }
-  n = states ? orc_json_len(states) : 0;
-  M->states = (orci_state *)calloc(n ? n : 1, sizeof *M->states);
-  c.names = (struct name_ix *)calloc(n ? n : 1, sizeof *c.names);
-  if (M->states == NULL || c.names == NULL) {
-    free(c.names);
-    return orci_error(err, ORC_ENOMEM, "", "out of memory");
-  }
-  M->nstates = n;
-  for (i = 0; i < n; i++) {
-    size_t len;
-    const char *nm =
-        orc_json_string_value(orc_json_object_key(states, i), &len);
-    M->states[i].name = dupstr(&c, nm, len);
-    M->states[i].name_json = orc_json_ref(orc_json_object_key(states, i));
-    M->states[i].next = -1;
-    M->states[i].default_next = -1;
-    c.names[i].name = nm;
-    c.names[i].len = len;
-    c.names[i].ix = (int)i;
-    if (len == 0 || len > 80) {
-      size_t old = push_key(&c, "States", 6), o2 = push_key(&c, nm, len);
-      problem(&c, "a state name must be 1 to 80 characters long");
-      pop(&c, o2);
-      pop(&c, old);
+  compile_branch(&c, def, &M->top);
+  if (c.nall > 1) { /* state names are unique across all branches */
+    size_t i, k;
+    qsort(c.all, c.nall, sizeof *c.all, seen_cmp);
+    for (i = 1; i < c.nall; i++) {
+      if (seen_cmp(&c.all[i - 1], &c.all[i]) != 0) continue;
+      for (k = 0; c.all[i].pointer && c.all[i].pointer[k]; k++)
+        ;
+      snprintf(c.ptr, sizeof c.ptr, "%s",
+               c.all[i].pointer ? c.all[i].pointer : "");
+      c.plen = strlen(c.ptr);
+      problem(&c,
+              "state name '%.*s' is used more than once (names must be "
+              "unique in the whole machine, branches included)",
+              (int)c.all[i].len, c.all[i].name);
     }
+    c.ptr[0] = '\0';
+    c.plen = 0;
   }
-  c.nnames = n;
-  qsort(c.names, n, sizeof *c.names, name_cmp);
-  x = field(def, "StartAt");
-  if (x == NULL) {
-    problem(&c, "a state machine needs StartAt");
-  } else {
-    size_t old = push_key(&c, "StartAt", 7);
-    if (n)
-      M->start = resolve(&c, x, "StartAt");
-    else if (!is_type(x, ORC_JSON_STRING))
-      problem(&c, "StartAt must be a string naming a state");
-    pop(&c, old);
+  {
+    size_t i;
+    for (i = 0; i < c.nall; i++)
+      free(c.all[i].pointer);
+    free(c.all);
   }
-  for (i = 0; i < n; i++) {
-    size_t len, old = push_key(&c, "States", 6), o2;
-    const char *nm =
-        orc_json_string_value(orc_json_object_key(states, i), &len);
-    o2 = push_key(&c, nm, len);
-    compile_state(&c, orc_json_object_value(states, i), &M->states[i]);
-    pop(&c, o2);
-    pop(&c, old);
-  }
-  if (c.nerrors == 0 && n) {
-    unsigned char *seen = (unsigned char *)calloc(n, 1);
-    if (seen == NULL) {
-      c.oom = 1;
-    } else {
-      reach(M, M->start, seen);
-      for (i = 0; i < n; i++) {
-        if (!seen[i]) {
-          size_t old = push_key(&c, "States", 6),
-                 o2 =
-                     push_key(&c, M->states[i].name, strlen(M->states[i].name));
-          problem(&c, "state '%s' is not reachable from StartAt",
-                  M->states[i].name);
-          pop(&c, o2);
-          pop(&c, old);
-        }
-      }
-      free(seen);
-    }
-  }
-  free(c.names);
   if (c.oom) return orci_error(err, ORC_ENOMEM, "", "out of memory");
   if (c.nerrors) {
     const orc_diagnostic *d0 = diag && diag->n ? &diag->items[0] : NULL;

@@ -109,7 +109,17 @@ enum {
 #define ORCI_RES_LAMBDA  1 /* arn:aws:lambda:...:function:name */
 #define ORCI_RES_OTHER   2 /* anything else */
 
-typedef struct orci_state {
+typedef struct orci_state orci_state;
+
+/* A list of states with a start: the machine's top level, a Parallel
+** branch or a Map's ItemProcessor. Next/Default/Catch stay inside it. */
+typedef struct orci_branch {
+  orci_state *states;
+  size_t nstates;
+  int start;
+} orci_branch;
+
+struct orci_state {
   char *name;
   orc_json *name_json; /* the name as a value, shared by history events */
   int type;
@@ -141,15 +151,32 @@ typedef struct orci_state {
   char *error, *cause;
   orci_path *error_path, *cause_path;
   orci_intrinsic *error_fn, *cause_fn;
-} orci_state;
+  /* Parallel */
+  orci_branch *branches;
+  size_t nbranches;
+  /* Map (inline) */
+  orci_branch *processor;   /* ItemProcessor or the legacy Iterator */
+  orci_path *items_path;    /* NULL: "$" */
+  orci_tmpl *item_selector; /* ItemSelector or the legacy Parameters */
+  int64_t max_concurrency;  /* 0: no limit of the definition's own */
+  orci_path *max_concurrency_path;
+  double tolerated_percent; /* -1: not set */
+  int64_t tolerated_count;  /* -1: not set */
+  orci_path *tolerated_percent_path, *tolerated_count_path;
+  int64_t batch_max_items; /* ItemBatcher.MaxItemsPerBatch (0: none) */
+  int64_t batch_max_bytes; /* ItemBatcher.MaxInputBytesPerBatch */
+  orci_path *batch_max_items_path, *batch_max_bytes_path;
+  orci_tmpl *batch_input; /* ItemBatcher.BatchInput */
+  int batched;            /* an ItemBatcher is present */
+  int distributed;        /* ProcessorConfig.Mode DISTRIBUTED */
+  char *label;            /* Map Label (distributed) */
+};
 
 struct orc_machine {
   orc_engine *E;
   orc_json *definition;
   char *name, *arn;
-  orci_state *states;
-  size_t nstates;
-  int start;
+  orci_branch top;
   int64_t timeout_s;         /* execution TimeoutSeconds (0: none) */
   orc_machine *next_machine; /* engine's list */
 };

@@ -36,6 +36,19 @@ enum {
   EV_LAMBDA_FAILED,
   EV_TASK_TIMED_OUT,
   EV_LAMBDA_TIMED_OUT,
+  EV_PARALLEL_STARTED,
+  EV_PARALLEL_SUCCEEDED,
+  EV_PARALLEL_FAILED,
+  EV_MAP_STARTED,
+  EV_MAP_SUCCEEDED,
+  EV_MAP_FAILED,
+  EV_MAP_ITER_STARTED,
+  EV_MAP_ITER_SUCCEEDED,
+  EV_MAP_ITER_FAILED,
+  EV_MAP_ITER_ABORTED,
+  EV_MAP_RUN_STARTED,
+  EV_MAP_RUN_SUCCEEDED,
+  EV_MAP_RUN_FAILED,
   EV_COUNT
 };
 
@@ -72,6 +85,32 @@ static const char *event_type_name(int t, char *buf) {
     return "LambdaFunctionFailed";
   case EV_TASK_TIMED_OUT:
     return "TaskTimedOut";
+  case EV_PARALLEL_STARTED:
+    return "ParallelStateStarted";
+  case EV_PARALLEL_SUCCEEDED:
+    return "ParallelStateSucceeded";
+  case EV_PARALLEL_FAILED:
+    return "ParallelStateFailed";
+  case EV_MAP_STARTED:
+    return "MapStateStarted";
+  case EV_MAP_SUCCEEDED:
+    return "MapStateSucceeded";
+  case EV_MAP_FAILED:
+    return "MapStateFailed";
+  case EV_MAP_ITER_STARTED:
+    return "MapIterationStarted";
+  case EV_MAP_ITER_SUCCEEDED:
+    return "MapIterationSucceeded";
+  case EV_MAP_ITER_FAILED:
+    return "MapIterationFailed";
+  case EV_MAP_ITER_ABORTED:
+    return "MapIterationAborted";
+  case EV_MAP_RUN_STARTED:
+    return "MapRunStarted";
+  case EV_MAP_RUN_SUCCEEDED:
+    return "MapRunSucceeded";
+  case EV_MAP_RUN_FAILED:
+    return "MapRunFailed";
   case EV_LAMBDA_TIMED_OUT:
     return "LambdaFunctionTimedOut";
   default:
@@ -115,6 +154,28 @@ static const char *event_details_key(int t) {
     return "lambdaFunctionFailedEventDetails";
   case EV_TASK_TIMED_OUT:
     return "taskTimedOutEventDetails";
+  case EV_PARALLEL_STARTED:
+  case EV_PARALLEL_SUCCEEDED:
+  case EV_PARALLEL_FAILED:
+  case EV_MAP_SUCCEEDED:
+  case EV_MAP_FAILED:
+    return NULL;
+  case EV_MAP_STARTED:
+    return "mapStateStartedEventDetails";
+  case EV_MAP_ITER_STARTED:
+    return "mapIterationStartedEventDetails";
+  case EV_MAP_ITER_SUCCEEDED:
+    return "mapIterationSucceededEventDetails";
+  case EV_MAP_ITER_FAILED:
+    return "mapIterationFailedEventDetails";
+  case EV_MAP_ITER_ABORTED:
+    return "mapIterationAbortedEventDetails";
+  case EV_MAP_RUN_STARTED:
+    return "mapRunStartedEventDetails";
+  case EV_MAP_RUN_SUCCEEDED:
+    return NULL;
+  case EV_MAP_RUN_FAILED:
+    return "mapRunFailedEventDetails";
   case EV_LAMBDA_TIMED_OUT:
     return "lambdaFunctionTimedOutEventDetails";
   default:
@@ -144,6 +205,8 @@ typedef struct frame frame;
 #define PH_TIMER      4 /* waiting on a timer (Wait state or back-off) */
 #define PH_WAIT_DONE  5 /* a Wait state's timer fired */
 #define PH_DONE       6
+#define PH_GROUP_WAIT 7 /* a Map's or Parallel's children are running */
+#define PH_GROUP_DONE 8 /* they all ended (or one failed): finish the state */
 
 struct orc_task {
   frame *F; /* NULL once abandoned */
@@ -181,8 +244,31 @@ struct frame {
   uint64_t *drawn;       /* random values drawn since the last event */
   size_t ndrawn, capdrawn;
   orc_json *ctx; /* $$ of the current state, built on demand */
-  frame *next_ready;
+  frame *next_ready, *prev_ready;
+  const orci_branch *B; /* the states this frame runs */
+  frame *parent;        /* the Map/Parallel frame that started it, or NULL */
+  size_t index;         /* branch or iteration index in the parent */
+  struct group *G;      /* the children of a running Map/Parallel */
+  int quiet;         /* a distributed Map's child: records no parent events */
+  frame *next_child; /* the execution's list of child frames */
+  frame *prev_child;
 };
+
+/* The children of a running Map or Parallel state. */
+typedef struct group {
+  size_t n;    /* branches or iterations */
+  size_t next; /* the next iteration to start */
+  size_t running, done, failed;
+  size_t max_running;      /* concurrency cap (Map) */
+  orc_json **results;      /* output per child */
+  orc_json *items;         /* Map: the items (or batches) */
+  frame **children;        /* running children by index, or NULL */
+  int64_t tolerated_count; /* -1: none */
+  double tolerated_pct;    /* -1: none */
+  int64_t last_event;      /* the latest child event, for the end events */
+  int failing;             /* a child failed past tolerance: stop the rest */
+  char *error, *cause;     /* that child's error */
+} group;
 
 struct orc_execution {
   orc_engine *E;
@@ -199,6 +285,8 @@ struct orc_execution {
   orc_json *ctx_execution, *ctx_machine; /* shared parts of $$ */
   frame root;
   uint32_t timeout_gen;
+  frame *children; /* child frames alive (Map iterations, branches) */
+  int quiet;       /* the running frame records no events */
   orc_execution *prev_x, *next_x; /* engine's list */
 };
 
@@ -231,13 +319,17 @@ enum {
   K_PARAMETERS,
   K_ROLE_ARN,
   K_TRUNCATED,
+  K_LENGTH,
+  K_INDEX,
+  K_MAP_RUN_ARN,
   K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
-    "name",       "input",   "output",   "inputDetails", "outputDetails",
-    "error",      "cause",   "resource", "resourceType", "region",
-    "parameters", "roleArn", "truncated"};
+    "name",          "input",  "output",     "inputDetails",
+    "outputDetails", "error",  "cause",      "resource",
+    "resourceType",  "region", "parameters", "roleArn",
+    "truncated",     "length", "index",      "mapRunArn"};
 
 struct orc_engine {
   orc_engine_config cfg;
@@ -342,6 +434,32 @@ static timer heap_pop(orc_engine *E) {
   return top;
 }
 
+static void sift_down(orc_engine *E, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    timer tmp;
+    if (l < E->nheap && timer_less(&E->heap[l], &E->heap[m])) m = l;
+    if (r < E->nheap && timer_less(&E->heap[r], &E->heap[m])) m = r;
+    if (m == i) return;
+    tmp = E->heap[i];
+    E->heap[i] = E->heap[m];
+    E->heap[m] = tmp;
+    i = m;
+  }
+}
+
+/* Drop the timers of frame F (or, when F is NULL, of execution X) so that
+** nothing reads them after the frame or execution is freed. */
+static void heap_purge(orc_engine *E, const frame *F, const orc_execution *X) {
+  size_t i, k = 0;
+  for (i = 0; i < E->nheap; i++)
+    if (F ? E->heap[i].F != F : E->heap[i].X != X) E->heap[k++] = E->heap[i];
+  if (k == E->nheap) return;
+  E->nheap = k;
+  for (i = k / 2; i-- > 0;)
+    sift_down(E, i);
+}
+
 /* A heap entry still meaning something (not superseded or finished). */
 static int timer_live(const timer *t) {
   if (t->X->status != ORC_STATUS_RUNNING) return 0;
@@ -377,6 +495,7 @@ static void enqueue(frame *F) {
   if (F->queued) return;
   F->queued = 1;
   F->next_ready = NULL;
+  F->prev_ready = E->rq_tail;
   if (E->rq_tail)
     E->rq_tail->next_ready = F;
   else
@@ -385,13 +504,25 @@ static void enqueue(frame *F) {
   E->nready++;
 }
 
+static void unqueue(frame *F) {
+  orc_engine *E = F->X->E;
+  if (!F->queued) return;
+  if (F->prev_ready)
+    F->prev_ready->next_ready = F->next_ready;
+  else
+    E->rq_head = F->next_ready;
+  if (F->next_ready)
+    F->next_ready->prev_ready = F->prev_ready;
+  else
+    E->rq_tail = F->prev_ready;
+  F->queued = 0;
+  E->nready--;
+}
+
 static frame *dequeue(orc_engine *E) {
   frame *F = E->rq_head;
   if (F == NULL) return NULL;
-  E->rq_head = F->next_ready;
-  if (E->rq_head == NULL) E->rq_tail = NULL;
-  F->queued = 0;
-  E->nready--;
+  unqueue(F);
   return F;
 }
 
@@ -435,7 +566,12 @@ static int64_t add_event(orc_execution *X, int64_t prev, int type,
                          orc_json *details) {
   orc_engine *E = X->E;
   event *ev;
-  int64_t id = X->next_id++;
+  int64_t id;
+  if (X->quiet) { /* a distributed Map's child execution */
+    orc_json_unref(details);
+    return prev;
+  }
+  id = X->next_id++;
   X->total_events++;
   if (E->cfg.history == ORC_HISTORY_NONE) {
     orc_json_unref(details);
@@ -621,7 +757,7 @@ static orc_json *frame_context(frame *F) {
   static const char *const ck[] = {"Execution", "State", "StateMachine",
                                    "Task"};
   orc_execution *X = F->X;
-  const orci_state *s = &X->M->states[F->state];
+  const orci_state *s = &F->B->states[F->state];
   orc_json *sv[3], *cv[4];
   char ts[40];
   size_t n = 3;
@@ -690,12 +826,17 @@ static void finish(orc_execution *X, int status, orc_json *output,
     drop_task(E, F->task);
     F->task = NULL;
   }
+  for (F = X->children; F; F = F->next_child) /* inert from now on */
+    if (F->task) {
+      drop_task(E, F->task);
+      F->task = NULL;
+    }
 }
 
 /* "An error occurred while executing the state 'S' (entered at the event
 ** id #N). <detail>" -- the prefix of Step Functions' runtime causes. */
 static char *runtime_cause(frame *F, const char *fmt, ...) {
-  const orci_state *s = &F->X->M->states[F->state];
+  const orci_state *s = &F->B->states[F->state];
   char head[256], *out;
   va_list ap;
   int hn, dn;
@@ -1102,7 +1243,14 @@ static void make_token(orc_engine *E, char *buf) {
 
 /* {====== states */
 
+static void child_done(frame *C, orc_json *output);
+static void child_failed(frame *C, const char *error, const char *cause);
+
 static void fail_frame(frame *F, const char *error, const char *cause) {
+  if (F->parent) {
+    child_failed(F, error, cause); /* frees F */
+    return;
+  }
   finish(F->X, ORC_STATUS_FAILED, NULL, error, cause, F->last_event);
   attach_replay(F);
 }
@@ -1112,7 +1260,7 @@ static void fail_frame(frame *F, const char *error, const char *cause) {
 static void exit_state(frame *F, orc_json *output, int next) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
-  const orci_state *s = &X->M->states[F->state];
+  const orci_state *s = &F->B->states[F->state];
   F->last_event = add_event(X, F->last_event, EV_STATE_EXITED + s->type,
                             state_details(E, s, K_OUTPUT, output));
   attach_replay(F);
@@ -1126,6 +1274,10 @@ static void exit_state(frame *F, orc_json *output, int next) {
   F->retry_count = 0;
   if (next < 0) {
     F->input = NULL;
+    if (F->parent) {
+      child_done(F, output); /* takes output; frees F */
+      return;
+    }
     finish(X, ORC_STATUS_SUCCEEDED, output, NULL, NULL, F->last_event);
     orc_json_unref(output);
     return;
@@ -1156,15 +1308,20 @@ static int error_matches(char **errors, size_t n, const char *name,
   return 0;
 }
 
-static void handle_error(frame *F, const char *error, const char *cause) {
+/* fail_event: the ...StateFailed event of a Map/Parallel, recorded only
+** when the state is not retried (as AWS does), or -1. error may be NULL (a
+** Fail state without Error). */
+static void handle_error_ev(frame *F, const char *error, const char *cause,
+                            int fail_event) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
-  const orci_state *s = &X->M->states[F->state];
+  const orci_state *s = &F->B->states[F->state];
+  const char *name = error ? error : "";
   size_t i;
-  if (strcmp(error, "States.Runtime") != 0) {
+  if (strcmp(name, "States.Runtime") != 0) {
     for (i = 0; i < s->nretry; i++) {
       const orci_retrier *r = &s->retry[i];
-      if (!error_matches(r->errors, r->nerrors, error, F->heartbeat_expired))
+      if (!error_matches(r->errors, r->nerrors, name, F->heartbeat_expired))
         continue;
       if (F->attempts == NULL)
         F->attempts = (int64_t *)calloc(s->nretry, sizeof *F->attempts);
@@ -1189,15 +1346,19 @@ static void handle_error(frame *F, const char *error, const char *cause) {
       }
       break; /* the first matching retrier decides */
     }
+  }
+  if (fail_event >= 0)
+    F->last_event = add_event(X, F->last_event, fail_event, NULL);
+  if (strcmp(name, "States.Runtime") != 0) {
     for (i = 0; i < s->ncatch; i++) {
       const orci_catcher *ct = &s->catch_[i];
       orc_json *info, *out;
       failure f = {NULL, NULL};
-      if (!error_matches(ct->errors, ct->nerrors, error, F->heartbeat_expired))
+      if (!error_matches(ct->errors, ct->nerrors, name, F->heartbeat_expired))
         continue;
       info = orc_json_object_new(2);
       if (info == NULL) break;
-      orc_json_object_set(info, 0, skey("Error"), skey(error));
+      orc_json_object_set(info, 0, skey("Error"), skey(name));
       orc_json_object_set(info, 1, skey("Cause"), skey(cause ? cause : ""));
       out = apply_result_path(F, ct->result_path, ct->result_discard, F->input,
                               info, &f);
@@ -1212,6 +1373,10 @@ static void handle_error(frame *F, const char *error, const char *cause) {
     }
   }
   fail_frame(F, error, cause);
+}
+
+static void handle_error(frame *F, const char *error, const char *cause) {
+  handle_error_ev(F, error, cause, -1);
 }
 
 static void fail_with(frame *F, failure *f) {
@@ -1256,7 +1421,7 @@ static int task_seconds(frame *F, int64_t lit, orci_path *p, const char *field,
 static void task_start(frame *F) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
-  const orci_state *s = &X->M->states[F->state];
+  const orci_state *s = &F->B->states[F->state];
   orc_task *T;
   int lambda = s->resource_kind == ORCI_RES_LAMBDA;
   orc_json *d;
@@ -1331,8 +1496,9 @@ static void task_start(frame *F) {
 ** States.HeartbeatTimeout in Retry and Catch). */
 static void task_expire(frame *F, int heartbeat) {
   orc_execution *X = F->X;
+  X->quiet = F->quiet; /* a distributed child's events are not kept */
   orc_engine *E = X->E;
-  const orci_state *s = &X->M->states[F->state];
+  const orci_state *s = &F->B->states[F->state];
   int lambda = s->resource_kind == ORCI_RES_LAMBDA;
   if (F->task) {
     drop_task(E, F->task);
@@ -1344,9 +1510,9 @@ static void task_expire(frame *F, int heartbeat) {
           ? kv_object(E, 1, K_ERROR, skey("States.Timeout"))
           : kv_object(E, 3, K_RESOURCE_TYPE, skey(s->resource_type), K_RESOURCE,
                       skey(s->resource_name), K_ERROR, skey("States.Timeout")));
-  F->heartbeat_expired = heartbeat;
-  handle_error(F, "States.Timeout", NULL);
-  F->heartbeat_expired = 0;
+  F->heartbeat_expired = heartbeat;        /* reset by the next task_start */
+  handle_error(F, "States.Timeout", NULL); /* may free F (a child) */
+  X->quiet = 0;
 }
 
 int orc_task_heartbeat(orc_task *T, orc_error *err) {
@@ -1371,7 +1537,7 @@ static size_t json_size(const orc_json *v) {
 static void task_done(frame *F) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
-  const orci_state *s = &X->M->states[F->state];
+  const orci_state *s = &F->B->states[F->state];
   int lambda = s->resource_kind == ORCI_RES_LAMBDA;
   orc_json *result = F->result, *sel, *out, *final;
   failure f = {NULL, NULL};
@@ -1555,10 +1721,535 @@ static int fail_field(frame *F, const char *field, const char *lit,
   return 0;
 }
 
+/* {====== Map and Parallel */
+
+static void child_done(frame *C, orc_json *output);
+static void child_failed(frame *C, const char *error, const char *cause);
+
+static void group_free(group *G) {
+  size_t i;
+  if (G == NULL) return;
+  for (i = 0; i < G->n; i++)
+    orc_json_unref(G->results[i]);
+  free(G->results);
+  free(G->children);
+  orc_json_unref(G->items);
+  free(G->error);
+  free(G->cause);
+  free(G);
+}
+
+/* Free a child frame (and, first, any children of its own). */
+static void frame_free(frame *F) {
+  orc_execution *X = F->X;
+  orc_engine *E = X->E;
+  if (F->G) {
+    size_t i;
+    for (i = 0; i < F->G->n; i++)
+      if (F->G->children[i]) frame_free(F->G->children[i]);
+    group_free(F->G);
+    F->G = NULL;
+  }
+  unqueue(F);
+  heap_purge(E, F, NULL);
+  if (F->task) {
+    drop_task(E, F->task);
+    F->task = NULL;
+  }
+  if (F->parent && F->parent->G && F->index < F->parent->G->n &&
+      F->parent->G->children[F->index] == F)
+    F->parent->G->children[F->index] = NULL;
+  orc_json_unref(F->input);
+  orc_json_unref(F->effective);
+  orc_json_unref(F->result);
+  orc_json_unref(F->ctx);
+  free(F->error);
+  free(F->cause);
+  free(F->attempts);
+  free(F->drawn);
+  if (F->prev_child)
+    F->prev_child->next_child = F->next_child;
+  else
+    X->children = F->next_child;
+  if (F->next_child) F->next_child->prev_child = F->prev_child;
+  free(F);
+}
+
+/* A value of a Map's numeric *Path field: 0 with *out set, or -1. */
+static int map_number(frame *F, orci_path *p, const char *field,
+                      const char *kind, double *out, failure *f) {
+  orci_env env;
+  orc_json *v = NULL;
+  frame_env(F, &env, F->input);
+  if (orci_path_eval(p, &env, &v) != ORC_OK) {
+    char why[512];
+    orci_path_explain(p, &env, why, sizeof why);
+    f->error = "States.Runtime";
+    f->cause =
+        runtime_cause(F, "Invalid path '%s' : %s", orci_path_text(p), why);
+    return -1;
+  }
+  if ((kind[0] == 'i' && orc_json_type_of(v) != ORC_JSON_INT) ||
+      (kind[0] == 'f' && orc_json_type_of(v) != ORC_JSON_INT &&
+       orc_json_type_of(v) != ORC_JSON_FLOAT)) {
+    char *text = raw_text(v);
+    f->error = "States.Runtime";
+    f->cause = runtime_cause(F,
+                             "The %s field refers to value \"%s\" which is "
+                             "not a valid %s: %s",
+                             field, text, kind, orci_path_text(p));
+    free(text);
+    orc_json_unref(v);
+    return -1;
+  }
+  *out = orc_json_number(v);
+  orc_json_unref(v);
+  return 0;
+}
+
+/* The context object for an ItemSelector: $$ plus Map.Item.Index/Value. */
+static orc_json *item_context(frame *F, size_t index, orc_json *item) {
+  orc_json *base = frame_context(F), *ctx, *it, *map;
+  size_t i, n = orc_json_len(base);
+  static const char *const ik[] = {"Index", "Value"};
+  static const char *const mk[] = {"Item"};
+  orc_json *iv[2];
+  iv[0] = orc_json_int((int64_t)index);
+  iv[1] = orc_json_ref(item);
+  it = obj_of(2, ik, iv);
+  map = it ? obj_of(1, mk, &it) : NULL;
+  ctx = map ? orc_json_object_new(n + 1) : NULL;
+  if (ctx == NULL) {
+    orc_json_unref(map);
+    return NULL;
+  }
+  for (i = 0; i < n; i++)
+    orc_json_object_set(ctx, i, orc_json_ref(orc_json_object_key(base, i)),
+                        orc_json_ref(orc_json_object_value(base, i)));
+  orc_json_object_set(ctx, n, skey("Map"), map);
+  return ctx;
+}
+
+/* Group items into batches of {"Items": [...] (, "BatchInput": ...)}. */
+static orc_json *make_batches(frame *F, const orci_state *s, orc_json *items,
+                              int64_t max_items, int64_t max_bytes,
+                              failure *f) {
+  size_t n = orc_json_len(items), i = 0, nb = 0, k;
+  orc_json **batches = (orc_json **)calloc(n ? n : 1, sizeof *batches);
+  orc_json *bi = NULL, *out;
+  if (batches == NULL) return NULL;
+  if (s->batch_input) {
+    bi = eval_tmpl(F, s->batch_input, F->effective, f);
+    if (bi == NULL) {
+      free(batches);
+      return NULL;
+    }
+  }
+  while (i < n) {
+    size_t start = i, bytes = 2, cnt;
+    orc_json *arr, *b;
+    while (i < n) {
+      size_t sz = json_size(orc_json_array_get(items, i)) + 1;
+      if (i > start && ((max_items && (int64_t)(i - start) >= max_items) ||
+                        (max_bytes && (int64_t)(bytes + sz) > max_bytes)))
+        break;
+      bytes += sz;
+      i++;
+    }
+    cnt = i - start;
+    arr = orc_json_array_new(cnt);
+    for (k = 0; arr && k < cnt; k++)
+      orc_json_array_set(arr, k,
+                         orc_json_ref(orc_json_array_get(items, start + k)));
+    b = orc_json_object_new(bi ? 2 : 1);
+    if (b) {
+      orc_json_object_set(b, 0, skey("Items"), arr);
+      if (bi) orc_json_object_set(b, 1, skey("BatchInput"), orc_json_ref(bi));
+    } else {
+      orc_json_unref(arr);
+    }
+    batches[nb++] = b;
+  }
+  orc_json_unref(bi);
+  out = orc_json_array_new(nb);
+  for (k = 0; k < nb; k++)
+    if (out)
+      orc_json_array_set(out, k, batches[k]);
+    else
+      orc_json_unref(batches[k]);
+  free(batches);
+  return out;
+}
+
+/* Start children while the concurrency cap allows. */
+static void group_spawn(frame *F, int64_t prev) {
+  orc_execution *X = F->X;
+  orc_engine *E = X->E;
+  const orci_state *s = &F->B->states[F->state];
+  group *G = F->G;
+  while (!G->failing && G->next < G->n &&
+         (G->max_running == 0 || G->running < G->max_running)) {
+    size_t i = G->next++;
+    frame *C;
+    orc_json *input;
+    const orci_branch *B;
+    int64_t first_prev = prev;
+    failure f = {NULL, NULL};
+    if (s->type == ORCI_ST_PARALLEL) {
+      B = &s->branches[i];
+      input = orc_json_ref(F->effective);
+    } else {
+      orc_json *item = orc_json_array_get(G->items, i);
+      B = s->processor;
+      if (s->item_selector && !s->batched) {
+        orc_json *saved = F->ctx;
+        F->ctx = item_context(F, i, item);
+        input =
+            F->ctx ? eval_tmpl(F, s->item_selector, F->effective, &f) : NULL;
+        orc_json_unref(F->ctx);
+        F->ctx = saved;
+        if (input == NULL) {
+          G->failing = 1;
+          G->error = strdup(f.error ? f.error : "States.Runtime");
+          G->cause = f.cause;
+          F->phase = PH_GROUP_DONE;
+          enqueue(F);
+          return;
+        }
+      } else {
+        input = orc_json_ref(item);
+      }
+      if (!s->distributed)
+        first_prev =
+            add_event(X, prev, EV_MAP_ITER_STARTED,
+                      kv_object(E, 2, K_NAME, orc_json_ref(s->name_json),
+                                K_INDEX, orc_json_int((int64_t)i)));
+    }
+    C = (frame *)calloc(1, sizeof *C);
+    if (C == NULL) {
+      orc_json_unref(input);
+      G->failing = 1;
+      G->error = strdup("States.Runtime");
+      G->cause = strdup("out of memory");
+      F->phase = PH_GROUP_DONE;
+      enqueue(F);
+      return;
+    }
+    C->X = X;
+    C->B = B;
+    C->state = B->start;
+    C->phase = PH_ENTER;
+    C->input = input;
+    C->last_event = first_prev;
+    C->parent = F;
+    C->index = i;
+    C->quiet = F->quiet || s->distributed;
+    C->next_child = X->children;
+    if (X->children) X->children->prev_child = C;
+    X->children = C;
+    G->children[i] = C;
+    G->running++;
+    enqueue(C);
+  }
+}
+
+/* Enter a Map or Parallel state's work (first try or a retry). */
+static void group_start(frame *F) {
+  orc_execution *X = F->X;
+  orc_engine *E = X->E;
+  const orci_state *s = &F->B->states[F->state];
+  group *G = (group *)calloc(1, sizeof *G);
+  failure f = {NULL, NULL};
+  size_t n;
+  if (G == NULL) {
+    fail_frame(F, "States.Runtime", "out of memory");
+    return;
+  }
+  G->tolerated_count = -1;
+  G->tolerated_pct = -1;
+  if (s->type == ORCI_ST_PARALLEL) {
+    n = s->nbranches;
+    F->last_event = add_event(X, F->last_event, EV_PARALLEL_STARTED, NULL);
+  } else {
+    orc_json *items;
+    double mc = (double)s->max_concurrency, tc = (double)s->tolerated_count,
+           tp = s->tolerated_percent;
+    int64_t bi = s->batch_max_items, bb = s->batch_max_bytes;
+    size_t nitems = (size_t)-1; /* known once the items are an array */
+    if (s->items_path) {
+      orci_env env;
+      frame_env(F, &env, F->effective);
+      if (orci_path_eval(s->items_path, &env, &items) != ORC_OK) {
+        char why[512];
+        orci_path_explain(s->items_path, &env, why, sizeof why);
+        f.error = "States.Runtime";
+        f.cause = runtime_cause(F, "Invalid path '%s' : %s",
+                                orci_path_text(s->items_path), why);
+      }
+    } else {
+      items = orc_json_ref(F->effective);
+    }
+    if (f.error == NULL && orc_json_type_of(items) != ORC_JSON_ARRAY) {
+      char *text = compact(items);
+      f.error = "States.Runtime";
+      f.cause = runtime_cause(F, "Map state input must be an array but was: %s",
+                              text);
+      free(text);
+      orc_json_unref(items);
+    }
+    if (f.error == NULL && s->max_concurrency_path &&
+        map_number(F, s->max_concurrency_path, "MaxConcurrencyPath", "integer",
+                   &mc, &f) < 0)
+      orc_json_unref(items);
+    /* AWS records MapStateStarted before it reads the tolerances */
+    if (f.error == NULL) nitems = orc_json_len(items);
+    if (f.error == NULL &&
+        ((s->tolerated_count_path &&
+          map_number(F, s->tolerated_count_path, "ToleratedFailureCountPath",
+                     "integer", &tc, &f) < 0) ||
+         (s->tolerated_percent_path &&
+          map_number(F, s->tolerated_percent_path,
+                     "ToleratedFailurePercentagePath", "float", &tp, &f) < 0)))
+      orc_json_unref(items);
+    if (f.error == NULL && s->tolerated_count_path && tc < 0) {
+      f.error = "States.Runtime";
+      f.cause = runtime_cause(F, "ToleratedFailureCount cannot be negative.");
+      orc_json_unref(items);
+    } else if (f.error == NULL && s->tolerated_percent_path &&
+               (tp < 0 || tp > 100)) {
+      f.error = "States.Runtime";
+      f.cause = runtime_cause(
+          F, "ToleratedFailurePercentage must be between 0 and 100.");
+      orc_json_unref(items);
+    }
+    if (f.error == NULL && s->batched) {
+      double v;
+      if (s->batch_max_items_path &&
+          map_number(F, s->batch_max_items_path, "MaxItemsPerBatchPath",
+                     "integer", &v, &f) == 0)
+        bi = (int64_t)v;
+      if (f.error == NULL && s->batch_max_bytes_path &&
+          map_number(F, s->batch_max_bytes_path, "MaxInputBytesPerBatchPath",
+                     "integer", &v, &f) == 0)
+        bb = (int64_t)v;
+      if (f.error == NULL) {
+        orc_json *batches = make_batches(F, s, items, bi, bb, &f);
+        orc_json_unref(items);
+        items = batches;
+        if (items == NULL && f.error == NULL) {
+          f.error = "States.Runtime";
+          f.cause = strdup("out of memory");
+        }
+      } else {
+        orc_json_unref(items);
+      }
+    }
+    if (f.error) {
+      free(G);
+      if (nitems != (size_t)-1) /* AWS records the start, then the failure */
+        F->last_event =
+            add_event(X, F->last_event, EV_MAP_STARTED,
+                      kv_object(E, 1, K_LENGTH, orc_json_int((int64_t)nitems)));
+      fail_with(F, &f);
+      return;
+    }
+    G->items = items;
+    n = orc_json_len(items);
+    if (s->distributed && mc <= 0) mc = 10000; /* AWS runs up to 10,000 */
+    G->max_running = mc > 0 ? (size_t)mc : (size_t)E->cfg.map_concurrency;
+    G->tolerated_count =
+        s->tolerated_count_path || s->tolerated_count >= 0 ? (int64_t)tc : -1;
+    G->tolerated_pct = tp;
+    F->last_event =
+        add_event(X, F->last_event, EV_MAP_STARTED,
+                  kv_object(E, 1, K_LENGTH, orc_json_int((int64_t)n)));
+    if (s->distributed) {
+      char arn[512];
+      uint64_t a = rng_next(E);
+      snprintf(arn, sizeof arn, "arn:aws:states:%s:%s:mapRun:%s/%s:%08x-%04x",
+               E->region, E->account, X->M->name, s->label ? s->label : s->name,
+               (unsigned)(a >> 32), (unsigned)(a & 0xFFFF));
+      F->last_event = add_event(X, F->last_event, EV_MAP_RUN_STARTED,
+                                kv_object(E, 1, K_MAP_RUN_ARN, skey(arn)));
+    }
+  }
+  G->n = n;
+  G->results = (orc_json **)calloc(n ? n : 1, sizeof *G->results);
+  G->children = (frame **)calloc(n ? n : 1, sizeof *G->children);
+  if (G->results == NULL || G->children == NULL) {
+    group_free(G);
+    fail_frame(F, "States.Runtime", "out of memory");
+    return;
+  }
+  G->last_event = F->last_event;
+  F->G = G;
+  F->phase = PH_GROUP_WAIT;
+  if (n == 0) {
+    F->phase = PH_GROUP_DONE;
+    enqueue(F);
+    return;
+  }
+  group_spawn(F, F->last_event);
+}
+
+static int tolerated(const group *G) {
+  if (G->tolerated_count < 0 && G->tolerated_pct < 0) return 0;
+  if (G->tolerated_count >= 0 && (int64_t)G->failed > G->tolerated_count)
+    return 0;
+  if (G->tolerated_pct >= 0 &&
+      (double)G->failed * 100.0 > G->tolerated_pct * (double)G->n)
+    return 0;
+  return 1;
+}
+
+static void child_done(frame *C, orc_json *output) {
+  frame *F = C->parent;
+  group *G = F->G;
+  orc_execution *X = F->X;
+  const orci_state *s = &F->B->states[F->state];
+  size_t i = C->index;
+  G->results[i] = output;
+  G->last_event = C->last_event;
+  if (s->type == ORCI_ST_MAP)
+    G->last_event =
+        add_event(X, C->last_event, EV_MAP_ITER_SUCCEEDED,
+                  kv_object(X->E, 2, K_NAME, orc_json_ref(s->name_json),
+                            K_INDEX, orc_json_int((int64_t)i)));
+  G->running--;
+  G->done++;
+  frame_free(C);
+  if (G->done + G->failed == G->n) {
+    F->phase = PH_GROUP_DONE;
+    enqueue(F);
+  } else {
+    group_spawn(F, G->last_event);
+  }
+}
+
+static void child_failed(frame *C, const char *error, const char *cause) {
+  frame *F = C->parent;
+  group *G = F->G;
+  orc_execution *X = F->X;
+  orc_engine *E = X->E;
+  const orci_state *s = &F->B->states[F->state];
+  size_t i = C->index, k;
+  int map = s->type == ORCI_ST_MAP;
+  G->last_event = C->last_event;
+  if (map)
+    G->last_event =
+        add_event(X, C->last_event, EV_MAP_ITER_FAILED,
+                  kv_object(E, 2, K_NAME, orc_json_ref(s->name_json), K_INDEX,
+                            orc_json_int((int64_t)i)));
+  G->running--;
+  G->failed++;
+  if (map && tolerated(G)) {
+    orc_json *info = orc_json_object_new(2);
+    if (info) {
+      orc_json_object_set(info, 0, skey("Error"), str_or_null(error));
+      orc_json_object_set(info, 1, skey("Cause"), str_or_null(cause));
+    }
+    G->results[i] = info;
+    frame_free(C);
+    if (G->done + G->failed == G->n) {
+      F->phase = PH_GROUP_DONE;
+      enqueue(F);
+    } else {
+      group_spawn(F, G->last_event);
+    }
+    return;
+  }
+  G->failing = 1;
+  if (map && (G->tolerated_count >= 0 || G->tolerated_pct >= 0)) {
+    G->error = strdup("States.ExceedToleratedFailureThreshold");
+    G->cause = strdup("The specified tolerated failure threshold was "
+                      "exceeded");
+  } else {
+    G->error = error ? strdup(error) : NULL;
+    G->cause = cause ? strdup(cause) : NULL;
+  }
+  frame_free(C);
+  for (k = 0; k < G->n; k++) { /* stop the others */
+    frame *other = G->children[k];
+    if (other == NULL) continue;
+    if (map)
+      G->last_event =
+          add_event(X, other->last_event, EV_MAP_ITER_ABORTED,
+                    kv_object(E, 2, K_NAME, orc_json_ref(s->name_json), K_INDEX,
+                              orc_json_int((int64_t)k)));
+    G->running--;
+    frame_free(other);
+  }
+  F->phase = PH_GROUP_DONE;
+  enqueue(F);
+}
+
+/* All children ended, or one failed: the Map/Parallel state goes on. */
+static void group_finish(frame *F) {
+  orc_execution *X = F->X;
+  const orci_state *s = &F->B->states[F->state];
+  group *G = F->G;
+  int map = s->type == ORCI_ST_MAP;
+  orc_json *result, *sel, *out, *final;
+  failure f = {NULL, NULL};
+  size_t i;
+  F->G = NULL;
+  if (G->failing) {
+    char *error = G->error, *cause = G->cause;
+    G->error = G->cause = NULL;
+    F->last_event = G->last_event;
+    group_free(G);
+    if (s->distributed)
+      F->last_event = add_event(X, F->last_event, EV_MAP_RUN_FAILED,
+                                kv_object(X->E, 2, K_ERROR, str_or_null(error),
+                                          K_CAUSE, str_or_null(cause)));
+    handle_error_ev(F, error, cause, map ? EV_MAP_FAILED : EV_PARALLEL_FAILED);
+    free(error);
+    free(cause);
+    return;
+  }
+  if (s->distributed)
+    G->last_event = add_event(X, G->last_event, EV_MAP_RUN_SUCCEEDED, NULL);
+  F->last_event = add_event(
+      X, G->last_event, map ? EV_MAP_SUCCEEDED : EV_PARALLEL_SUCCEEDED, NULL);
+  result = orc_json_array_new(G->n);
+  for (i = 0; result && i < G->n; i++) {
+    orc_json_array_set(result, i, G->results[i]);
+    G->results[i] = NULL;
+  }
+  group_free(G);
+  if (result == NULL) {
+    fail_frame(F, "States.Runtime", "out of memory");
+    return;
+  }
+  sel = s->result_selector ? eval_tmpl(F, s->result_selector, result, &f)
+                           : orc_json_ref(result);
+  orc_json_unref(result);
+  if (sel == NULL) {
+    fail_with(F, &f);
+    return;
+  }
+  out = apply_result_path(F, s->result_path, s->result_discard, F->input, sel,
+                          &f);
+  orc_json_unref(sel);
+  if (out == NULL) {
+    fail_with(F, &f);
+    return;
+  }
+  final = apply_path(F, s->output_path, s->output_null, out, &f);
+  orc_json_unref(out);
+  if (final == NULL) {
+    fail_with(F, &f);
+    return;
+  }
+  exit_state(F, final, s->next);
+}
+
+/* }====== */
+
 static void enter_state(frame *F) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
-  const orci_state *s = &X->M->states[F->state];
+  const orci_state *s = &F->B->states[F->state];
   orc_json *eff, *res, *out, *final;
   failure f = {NULL, NULL};
   size_t i;
@@ -1587,7 +2278,7 @@ static void enter_state(frame *F) {
     fail_with(F, &f);
     return;
   }
-  if (s->parameters) {
+  if (s->parameters && s->type != ORCI_ST_MAP) {
     orc_json *p = eval_tmpl(F, s->parameters, eff, &f);
     orc_json_unref(eff);
     if (p == NULL) {
@@ -1600,6 +2291,11 @@ static void enter_state(frame *F) {
   case ORCI_ST_TASK:
     F->effective = eff;
     task_start(F);
+    return;
+  case ORCI_ST_PARALLEL:
+  case ORCI_ST_MAP:
+    F->effective = eff;
+    group_start(F);
     return;
   case ORCI_ST_PASS:
     res = s->result ? orc_json_ref(s->result) : orc_json_ref(eff);
@@ -1685,7 +2381,8 @@ static void frame_run(frame *F) {
     fail_frame(F, "States.Runtime", cause);
     return;
   }
-  s = &X->M->states[F->state];
+  s = &F->B->states[F->state];
+  X->quiet = F->quiet;
   switch (F->phase) {
   case PH_ENTER:
     enter_state(F);
@@ -1696,21 +2393,26 @@ static void frame_run(frame *F) {
   case PH_TASK_DONE:
     task_done(F);
     break;
+  case PH_GROUP_DONE:
+    group_finish(F);
+    break;
   case PH_WAIT_DONE:
     if (s->type == ORCI_ST_WAIT) {
       final = apply_path(F, s->output_path, s->output_null, F->effective, &f);
-      if (final == NULL) {
+      if (final == NULL)
         fail_with(F, &f);
-        return;
-      }
-      exit_state(F, final, s->next);
-    } else { /* a retry's back-off ended */
+      else
+        exit_state(F, final, s->next);
+    } else if (s->type == ORCI_ST_MAP || s->type == ORCI_ST_PARALLEL) {
+      group_start(F); /* a retry: a new ...StateStarted */
+    } else {          /* a retry's back-off ended */
       task_start(F);
     }
     break;
   default:
     break;
   }
+  X->quiet = 0;
 }
 
 /* }====== */
@@ -1724,6 +2426,7 @@ void orc_engine_config_init(orc_engine_config *cfg) {
   cfg->max_history_events = 25000;
   cfg->history = ORC_HISTORY_FULL;
   cfg->max_transitions_per_step = 1000;
+  cfg->map_concurrency = 40;
 }
 
 orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
@@ -1739,6 +2442,7 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
     orc_engine_config_init(&E->cfg);
   if (E->cfg.max_transitions_per_step <= 0)
     E->cfg.max_transitions_per_step = 1000;
+  if (E->cfg.map_concurrency <= 0) E->cfg.map_concurrency = 40;
   snprintf(E->region, sizeof E->region, "%s",
            E->cfg.region ? E->cfg.region : "us-east-1");
   snprintf(E->account, sizeof E->account, "%s",
@@ -1767,9 +2471,16 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
   return E;
 }
 
+static void frame_free(frame *F);
+static void group_free(group *G);
+
 static void execution_free(orc_execution *X) {
   size_t i;
   frame *F = &X->root;
+  while (X->children)
+    frame_free(X->children);
+  group_free(F->G);
+  F->G = NULL;
   for (i = X->first; i < X->nevents; i++) {
     orc_json_unref(X->events[i].details);
     orc_json_unref(X->events[i].replay);
@@ -2048,7 +2759,8 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
                         skey(role)));
   }
   X->root.X = X;
-  X->root.state = M->start;
+  X->root.B = &M->top;
+  X->root.state = M->top.start;
   X->root.phase = PH_ENTER;
   X->root.input = orc_json_ref(input);
   X->root.last_event = 0; /* the first state's Entered points at 0 */
@@ -2115,43 +2827,15 @@ int orc_execution_stop(orc_execution *X, const char *error, const char *cause,
 
 void orc_execution_close(orc_execution *X) {
   orc_engine *E;
-  frame *F, **pp;
+  frame *F;
   if (X == NULL) return;
   E = X->E;
   if (X->status == ORC_STATUS_RUNNING)
     finish(X, ORC_STATUS_ABORTED, NULL, NULL, NULL, X->root.last_event);
-  /* off the run queue */
-  for (pp = &E->rq_head; (F = *pp) != NULL; pp = &F->next_ready) {
-    if (F->X == X) {
-      *pp = F->next_ready;
-      E->nready--;
-      F->queued = 0;
-      break;
-    }
-  }
-  E->rq_tail = NULL;
-  for (F = E->rq_head; F; F = F->next_ready)
-    E->rq_tail = F;
-  /* stale timers of this execution must not be read: drop them */
-  {
-    size_t i, k = 0;
-    for (i = 0; i < E->nheap; i++)
-      if (E->heap[i].X != X && (E->heap[i].F == NULL || E->heap[i].F->X != X))
-        E->heap[k++] = E->heap[i];
-    if (k != E->nheap) {
-      size_t n = k;
-      timer *copy = (timer *)malloc((n ? n : 1) * sizeof *copy);
-      if (copy) {
-        memcpy(copy, E->heap, n * sizeof *copy);
-        E->nheap = 0;
-        for (i = 0; i < n; i++)
-          heap_push(E, copy[i]);
-        free(copy);
-      } else {
-        E->nheap = k; /* still a valid set; order repaired below */
-      }
-    }
-  }
+  unqueue(&X->root);
+  for (F = X->children; F; F = F->next_child)
+    unqueue(F);
+  heap_purge(E, NULL, X);
   if (X->prev_x)
     X->prev_x->next_x = X->next_x;
   else

@@ -24,8 +24,8 @@ commands:
                [--history-retention full|none|last:N] [--seed N]
                           run a state machine, print its output
   validate DEF.json       check a definition, print pointer + message per error
-  graph DEF.json [--format dot|mermaid]
-                          draw a state machine
+  graph DEF.json [--format dot|mermaid] [--history HISTORY.json]
+                          draw a state machine, coloured by a history if given
   cost ...                what-if costs and the cost of a recorded history
 
 options:
@@ -46,7 +46,6 @@ exit status: 0 success, 1 execution failed, 2 invalid definition,
 -- The sub-commands whose work has not landed yet: they say so and exit 64,
 -- never printing made-up output.
 local PENDING = {
-  graph = "state machine graphs",
   cost = "the cost model",
 }
 
@@ -99,9 +98,10 @@ local function parse(args, first, spec)
   return opts, positional
 end
 
-local function print_problems(path, errors)
+-- One "<JSON pointer>: <message>" line per problem ("(root)" for "").
+local function print_problems(errors)
   for _, e in ipairs(errors) do
-    io.stderr:write(path, ": ", e.pointer == "" and "(root)" or e.pointer, ": ", e.message, "\n")
+    io.stderr:write(e.pointer == "" and "(root)" or e.pointer, ": ", e.message, "\n")
   end
 end
 
@@ -126,8 +126,54 @@ local function cmd_validate(args)
     io.stdout:write(pos[1], ": valid\n")
     return M.EXIT_OK
   end
-  print_problems(pos[1], errors)
+  print_problems(errors)
   return M.EXIT_INVALID
+end
+
+-- Draw the definition; problems that only say a feature is "not supported
+-- yet" by the executor (Map, Parallel, JSONata...) do not stop a drawing.
+local function cmd_graph(args)
+  local opts, pos = parse(args, 2, { format = "value", history = "value" })
+  if not opts then err("graph: %s", pos) return M.EXIT_USAGE end
+  if #pos ~= 1 then err("graph: expected one definition file (see orchestra --help)") return M.EXIT_USAGE end
+  local format = opts.format or "dot"
+  if format ~= "dot" and format ~= "mermaid" then
+    err("graph: --format must be dot or mermaid, not '%s'", format)
+    return M.EXIT_USAGE
+  end
+  local text, e = read_file(pos[1])
+  if not text then err("graph: cannot read %s", e) return M.EXIT_NOINPUT end
+  local decoded, definition = pcall(orchestra.json.decode, text)
+  if not decoded then
+    err("graph: %s is not JSON: %s", pos[1], tostring(definition))
+    return M.EXIT_INVALID
+  end
+  local ok, errors = orchestra.validate(text)
+  if not ok then
+    local problems = {}
+    for _, p in ipairs(errors) do
+      if not p.message:find("not supported yet", 1, true) then problems[#problems + 1] = p end
+    end
+    if #problems > 0 or type(definition) ~= "table" or type(definition.States) ~= "table" then
+      print_problems(#problems > 0 and problems or errors)
+      return M.EXIT_INVALID
+    end
+  end
+  local history
+  if opts.history then
+    local htext, he = read_file(opts.history)
+    if not htext then err("graph: cannot read %s", he) return M.EXIT_NOINPUT end
+    local hok, h = pcall(orchestra.json.decode, htext)
+    if not hok or type(h) ~= "table" or type(h.events) ~= "table" then
+      err("graph: %s is not an execution history ({\"events\": [...]})%s", opts.history,
+        hok and "" or (": " .. tostring(h)))
+      return M.EXIT_USAGE
+    end
+    history = h
+  end
+  io.stdout:write(require("orchestra.graph").render(definition,
+    { format = format, history = history }))
+  return M.EXIT_OK
 end
 
 local function cmd_run(args)
@@ -202,7 +248,7 @@ local function cmd_run(args)
   local ok, machine = pcall(engine.load, engine, def_text, { name = base })
   if not ok then
     if type(machine) == "table" and machine.errors then
-      print_problems(pos[1], machine.errors)
+      print_problems(machine.errors)
     else
       err("run: %s", tostring(machine))
     end
@@ -260,6 +306,7 @@ function M.main(args)
   end
   if first == "run" then return cmd_run(args) end
   if first == "validate" then return cmd_validate(args) end
+  if first == "graph" then return cmd_graph(args) end
   local pending = PENDING[first]
   if pending then
     err("'%s' is not available yet: it arrives with %s", first, pending)

@@ -48,10 +48,12 @@ typedef struct orc_engine_config {
   int history;                  /* ORC_HISTORY_FULL / _NONE / _LAST */
   size_t history_keep;          /* events kept with ORC_HISTORY_LAST */
   int max_transitions_per_step; /* work bound of one step (default 1000) */
-  uint64_t random_seed;         /* seed of MathRandom/UUID (0: from time) */
-  const char *region;           /* for ARNs (default "us-east-1") */
-  const char *account;          /* for ARNs (default "123456789012") */
-  orc_task_fn task;             /* task handler (required to run Tasks) */
+  int map_concurrency;  /* iterations of an inline Map running at once when
+                           MaxConcurrency is 0 (default 40, like AWS) */
+  uint64_t random_seed; /* seed of MathRandom/UUID (0: from time) */
+  const char *region;   /* for ARNs (default "us-east-1") */
+  const char *account;  /* for ARNs (default "123456789012") */
+  orc_task_fn task;     /* task handler (required to run Tasks) */
   orc_task_drop_fn task_drop;
   void *task_ud;
 } orc_engine_config;
