@@ -620,3 +620,49 @@ describe("Map and Parallel", function()
       "FailStateEntered", "MapIterationFailed", "MapStateFailed", "ExecutionFailed" }, types(ex))
   end)
 end)
+
+describe("workflow variables", function()
+  it("assigns from the state's result, reads $name in later states, and records assignedVariables", function()
+    local ex = run({ StartAt = "A", States = {
+      A = { Type = "Pass", Result = { answer = 42 }, Assign = { ["theAnswer.$"] = "$.answer", fixed = "x" }, Next = "B" },
+      B = { Type = "Pass", Parameters = { ["got.$"] = "$theAnswer", ["f.$"] = "States.Format('{}!', $fixed)" }, End = true } } }, {})
+    assert.equal("SUCCEEDED", ex.status, ex.cause)
+    assert.equal('{"f":"x!","got":42}', ex:output_json())
+    local h = ex:history().events
+    local d = h[3].stateExitedEventDetails
+    assert.equal("42", d.assignedVariables.theAnswer)
+    assert.equal('"x"', d.assignedVariables.fixed)
+    assert.is_false(d.assignedVariablesDetails.truncated)
+  end)
+
+  it("lets Map iterations read outer variables but keeps their own assignments inside", function()
+    local ex = run({ StartAt = "A", States = {
+      A = { Type = "Pass", Assign = { x = 42, items = { 1, 2 } }, Next = "M" },
+      M = { Type = "Map", ItemsPath = "$items", Next = "C",
+        ItemProcessor = { StartAt = "I", States = { I = { Type = "Pass", Assign = { ["inner.$"] = "$x" },
+          Parameters = { ["v.$"] = "$x" }, End = true } } } },
+      C = { Type = "Pass", Parameters = { ["x.$"] = "$x" }, End = true } } }, {})
+    assert.equal("SUCCEEDED", ex.status, ex.cause)
+    assert.equal('{"x":42}', ex:output_json())
+    local ex2 = run({ StartAt = "M", States = {
+      M = { Type = "Map", ItemsPath = "$.items", Next = "C",
+        ItemProcessor = { StartAt = "I", States = { I = { Type = "Pass", Assign = { inner = 1 }, End = true } } } },
+      C = { Type = "Pass", Parameters = { ["v.$"] = "$inner" }, End = true } } }, { items = { 1 } })
+    assert.equal("FAILED", ex2.status)
+    assert.equal("States.Runtime", ex2.error)
+  end)
+
+  it("assigns in Choice rules, on Default, and in catchers", function()
+    local def = { StartAt = "C", States = {
+      C = { Type = "Choice", Assign = { status = "default" }, Default = "T",
+        Choices = { { Variable = "$.n", NumericEquals = 1, Assign = { status = "one" }, Next = "T" } } },
+      T = { Type = "Task", Resource = "r", Catch = { { ErrorEquals = { "States.ALL" },
+        Assign = { ["err.$"] = "$.Error" }, Next = "Out" } }, Next = "Out" },
+      Out = { Type = "Pass", Parameters = { ["status.$"] = "$status", ["e.$"] = "States.ArrayLength(States.Array($err))" }, End = true } } }
+    local ex = run(def, { n = 1 }, { r = function() error({ Error = "Bad" }) end })
+    assert.equal("SUCCEEDED", ex.status, ex.cause)
+    assert.equal('{"e":1,"status":"one"}', ex:output_json())
+    ex = run(def, { n = 2 }, { r = function() error({ Error = "Bad" }) end })
+    assert.equal('{"e":1,"status":"default"}', ex:output_json())
+  end)
+end)

@@ -15,6 +15,10 @@ for p in $PACKAGES; do
     missing="$missing $p"
   fi
 done
+# node and npm run the asl-validator cross-check; a Node.js from elsewhere
+# (nvm, a tarball) serves as well as Debian's.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

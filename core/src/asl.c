@@ -251,22 +251,19 @@ static int get_int(orc_json *v, int64_t lo, int64_t hi, int64_t *out) {
 /* Workflow variables (Assign, "$name" paths) arrive with the executor's
 ** second part: until then a definition using them is refused, never run
 ** with them ignored. */
-static void no_assign(cc *c, orc_json *obj) {
-  if (orc_json_object_find(obj, "Assign", 6)) {
-    size_t old = push_key(c, "Assign", 6);
-    problem(c, "Assign (workflow variables) is not supported yet");
-    c->unsupported = 1;
-    pop(c, old);
-  }
-}
+static orci_tmpl *compile_template(cc *c, orc_json *obj, const char *name);
 
-static orci_path *no_variable(cc *c, orci_path *p) {
-  if (p && orci_path_root(p) == ORCI_ROOT_VARIABLE) {
-    problem(c, "workflow variables ('%s') are not supported yet",
-            orci_path_text(p));
-    c->unsupported = 1;
+/* Assign: an object template whose values become workflow variables. */
+static orci_tmpl *compile_assign(cc *c, orc_json *obj) {
+  orc_json *v = orc_json_object_find(obj, "Assign", 6);
+  if (v == NULL) return NULL;
+  if (!is_type(v, ORC_JSON_OBJECT)) {
+    size_t old = push_key(c, "Assign", 6);
+    problem(c, "Assign must be an object");
+    pop(c, old);
+    return NULL;
   }
-  return p;
+  return compile_template(c, obj, "Assign");
 }
 
 /* Check every member of obj is in allowed (NULL-terminated). */
@@ -312,7 +309,6 @@ static orci_path *compile_path(cc *c, orc_json *obj, const char *name, int kind,
   s = orc_json_string_value(v, &len);
   p = orci_path_compile(s, len, kind, msg, sizeof msg);
   if (p == NULL) problem(c, "%s", msg);
-  no_variable(c, p);
   pop(c, old);
   return p;
 }
@@ -389,7 +385,6 @@ static orci_tmpl *tmpl_dynamic(cc *c, orc_json *v, const char *key,
       problem(c, "%s", msg);
       return NULL;
     }
-    no_variable(c, p);
     t = tmpl_new(c, ORCI_T_PATH);
     if (t == NULL) {
       orci_path_free(p);
@@ -539,9 +534,12 @@ static const struct {
     {"IsTimestamp", ORCI_OP_IS_TIMESTAMP, 'b', 0},
 };
 
+static void tmpl_free(orci_tmpl *t);
+
 static void rule_free(orci_rule *r) {
   size_t i;
   if (r == NULL) return;
+  tmpl_free(r->assign);
   orci_path_free(r->variable);
   orci_path_free(r->operand_path);
   orc_json_unref(r->operand);
@@ -608,7 +606,7 @@ static orci_rule *rule_compile(cc *c, orc_json *v, int top) {
     rule_free(r);
     return NULL;
   }
-  if (top) no_assign(c, v);
+  if (top) r->assign = compile_assign(c, v);
   if (top) {
     x = field(v, "Next");
     if (x == NULL) {
@@ -879,7 +877,7 @@ static void compile_catch(cc *c, orc_json *st, orci_state *s) {
       continue;
     }
     check_fields(c, r, allowed, "a catcher");
-    no_assign(c, r);
+    ct->assign = compile_assign(c, r);
     error_list(c, r, &ct->errors, &ct->nerrors, &all);
     if (all && i + 1 < s->ncatch)
       problem(c, "a catcher with States.ALL must be the last one");
@@ -1269,7 +1267,7 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
   }
   t = orc_json_string_value(type, NULL);
   expect_string(c, st, "Comment");
-  no_assign(c, st);
+  s->assign = compile_assign(c, st);
   if (!strcmp(t, "Pass")) {
     s->type = ORCI_ST_PASS;
     check_fields(c, st, pass_fields, "a Pass state");
@@ -1475,6 +1473,7 @@ static void state_release(orci_state *s) {
       free(s->catch_[i].errors[k]);
     free(s->catch_[i].errors);
     orci_path_free(s->catch_[i].result_path);
+    tmpl_free(s->catch_[i].assign);
   }
   free(s->catch_);
   for (i = 0; i < s->nchoices; i++)
@@ -1503,6 +1502,7 @@ static void state_release(orci_state *s) {
   orci_path_free(s->batch_max_bytes_path);
   tmpl_free(s->batch_input);
   free(s->label);
+  tmpl_free(s->assign);
 }
 
 void orci_machine_release(orc_machine *M) {

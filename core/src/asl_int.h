@@ -70,7 +70,8 @@ struct orci_rule {
   orci_path *operand_path; /* the *Path form's operand, or NULL */
   size_t n;                /* And/Or children (Not: 1) */
   orci_rule **children;
-  int next; /* top-level rules: the state index to go to */
+  int next;          /* top-level rules: the state index to go to */
+  orci_tmpl *assign; /* top-level rules: Assign when the rule matches */
 };
 
 /* }====== */
@@ -91,6 +92,7 @@ typedef struct orci_catcher {
   int next;
   orci_path *result_path; /* NULL: "$" */
   int result_discard;     /* ResultPath: null */
+  orci_tmpl *assign;      /* Assign when this catcher catches */
 } orci_catcher;
 
 enum {
@@ -123,7 +125,8 @@ struct orci_state {
   char *name;
   orc_json *name_json; /* the name as a value, shared by history events */
   int type;
-  int next; /* index of Next, or -1 for End */
+  int next;          /* index of Next, or -1 for End */
+  orci_tmpl *assign; /* Assign (workflow variables), or NULL */
   orci_path *input_path, *output_path, *result_path; /* NULL: "$" */
   int input_null, output_null, result_discard;       /* the field is null */
   orci_tmpl *parameters, *result_selector;

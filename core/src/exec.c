@@ -249,6 +249,8 @@ struct frame {
   frame *parent;        /* the Map/Parallel frame that started it, or NULL */
   size_t index;         /* branch or iteration index in the parent */
   struct group *G;      /* the children of a running Map/Parallel */
+  orc_json *vars;       /* variables assigned in this scope, or NULL */
+  orc_json *assigned;   /* the current state's Assign result, for its exit */
   int quiet;         /* a distributed Map's child: records no parent events */
   frame *next_child; /* the execution's list of child frames */
   frame *prev_child;
@@ -778,10 +780,21 @@ static orc_json *frame_context(frame *F) {
   return F->ctx;
 }
 
+/* "$name": the innermost scope first; a Map's or Parallel's children see
+** the variables of the scopes around them, read-only. */
+static orc_json *var_lookup(void *ud, const char *name, size_t len) {
+  const frame *F;
+  for (F = (const frame *)ud; F; F = F->parent) {
+    orc_json *v = F->vars ? orc_json_object_find(F->vars, name, len) : NULL;
+    if (v) return v;
+  }
+  return NULL;
+}
+
 static void frame_env(frame *F, orci_env *env, orc_json *input) {
   env->input = input;
   env->context = frame_context(F);
-  env->variable = NULL;
+  env->variable = var_lookup;
   env->ud = F;
   env->random = env_random;
 }
@@ -1257,12 +1270,89 @@ static void fail_frame(frame *F, const char *error, const char *cause) {
 
 /* Leave the current state with output: Exited event, then the next state
 ** (or the end of the execution). */
+/* Evaluate an Assign template with $ = input into F->assigned: 0, or -1
+** with f set. Values see the variables as they were before this state. */
+static orc_json *eval_tmpl(frame *F, const orci_tmpl *t, orc_json *in,
+                           failure *f);
+
+static int eval_assign(frame *F, const orci_tmpl *assign, orc_json *in,
+                       failure *f) {
+  orc_json_unref(F->assigned);
+  F->assigned = NULL;
+  if (assign == NULL) return 0;
+  F->assigned = eval_tmpl(F, assign, in, f);
+  return F->assigned ? 0 : -1;
+}
+
+/* Merge the state's assigned variables into the frame's scope, and return
+** them as {name: JSON text} for the Exited event (or NULL). */
+static orc_json *apply_assigned(frame *F) {
+  orc_json *a = F->assigned, *old = F->vars, *merged, *texts;
+  size_t i, k, n, na;
+  F->assigned = NULL;
+  if (a == NULL) return NULL;
+  na = orc_json_len(a);
+  n = old ? orc_json_len(old) : 0;
+  merged = orc_json_object_new(n + na);
+  texts = orc_json_object_new(na);
+  if (merged == NULL || texts == NULL) {
+    orc_json_unref(merged);
+    orc_json_unref(texts);
+    orc_json_unref(a);
+    return NULL;
+  }
+  for (i = 0, k = 0; i < n; i++) { /* the old ones not reassigned */
+    orc_json *key = orc_json_object_key(old, i);
+    size_t kl;
+    const char *ks = orc_json_string_value(key, &kl);
+    if (orc_json_object_find(a, ks, kl)) continue;
+    orc_json_object_set(merged, k++, orc_json_ref(key),
+                        orc_json_ref(orc_json_object_value(old, i)));
+  }
+  for (i = 0; i < na; i++) {
+    size_t tl;
+    char *text = orc_json_print(orc_json_object_value(a, i), 0, &tl);
+    orc_json_object_set(merged, k++, orc_json_ref(orc_json_object_key(a, i)),
+                        orc_json_ref(orc_json_object_value(a, i)));
+    orc_json_object_set(texts, i, orc_json_ref(orc_json_object_key(a, i)),
+                        text ? orc_json_string(text, tl) : NULL);
+    orc_free(text);
+  }
+  merged->n = k; /* members past k were never set */
+  orc_json_unref(old);
+  orc_json_unref(a);
+  F->vars = merged;
+  return texts;
+}
+
 static void exit_state(frame *F, orc_json *output, int next) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
-  F->last_event = add_event(X, F->last_event, EV_STATE_EXITED + s->type,
-                            state_details(E, s, K_OUTPUT, output));
+  orc_json *details = state_details(E, s, K_OUTPUT, output);
+  orc_json *assigned = apply_assigned(F);
+  if (assigned && details) { /* add assignedVariables to the details */
+    size_t i, n = orc_json_len(details);
+    orc_json *d = orc_json_object_new(n + 2), *flag = orc_json_object_new(1);
+    if (d && flag) {
+      for (i = 0; i < n; i++)
+        orc_json_object_set(d, i, orc_json_ref(orc_json_object_key(details, i)),
+                            orc_json_ref(orc_json_object_value(details, i)));
+      orc_json_object_set(d, n, skey("assignedVariables"), assigned);
+      orc_json_object_set(flag, 0, orc_json_ref(E->keys[K_TRUNCATED]),
+                          orc_json_bool(0));
+      orc_json_object_set(d, n + 1, skey("assignedVariablesDetails"), flag);
+      orc_json_unref(details);
+      details = d;
+      assigned = NULL;
+    } else {
+      orc_json_unref(d);
+      orc_json_unref(flag);
+    }
+  }
+  orc_json_unref(assigned);
+  F->last_event =
+      add_event(X, F->last_event, EV_STATE_EXITED + s->type, details);
   attach_replay(F);
   orc_json_unref(F->input);
   orc_json_unref(F->effective);
@@ -1360,8 +1450,11 @@ static void handle_error_ev(frame *F, const char *error, const char *cause,
       if (info == NULL) break;
       orc_json_object_set(info, 0, skey("Error"), skey(name));
       orc_json_object_set(info, 1, skey("Cause"), skey(cause ? cause : ""));
-      out = apply_result_path(F, ct->result_path, ct->result_discard, F->input,
-                              info, &f);
+      if (eval_assign(F, ct->assign, info, &f) < 0)
+        out = NULL;
+      else
+        out = apply_result_path(F, ct->result_path, ct->result_discard,
+                                F->input, info, &f);
       orc_json_unref(info);
       if (out == NULL) {
         fail_frame(F, f.error ? f.error : "States.Runtime", f.cause);
@@ -1591,7 +1684,8 @@ static void task_done(frame *F) {
   sel = s->result_selector ? eval_tmpl(F, s->result_selector, result, &f)
                            : orc_json_ref(result);
   orc_json_unref(result);
-  if (sel == NULL) {
+  if (sel == NULL || eval_assign(F, s->assign, sel, &f) < 0) {
+    orc_json_unref(sel);
     fail_with(F, &f);
     return;
   }
@@ -1763,6 +1857,8 @@ static void frame_free(frame *F) {
   orc_json_unref(F->effective);
   orc_json_unref(F->result);
   orc_json_unref(F->ctx);
+  orc_json_unref(F->vars);
+  orc_json_unref(F->assigned);
   free(F->error);
   free(F->cause);
   free(F->attempts);
@@ -1788,6 +1884,17 @@ static int map_number(frame *F, orci_path *p, const char *field,
     f->cause =
         runtime_cause(F, "Invalid path '%s' : %s", orci_path_text(p), why);
     return -1;
+  }
+  if (orc_json_type_of(v) == ORC_JSON_STRING) { /* "1" is accepted too */
+    const char *txt = orc_json_string_value(v, NULL);
+    char *end = NULL;
+    double d = strtod(txt, &end);
+    if (*txt && end && *end == '\0' &&
+        (kind[0] == 'f' || d == (double)(int64_t)d)) {
+      *out = d;
+      orc_json_unref(v);
+      return 0;
+    }
   }
   if ((kind[0] == 'i' && orc_json_type_of(v) != ORC_JSON_INT) ||
       (kind[0] == 'f' && orc_json_type_of(v) != ORC_JSON_INT &&
@@ -2224,7 +2331,8 @@ static void group_finish(frame *F) {
   sel = s->result_selector ? eval_tmpl(F, s->result_selector, result, &f)
                            : orc_json_ref(result);
   orc_json_unref(result);
-  if (sel == NULL) {
+  if (sel == NULL || eval_assign(F, s->assign, sel, &f) < 0) {
+    orc_json_unref(sel);
     fail_with(F, &f);
     return;
   }
@@ -2300,6 +2408,11 @@ static void enter_state(frame *F) {
   case ORCI_ST_PASS:
     res = s->result ? orc_json_ref(s->result) : orc_json_ref(eff);
     orc_json_unref(eff);
+    if (eval_assign(F, s->assign, res, &f) < 0) {
+      orc_json_unref(res);
+      fail_with(F, &f);
+      return;
+    }
     out = apply_result_path(F, s->result_path, s->result_discard, F->input, res,
                             &f);
     orc_json_unref(res);
@@ -2315,10 +2428,22 @@ static void enter_state(frame *F) {
       }
       if (m) {
         next = s->choices[i]->next;
+        if (eval_assign(F, s->choices[i]->assign, eff, &f) < 0) {
+          orc_json_unref(eff);
+          fail_with(F, &f);
+          return;
+        }
         break;
       }
     }
-    if (next < 0) next = s->default_next;
+    if (next < 0) {
+      next = s->default_next;
+      if (next >= 0 && eval_assign(F, s->assign, eff, &f) < 0) {
+        orc_json_unref(eff);
+        fail_with(F, &f);
+        return;
+      }
+    }
     if (next < 0) {
       orc_json_unref(eff);
       f.error = "States.NoChoiceMatched";
@@ -2398,7 +2523,10 @@ static void frame_run(frame *F) {
     break;
   case PH_WAIT_DONE:
     if (s->type == ORCI_ST_WAIT) {
-      final = apply_path(F, s->output_path, s->output_null, F->effective, &f);
+      final =
+          eval_assign(F, s->assign, F->effective, &f) < 0
+              ? NULL
+              : apply_path(F, s->output_path, s->output_null, F->effective, &f);
       if (final == NULL)
         fail_with(F, &f);
       else
@@ -2494,6 +2622,8 @@ static void execution_free(orc_execution *X) {
   orc_json_unref(F->effective);
   orc_json_unref(F->result);
   orc_json_unref(F->ctx);
+  orc_json_unref(F->vars);
+  orc_json_unref(F->assigned);
   free(F->error);
   free(F->cause);
   free(F->drawn);
