@@ -22,7 +22,16 @@ typedef struct lengine {
   int handlers;   /* registry ref: resource -> function */
   int default_fn; /* registry ref or LUA_NOREF */
   int clock;
+  int parked;      /* registry ref: task (light userdata) -> suspended
+                      handler coroutine */
+  lua_State *home; /* the creating thread (anchored by home_ref), for
+                      bookkeeping outside a step */
+  int home_ref;
 } lengine;
+
+/* orchestra.pending: a handler returning it leaves its task pending. */
+static const char pending_key = 0;
+#define PENDING_UD ((void *)(uintptr_t)&pending_key)
 
 typedef struct lmachine {
   orc_machine *M;
@@ -201,6 +210,78 @@ static void fail_from_lua(lua_State *co, orc_task *T) {
   free(encoded);
 }
 
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* After the handler coroutine co (at stack index ico of L) ran with status:
+** complete the task, leave it pending (orchestra.pending, or a
+** .waitForTaskToken resource, answered later by token), or park co to be
+** resumed on a later step when it yielded. */
+static void settle(lua_State *L, lengine *b, lua_State *co, int ico,
+                   orc_task *T, int status) {
+  if (status == LUA_YIELD) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->parked);
+    lua_pushlightuserdata(L, T);
+    lua_pushvalue(L, ico);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+  } else if (status == 0) {
+    char msg[512];
+    orc_json *out;
+    if (ends_with(orc_task_resource(T), ".waitForTaskToken")) return;
+    if (lua_gettop(co) == 0) lua_pushnil(co);
+    if (lua_touserdata(co, -1) == PENDING_UD) return;
+    out = orcL_tojson(co, -1, 0, msg, sizeof msg);
+    if (out == NULL) {
+      lua_pushfstring(L, "the handler's result cannot become JSON: %s", msg);
+      orc_task_fail(T, "States.TaskFailed", lua_tostring(L, -1), NULL);
+    } else {
+      orc_task_succeed(T, out, NULL);
+    }
+  } else {
+    fail_from_lua(co, T);
+  }
+}
+
+/* [-0, +0, e] Resume every parked handler once (upvalue 1: the engine). */
+static int resume_parked(lua_State *L) {
+  lengine *b = (lengine *)lua_touserdata(L, lua_upvalueindex(1));
+  int list, n = 0, i;
+  lua_newtable(L); /* a snapshot: resuming changes the parked table */
+  list = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->parked);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_rawseti(L, list, ++n * 2);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, list, n * 2 - 1);
+  }
+  for (i = 1; i <= n; i++) {
+    orc_task *T;
+    lua_State *co;
+    int ico;
+    lua_rawgeti(L, list, i * 2 - 1);
+    T = (orc_task *)lua_touserdata(L, -1);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, list + 1);
+    if (lua_isnil(L, -1)) { /* answered or dropped meanwhile */
+      lua_pop(L, 2);
+      continue;
+    }
+    ico = lua_gettop(L);
+    co = lua_tothread(L, ico);
+    lua_pushvalue(L, -2);
+    lua_pushnil(L);
+    lua_rawset(L, list + 1); /* unpark; settle parks it again if needed */
+    settle(L, b, co, ico, T, resume(co, L, 0));
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 2);
+  return 0;
+}
+
 /* [-0, +0, e] Run the handler of the task (light userdata at 1). Called
 ** through lua_pcall from the core's callback; upvalue 1 is the engine. */
 static int dispatch_body(lua_State *L) {
@@ -236,26 +317,22 @@ static int dispatch_body(lua_State *L) {
   lua_pushstring(co, orc_task_state_name(T));
   lua_setfield(co, -2, "state");
   status = resume(co, L, nargs);
-  if (status == 0) {
-    char msg[512];
-    orc_json *out;
-    if (lua_gettop(co) == 0) lua_pushnil(co);
-    out = orcL_tojson(co, -1, 0, msg, sizeof msg);
-    if (out == NULL) {
-      lua_pushfstring(L, "the handler's result cannot become JSON: %s", msg);
-      orc_task_fail(T, "States.TaskFailed", lua_tostring(L, -1), NULL);
-    } else {
-      orc_task_succeed(T, out, NULL);
-    }
-  } else if (status == LUA_YIELD) {
-    orc_task_fail(T, "States.TaskFailed",
-                  "the handler yielded: handlers that suspend arrive with "
-                  "the asynchronous task API",
-                  NULL);
-  } else {
-    fail_from_lua(co, T);
-  }
+  settle(L, b, co, lua_gettop(L), T, status);
   return 0;
+}
+
+/* The engine abandons a task (timeout, stop): forget its parked handler. */
+static void task_drop_cb(void *ud, orc_task *T) {
+  lengine *b = (lengine *)ud;
+  lua_State *L = b->L ? b->L : b->home;
+  if (L == NULL || b->parked == LUA_NOREF) return;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->parked);
+  if (lua_istable(L, -1)) {
+    lua_pushlightuserdata(L, T);
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+  }
+  lua_pop(L, 1);
 }
 
 /* The core's task callback: runs only inside engine:step(). */
@@ -281,6 +358,13 @@ static int do_step(lua_State *L, lengine *b) {
   orc_error err;
   int n;
   lua_pushlightuserdata(L, b);
+  lua_pushcclosure(L, resume_parked, 1);
+  b->L = L;
+  if (lua_pcall(L, 0, 0, 0) != 0) {
+    b->L = NULL;
+    return lua_error(L);
+  }
+  lua_pushlightuserdata(L, b);
   lua_pushcclosure(L, dispatch_body, 1);
   b->body = lua_gettop(L);
   b->L = L;
@@ -300,12 +384,25 @@ static void sleep_ms(int64_t ms) {
 
 /* Step until X (or, when NULL, everything) stops running or nothing can
 ** happen without an outside event. */
+static int has_parked(lua_State *L, lengine *b) {
+  int any;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->parked);
+  lua_pushnil(L);
+  any = lua_next(L, -2);
+  lua_pop(L, any ? 3 : 1);
+  return any;
+}
+
 static void run_until(lua_State *L, lengine *b, orc_execution *X) {
   for (;;) {
     int n = do_step(L, b);
     int64_t d;
     if (X && orc_execution_status(X) != ORC_STATUS_RUNNING) return;
     if (n > 0) continue;
+    if (has_parked(L, b)) { /* handlers waiting on their own work */
+      if (b->clock == ORC_CLOCK_REAL) sleep_ms(1);
+      continue;
+    }
     d = orc_engine_next_deadline(b->E);
     if (d < 0) return;
     if (d > 0 && b->clock == ORC_CLOCK_REAL) sleep_ms(d > 100 ? 100 : d);
@@ -389,12 +486,19 @@ static int engine_new(lua_State *L) {
   luaL_getmetatable(L, ENGINE_MT);
   lua_setmetatable(L, -2);
   cfg.task = task_cb;
+  cfg.task_drop = task_drop_cb;
   cfg.task_ud = b;
+  b->parked = LUA_NOREF;
   b->clock = cfg.clock;
   b->E = orc_engine_new(&cfg, &err); /* copies region/account */
   if (b->E == NULL) return luaL_error(L, "orchestra.engine: %s", err.message);
   lua_newtable(L);
   b->handlers = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  b->parked = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushthread(L);
+  b->home_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  b->home = L;
   return 1;
 }
 
@@ -402,11 +506,14 @@ static int engine_close(lua_State *L) {
   lengine *b = (lengine *)luaL_checkudata(L, 1, ENGINE_MT);
   if (b->L != NULL)
     return luaL_error(L, "cannot close an engine from inside its step");
-  orc_engine_free(b->E);
+  orc_engine_free(b->E); /* drops tasks: task_drop_cb still works */
   b->E = NULL;
   luaL_unref(L, LUA_REGISTRYINDEX, b->handlers);
   luaL_unref(L, LUA_REGISTRYINDEX, b->default_fn);
-  b->handlers = b->default_fn = LUA_NOREF;
+  luaL_unref(L, LUA_REGISTRYINDEX, b->parked);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->home_ref);
+  b->handlers = b->default_fn = b->parked = b->home_ref = LUA_NOREF;
+  b->home = NULL;
   return 0;
 }
 
@@ -476,6 +583,65 @@ static int engine_load(lua_State *L) {
   m->M = M;
   lua_pushvalue(L, 1);
   m->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 1;
+}
+
+/* The pending task of a token, or a raised {code = "TaskDoesNotExist" |
+** "TaskTimedOut"} as Step Functions answers SendTask*. */
+static orc_task *task_by_token(lua_State *L, lengine *b, int i) {
+  const char *token = luaL_checkstring(L, i);
+  orc_task *T = orc_engine_find_task(b->E, token);
+  if (T == NULL) {
+    if (orc_engine_task_expired(b->E, token))
+      raise_error(L, "TaskTimedOut",
+                  "TaskTimedOut: the task of this token timed out", 0);
+    raise_error(L, "TaskDoesNotExist",
+                "TaskDoesNotExist: no pending task has this token (unknown, "
+                "already answered, or its execution ended)",
+                0);
+  }
+  return T;
+}
+
+static void unpark(lua_State *L, lengine *b, orc_task *T) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->parked);
+  lua_pushlightuserdata(L, T);
+  lua_pushnil(L);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* engine:task_success(token, output): answer a pending task. */
+static int engine_task_success(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  orc_task *T = task_by_token(L, b, 2);
+  char msg[512];
+  orc_json *out = orcL_tojson(L, 3, 0, msg, sizeof msg);
+  if (out == NULL) return luaL_error(L, "task_success: output %s", msg);
+  unpark(L, b, T);
+  orc_task_succeed(T, out, NULL);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* engine:task_failure(token [, error [, cause]]): fail a pending task. */
+static int engine_task_failure(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  orc_task *T = task_by_token(L, b, 2);
+  const char *error = luaL_optstring(L, 3, NULL);
+  const char *cause = luaL_optstring(L, 4, NULL);
+  unpark(L, b, T);
+  orc_task_fail(T, error, cause, NULL);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* engine:task_heartbeat(token): the work on a pending task goes on. */
+static int engine_task_heartbeat(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  orc_task *T = task_by_token(L, b, 2);
+  orc_task_heartbeat(T, NULL);
+  lua_settop(L, 1);
   return 1;
 }
 
@@ -807,6 +973,9 @@ void orcL_open_engine(lua_State *L) {
       {"run", engine_run},
       {"next_deadline", engine_next_deadline},
       {"now", engine_now},
+      {"task_success", engine_task_success},
+      {"task_failure", engine_task_failure},
+      {"task_heartbeat", engine_task_heartbeat},
       {"close", engine_close},
       {NULL, NULL}};
   static const luaL_Reg machine_methods[] = {{"start", machine_start},
@@ -857,4 +1026,6 @@ void orcL_open_engine(lua_State *L) {
   lua_pop(L, 1);
 
   orc_setfuncs(L, fns, 0);
+  lua_pushlightuserdata(L, PENDING_UD);
+  lua_setfield(L, -2, "pending");
 }

@@ -44,6 +44,13 @@ M.object = core.object
 -- @treturn Engine
 M.engine = core.engine
 
+--- Returned by a task handler to leave its task pending: the host answers
+-- it later with `engine:task_success(token, output)`,
+-- `engine:task_failure(token, error, cause)` (and keeps it alive with
+-- `engine:task_heartbeat(token)`); the token is `context.Task.Token`.
+-- Handlers of `...waitForTaskToken` resources are always answered so.
+M.pending = core.pending
+
 --- Validate a definition (JSON text or a table) without running it.
 -- @return true, or false and a list of `{pointer = ..., message = ...}`
 M.validate = core.validate

@@ -666,3 +666,84 @@ describe("workflow variables", function()
     assert.equal('{"e":1,"status":"default"}', ex:output_json())
   end)
 end)
+
+describe("asynchronous tasks", function()
+  local DEF = { StartAt = "T", States = { T = { Type = "Task", Resource = "r", End = true,
+    Retry = { { ErrorEquals = { "States.HeartbeatTimeout" }, MaxAttempts = 0 } } } } }
+
+  it("leaves a task pending when the handler returns orchestra.pending, answered later by token", function()
+    local e = engine()
+    local token
+    e:handler("r", function(_, ctx) token = ctx.Task.Token return orchestra.pending end)
+    local ex = e:load(DEF):start({})
+    assert.equal("RUNNING", ex:wait())
+    assert.is_string(token)
+    e:task_success(token, { done = true })
+    assert.equal("SUCCEEDED", ex:wait())
+    assert.equal('{"done":true}', ex:output_json())
+    local ok, err = pcall(e.task_success, e, token, {})
+    assert.is_false(ok)
+    assert.equal("TaskDoesNotExist", err.code)
+  end)
+
+  it("fails a pending task by token, and .waitForTaskToken always waits", function()
+    local e = engine()
+    local token
+    e:handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", function(input)
+      token = input.token
+      return { MessageId = "m1" } -- the send's own answer: not the task's result
+    end)
+    local ex = e:load({ StartAt = "T", States = { T = { Type = "Task",
+      Resource = "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+      Parameters = { ["token.$"] = "$$.Task.Token" }, End = true } } }):start({})
+    assert.equal("RUNNING", ex:wait())
+    e:task_failure(token, "Rejected", "by a person")
+    assert.equal("FAILED", ex:wait())
+    assert.equal("Rejected", ex.error)
+    assert.equal("by a person", ex.cause)
+  end)
+
+  it("resumes a handler that yields on later steps", function()
+    local e = engine()
+    local polls = 0
+    e:handler("r", function(input)
+      while polls < 3 do polls = polls + 1 coroutine.yield() end
+      return { polls = polls, x = input.x }
+    end)
+    local ex = e:load(DEF):start({ x = 1 })
+    local steps = 0
+    while ex.status == "RUNNING" and steps < 20 do e:step() steps = steps + 1 end
+    assert.equal("SUCCEEDED", ex.status, ex.cause)
+    assert.equal('{"polls":3,"x":1}', ex:output_json())
+  end)
+
+  it("times a pending task out with States.Timeout, and a missed heartbeat matches States.HeartbeatTimeout", function()
+    local e = engine()
+    local token, beat
+    e:handler("r", function(_, ctx)
+      token = ctx.Task.Token
+      beat = pcall(e.task_heartbeat, e, token) -- a live token takes heartbeats
+      return orchestra.pending
+    end)
+    local ex = e:load({ StartAt = "T", States = {
+      T = { Type = "Task", Resource = "r", TimeoutSeconds = 60, HeartbeatSeconds = 10, End = true,
+        Catch = { { ErrorEquals = { "States.HeartbeatTimeout" }, Next = "HB" } } },
+      HB = { Type = "Pass", Result = "heartbeat missed", End = true } } }):start({})
+    -- the virtual clock jumps to the heartbeat deadline: nobody answers
+    assert.equal("SUCCEEDED", ex:wait())
+    assert.is_true(beat)
+    assert.equal('"heartbeat missed"', ex:output_json())
+    local ok, err = pcall(e.task_success, e, token, {})
+    assert.is_false(ok)
+    assert.equal("TaskTimedOut", err.code)
+    local t = types(ex)
+    assert.equal("TaskTimedOut", t[5])
+
+    local ex2 = e:load({ StartAt = "T", States = {
+      T = { Type = "Task", Resource = "r", TimeoutSeconds = 5, End = true,
+        Catch = { { ErrorEquals = { "States.HeartbeatTimeout" }, Next = "HB" } } },
+      HB = { Type = "Pass", End = true } } }):start({})
+    assert.equal("FAILED", ex2:wait()) -- a plain timeout is not a heartbeat timeout
+    assert.equal("States.Timeout", ex2.error)
+  end)
+end)

@@ -249,6 +249,7 @@ struct frame {
   frame *parent;        /* the Map/Parallel frame that started it, or NULL */
   size_t index;         /* branch or iteration index in the parent */
   struct group *G;      /* the children of a running Map/Parallel */
+  char token[40];       /* a Task state's task token ($$.Task.Token), or \"\" */
   orc_json *vars;       /* variables assigned in this scope, or NULL */
   orc_json *assigned;   /* the current state's Assign result, for its exit */
   int quiet;         /* a distributed Map's child: records no parent events */
@@ -349,7 +350,13 @@ struct orc_engine {
   orc_json *keys[K_COUNT];
   orc_json *not_truncated; /* {"truncated": false} */
   int stepping;
+  orc_task **tasks; /* pending tasks by token: open addressing */
+  size_t taskcap, ntasks, ntomb;
+  char (*expired)[40]; /* tokens of tasks that timed out */
+  size_t nexpired, capexpired;
 };
+
+#define TOMB ((orc_task *)(uintptr_t)1) /* a deleted slot */
 
 /* }====== */
 
@@ -771,8 +778,8 @@ static orc_json *frame_context(frame *F) {
   cv[0] = orc_json_ref(X->ctx_execution);
   cv[1] = obj_of(3, sk, sv);
   cv[2] = orc_json_ref(X->ctx_machine);
-  if (F->task) {
-    orc_json *tv = skey(F->task->token);
+  if (F->token[0]) {
+    orc_json *tv = skey(F->token);
     cv[3] = obj_of(1, tk, &tv);
     n = 4;
   }
@@ -1174,7 +1181,10 @@ static void task_free(orc_task *T);
 
 /* The engine abandons a task (its execution ended): the host hears of it
 ** through task_drop and must forget the pointer; it is freed here. */
+static void task_table_del(orc_engine *E, orc_task *T);
+
 static void drop_task(orc_engine *E, orc_task *T) {
+  task_table_del(E, T);
   if (E->cfg.task_drop) E->cfg.task_drop(E->cfg.task_ud, T);
   task_free(T);
 }
@@ -1225,6 +1235,7 @@ static int task_complete(orc_task *T, int ok, orc_json *output,
                       "the task was already completed or abandoned");
   }
   T->completed = 1;
+  task_table_del(F->X->E, T);
   F->task_ok = ok;
   F->result = output;
   F->error = error ? strdup(error) : NULL;
@@ -1245,6 +1256,95 @@ int orc_task_fail(orc_task *T, const char *error, const char *cause,
                   orc_error *err) {
   return task_complete(T, 0, NULL, error, cause, err);
 }
+
+/* {====== the pending tasks by token */
+
+static size_t token_hash(const char *t) {
+  size_t h = 1469598103934665603ull;
+  for (; *t; t++)
+    h = (h ^ (unsigned char)*t) * 1099511628211ull;
+  return h;
+}
+
+static int task_table_grow(orc_engine *E) {
+  size_t cap = E->taskcap ? E->taskcap * 2 : 64, i;
+  orc_task **slots = (orc_task **)calloc(cap, sizeof *slots);
+  if (slots == NULL) return ORC_ENOMEM;
+  for (i = 0; i < E->taskcap; i++) {
+    orc_task *T = E->tasks[i];
+    size_t k;
+    if (T == NULL || T == TOMB) continue;
+    for (k = token_hash(T->token) & (cap - 1); slots[k];
+         k = (k + 1) & (cap - 1))
+      ;
+    slots[k] = T;
+  }
+  free(E->tasks);
+  E->tasks = slots;
+  E->taskcap = cap;
+  E->ntomb = 0;
+  return ORC_OK;
+}
+
+static int task_table_put(orc_engine *E, orc_task *T) {
+  size_t k;
+  if ((E->ntasks + E->ntomb + 1) * 2 > E->taskcap &&
+      task_table_grow(E) != ORC_OK)
+    return ORC_ENOMEM;
+  for (k = token_hash(T->token) & (E->taskcap - 1);
+       E->tasks[k] && E->tasks[k] != TOMB; k = (k + 1) & (E->taskcap - 1))
+    ;
+  if (E->tasks[k] == TOMB) E->ntomb--;
+  E->tasks[k] = T;
+  E->ntasks++;
+  return ORC_OK;
+}
+
+static size_t task_table_slot(const orc_engine *E, const char *token) {
+  size_t k;
+  if (E->taskcap == 0) return (size_t)-1;
+  for (k = token_hash(token) & (E->taskcap - 1); E->tasks[k];
+       k = (k + 1) & (E->taskcap - 1))
+    if (E->tasks[k] != TOMB && strcmp(E->tasks[k]->token, token) == 0) return k;
+  return (size_t)-1;
+}
+
+static void task_table_del(orc_engine *E, orc_task *T) {
+  size_t k = task_table_slot(E, T->token);
+  if (k == (size_t)-1 || E->tasks[k] != T) return;
+  E->tasks[k] = TOMB;
+  E->ntasks--;
+  E->ntomb++;
+}
+
+orc_task *orc_engine_find_task(orc_engine *E, const char *token) {
+  size_t k = task_table_slot(E, token);
+  return k == (size_t)-1 ? NULL : E->tasks[k];
+}
+
+int orc_engine_task_expired(const orc_engine *E, const char *token) {
+  size_t i;
+  for (i = 0; i < E->nexpired; i++)
+    if (strcmp(E->expired[i], token) == 0) return 1;
+  return 0;
+}
+
+static void remember_expired(orc_engine *E, const char *token) {
+  if (E->nexpired == E->capexpired) {
+    size_t cap = E->capexpired ? E->capexpired * 2 : 16;
+    char(*p)[40] = (char(*)[40])realloc(E->expired, cap * sizeof *p);
+    if (p == NULL) return;
+    E->expired = p;
+    E->capexpired = cap;
+  }
+  snprintf(E->expired[E->nexpired++], 40, "%s", token);
+}
+
+const char *orc_task_token(const orc_task *T) {
+  return T->token;
+}
+
+/* }====== */
 
 static void make_token(orc_engine *E, char *buf) {
   uint64_t a = rng_next(E), b = rng_next(E);
@@ -1554,10 +1654,14 @@ static void task_start(frame *F) {
   T->resource = strdup(s->resource);
   T->state_name = strdup(s->name);
   T->input = orc_json_ref(F->effective);
-  make_token(E, T->token);
+  /* one token per state entry: a retry keeps the token Parameters saw */
+  snprintf(T->token, sizeof T->token, "%s", F->token);
+  if (task_table_put(E, T) != ORC_OK) {
+    task_free(T);
+    fail_frame(F, "States.Runtime", "out of memory");
+    return;
+  }
   F->task = T;
-  orc_json_unref(F->ctx); /* $$.Task.Token appears now */
-  F->ctx = NULL;
   T->context = orc_json_ref(frame_context(F));
   F->phase = PH_TASK_WAIT;
   F->task_gen = ++F->timer_gen;
@@ -1594,6 +1698,7 @@ static void task_expire(frame *F, int heartbeat) {
   const orci_state *s = &F->B->states[F->state];
   int lambda = s->resource_kind == ORCI_RES_LAMBDA;
   if (F->task) {
+    remember_expired(E, F->task->token);
     drop_task(E, F->task);
     F->task = NULL;
   }
@@ -2362,6 +2467,8 @@ static void enter_state(frame *F) {
   failure f = {NULL, NULL};
   size_t i;
   F->entered_ms = orc_engine_now(E);
+  F->token[0] = '\0';
+  if (s->type == ORCI_ST_TASK) make_token(E, F->token);
   F->entered_id = add_event(X, F->last_event, EV_STATE_ENTERED + s->type,
                             state_details(E, s, K_INPUT, F->input));
   F->last_event = F->entered_id;
@@ -2657,6 +2764,8 @@ void orc_engine_free(orc_engine *E) {
     orc_json_unref(E->keys[i]);
   orc_json_unref(E->not_truncated);
   free(E->heap);
+  free(E->tasks);
+  free(E->expired);
   free(E);
 }
 

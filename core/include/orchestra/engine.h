@@ -166,6 +166,15 @@ ORC_API void *orc_task_userdata(const orc_task *T);
 ORC_API int orc_task_succeed(orc_task *T, orc_json *output, orc_error *err);
 ORC_API int orc_task_fail(orc_task *T, const char *error, const char *cause,
                           orc_error *err);
+/* The task's token ($$.Task.Token): the host may keep it and answer later
+** through orc_engine_find_task. Valid while the task is. */
+ORC_API const char *orc_task_token(const orc_task *T);
+/* The pending task with this token, or NULL (unknown, answered, or
+** abandoned). */
+ORC_API orc_task *orc_engine_find_task(orc_engine *E, const char *token);
+/* 1 when token belonged to a task that timed out (Step Functions answers
+** TaskTimedOut then, TaskDoesNotExist for unknown tokens). */
+ORC_API int orc_engine_task_expired(const orc_engine *E, const char *token);
 /* The host is still working on T: restarts its HeartbeatSeconds clock. */
 ORC_API int orc_task_heartbeat(orc_task *T, orc_error *err);
 
