@@ -747,3 +747,82 @@ describe("asynchronous tasks", function()
     assert.equal("States.Timeout", ex2.error)
   end)
 end)
+
+describe("determinism", function()
+  it("gives the same history, event order included, for the same seed under the virtual clock", function()
+    local def = { StartAt = "P", States = {
+      P = { Type = "Parallel", Next = "M", Branches = {
+        { StartAt = "W", States = { W = { Type = "Wait", Seconds = 3, Next = "R" },
+          R = { Type = "Pass", Parameters = { ["r.$"] = "States.MathRandom(1, 1000000)" }, End = true } } },
+        { StartAt = "T", States = { T = { Type = "Task", Resource = "flaky", End = true,
+          Retry = { { ErrorEquals = { "Busy" }, IntervalSeconds = 1, MaxAttempts = 3, JitterStrategy = "FULL" } } } } } } },
+      M = { Type = "Map", ItemsPath = "$[1][0]", End = true, MaxConcurrency = 2,
+        ItemSelector = { ["u.$"] = "States.UUID()", ["i.$"] = "$$.Map.Item.Index" },
+        ItemProcessor = { StartAt = "X", States = { X = { Type = "Wait", Seconds = 1, End = true } } } } } }
+    local function once()
+      local calls = 0
+      local ex = run(def, {}, { flaky = function()
+        calls = calls + 1
+        if calls < 3 then error({ Error = "Busy" }) end
+        return { { 1, 2, 3 } }
+      end }, { seed = 99 })
+      assert.equal("SUCCEEDED", ex.status, ex.cause)
+      return ex:history_json():gsub('"Id":"[^"]*"', ""):gsub('"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"', "UUIDNAME", 0)
+    end
+    local a, b = once(), once()
+    assert.equal(a, b)
+    assert.matches("MapIterationStarted", a)
+    assert.matches("orchestraReplay", a)
+  end)
+end)
+
+describe("nested workflows", function()
+  local CHILD = { StartAt = "C", States = { C = { Type = "Pass",
+    Parameters = { ["doubled.$"] = "States.MathAdd($.n, $.n)" }, End = true } } }
+  local FAILING = { StartAt = "F", States = { F = { Type = "Fail", Error = "ChildError", Cause = "no" } } }
+
+  local function parent(resource, arn)
+    return { StartAt = "Start", States = { Start = { Type = "Task", Resource = resource,
+      Parameters = { StateMachineArn = arn, Input = { ["n.$"] = "$.n" } }, End = true } } }
+  end
+
+  it("runs a child with .sync:2 and returns its description with Output as JSON", function()
+    local e = engine()
+    local child = e:load(CHILD, { name = "Child" })
+    local ex = e:load(parent("arn:aws:states:::states:startExecution.sync:2", child.arn)):start({ n = 21 })
+    assert.equal("SUCCEEDED", ex:wait(), ex.cause)
+    local out = ex.output
+    assert.equal("SUCCEEDED", out.Status)
+    assert.same({ doubled = 42 }, out.Output)
+    assert.equal(child.arn, out.StateMachineArn)
+    assert.matches("^arn:aws:states:us%-east%-1:123456789012:execution:Child:", out.ExecutionArn)
+    local t = types(ex)
+    assert.same({ "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted",
+      "TaskSubmitted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded" }, t)
+  end)
+
+  it("gives Output as JSON text with .sync, and fails with States.TaskFailed when the child fails", function()
+    local e = engine()
+    e:load(CHILD, { name = "Child" })
+    local ex = e:load(parent("arn:aws:states:::states:startExecution.sync", "Child")):start({ n = 1 })
+    assert.equal("SUCCEEDED", ex:wait(), ex.cause)
+    assert.equal('{"doubled":2}', ex.output.Output)
+    local bad = e:load(FAILING, { name = "Bad" })
+    ex = e:load(parent("arn:aws:states:::states:startExecution.sync", bad.arn)):start({ n = 1 })
+    assert.equal("FAILED", ex:wait())
+    assert.equal("States.TaskFailed", ex.error)
+    assert.matches('"Error":"ChildError"', ex.cause)
+  end)
+
+  it("returns at once without .sync, and reports an unknown machine", function()
+    local e = engine()
+    local child = e:load(CHILD, { name = "Child" })
+    local ex = e:load(parent("arn:aws:states:::states:startExecution", child.arn)):start({ n = 1 })
+    assert.equal("SUCCEEDED", ex:wait())
+    assert.is_string(ex.output.ExecutionArn)
+    assert.is_string(ex.output.StartDate)
+    ex = e:load(parent("arn:aws:states:::states:startExecution.sync", "Nope")):start({ n = 1 })
+    assert.equal("FAILED", ex:wait())
+    assert.equal("StepFunctions.StateMachineDoesNotExistException", ex.error)
+  end)
+end)

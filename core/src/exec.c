@@ -49,6 +49,7 @@ enum {
   EV_MAP_RUN_STARTED,
   EV_MAP_RUN_SUCCEEDED,
   EV_MAP_RUN_FAILED,
+  EV_TASK_SUBMITTED,
   EV_COUNT
 };
 
@@ -111,6 +112,8 @@ static const char *event_type_name(int t, char *buf) {
     return "MapRunSucceeded";
   case EV_MAP_RUN_FAILED:
     return "MapRunFailed";
+  case EV_TASK_SUBMITTED:
+    return "TaskSubmitted";
   case EV_LAMBDA_TIMED_OUT:
     return "LambdaFunctionTimedOut";
   default:
@@ -176,6 +179,8 @@ static const char *event_details_key(int t) {
     return NULL;
   case EV_MAP_RUN_FAILED:
     return "mapRunFailedEventDetails";
+  case EV_TASK_SUBMITTED:
+    return "taskSubmittedEventDetails";
   case EV_LAMBDA_TIMED_OUT:
     return "lambdaFunctionTimedOutEventDetails";
   default:
@@ -218,6 +223,8 @@ struct orc_task {
   char token[40];
   void *ud;
   int completed;
+  orc_execution *child; /* states:startExecution.sync: the child it awaits */
+  int sync;             /* 1: .sync (Output as text), 2: .sync:2 (as JSON) */
 };
 
 struct frame {
@@ -288,8 +295,9 @@ struct orc_execution {
   orc_json *ctx_execution, *ctx_machine; /* shared parts of $$ */
   frame root;
   uint32_t timeout_gen;
-  frame *children; /* child frames alive (Map iterations, branches) */
-  int quiet;       /* the running frame records no events */
+  orc_task *parent_task; /* a .sync task of another execution awaiting it */
+  frame *children;       /* child frames alive (Map iterations, branches) */
+  int quiet;             /* the running frame records no events */
   orc_execution *prev_x, *next_x; /* engine's list */
 };
 
@@ -817,6 +825,68 @@ static void set_str(char **dst, const char *s) {
   *dst = s ? strdup(s) : NULL;
 }
 
+static int task_complete(orc_task *T, int ok, orc_json *output,
+                         const char *error, const char *cause, orc_error *err);
+static char *compact(orc_json *v);
+
+/* DescribeExecution's answer for a finished child, as .sync tasks return
+** it (mode 1: Input/Output as JSON text; mode 2: as JSON). */
+static orc_json *describe(orc_execution *X, int mode) {
+  static const char *const keys[] = {
+      "ExecutionArn", "Input",         "InputDetails", "Name",
+      "Output",       "OutputDetails", "StartDate",    "StateMachineArn",
+      "Status",       "StopDate",      "Error",        "Cause"};
+  orc_json *v[12], *inc;
+  char start[40], stop[40];
+  size_t n = 10, i;
+  orci_format_timestamp(X->start_ms, start);
+  orci_format_timestamp(orc_engine_now(X->E), stop);
+  inc = orc_json_object_new(1);
+  if (inc) orc_json_object_set(inc, 0, skey("Included"), orc_json_bool(1));
+  v[0] = skey(X->arn);
+  if (mode == 2) {
+    v[1] = orc_json_ref(X->input);
+    v[4] = X->output ? orc_json_ref(X->output) : orc_json_null();
+  } else {
+    char *ti = compact(X->input), *to = X->output ? compact(X->output) : NULL;
+    v[1] = skey(ti);
+    v[4] = to ? skey(to) : orc_json_null();
+    free(ti);
+    free(to);
+  }
+  v[2] = orc_json_ref(inc);
+  v[3] = skey(X->name);
+  v[5] = inc;
+  v[6] = skey(start);
+  v[7] = skey(X->M->arn);
+  v[8] = skey(orc_status_text(X->status));
+  v[9] = skey(stop);
+  if (X->status != ORC_STATUS_SUCCEEDED) {
+    v[n++] = X->error ? skey(X->error) : orc_json_null();
+    v[n++] = X->cause ? skey(X->cause) : orc_json_null();
+  }
+  for (i = 0; i < n; i++)
+    if (v[i] == NULL) v[i] = orc_json_null();
+  return obj_of(n, keys, v);
+}
+
+/* A child started by states:startExecution.sync ended: answer the parent's
+** task (a failed child fails it with States.TaskFailed, as AWS does). */
+static void complete_parent(orc_execution *X) {
+  orc_task *T = X->parent_task;
+  orc_json *d = describe(X, T->sync);
+  X->parent_task = NULL;
+  T->child = NULL;
+  if (X->status == ORC_STATUS_SUCCEEDED) {
+    task_complete(T, 1, d, NULL, NULL, NULL);
+  } else {
+    char *cause = d ? compact(d) : NULL;
+    orc_json_unref(d);
+    task_complete(T, 0, NULL, "States.TaskFailed", cause, NULL);
+    free(cause);
+  }
+}
+
 static void finish(orc_execution *X, int status, orc_json *output,
                    const char *error, const char *cause, int64_t prev) {
   orc_engine *E = X->E;
@@ -840,6 +910,7 @@ static void finish(orc_execution *X, int status, orc_json *output,
                         str_or_null(cause));
   }
   add_event(X, prev, type, details);
+  if (X->parent_task) complete_parent(X);
   F->phase = PH_DONE;
   F->timer_gen++;
   if (F->task) {
@@ -1183,8 +1254,17 @@ static void task_free(orc_task *T);
 ** through task_drop and must forget the pointer; it is freed here. */
 static void task_table_del(orc_engine *E, orc_task *T);
 
+static void finish(orc_execution *X, int status, orc_json *output,
+                   const char *error, const char *cause, int64_t prev);
+
 static void drop_task(orc_engine *E, orc_task *T) {
   task_table_del(E, T);
+  if (T->child) { /* a .sync child outlives no parent task: stop it */
+    orc_execution *C = T->child;
+    T->child = NULL;
+    C->parent_task = NULL;
+    finish(C, ORC_STATUS_ABORTED, NULL, NULL, NULL, C->root.last_event);
+  }
   if (E->cfg.task_drop) E->cfg.task_drop(E->cfg.task_ud, T);
   task_free(T);
 }
@@ -1611,6 +1691,89 @@ static int task_seconds(frame *F, int64_t lit, orci_path *p, const char *field,
   return 0;
 }
 
+/* Task states with Resource arn:aws:states:::states:startExecution (and
+** .sync, .sync:2, .waitForTaskToken) start another machine of this engine,
+** named by StateMachineArn (or its name). */
+static void start_child(frame *F, orc_task *T, const orci_state *s) {
+  orc_execution *X = F->X, *C = NULL;
+  orc_engine *E = X->E;
+  const char *suffix = s->resource + 38;
+  orc_json *p = F->effective, *arn_v, *in_v, *name_v, *resp, *input = NULL;
+  const char *arn, *name = NULL;
+  orc_machine *M;
+  orc_error err;
+  char date[40];
+  static const char *const rk[] = {"ExecutionArn", "StartDate"};
+  orc_json *rv[2];
+  int mode = !strcmp(suffix, ".sync")               ? 1
+             : !strcmp(suffix, ".sync:2")           ? 2
+             : !strcmp(suffix, ".waitForTaskToken") ? 3
+             : !strcmp(suffix, "")                  ? 0
+                                                    : -1;
+  if (mode < 0 || orc_json_type_of(p) != ORC_JSON_OBJECT ||
+      (arn_v = orc_json_object_find(p, "StateMachineArn", 15)) == NULL ||
+      orc_json_type_of(arn_v) != ORC_JSON_STRING) {
+    task_complete(T, 0, NULL, "States.Runtime",
+                  mode < 0 ? "unknown form of states:startExecution"
+                           : "states:startExecution needs Parameters with "
+                             "StateMachineArn",
+                  NULL);
+    return;
+  }
+  arn = orc_json_string_value(arn_v, NULL);
+  for (M = E->machines; M; M = M->next_machine)
+    if (!strcmp(M->arn, arn) || !strcmp(M->name, arn)) break;
+  if (M == NULL) {
+    char cause[400];
+    snprintf(cause, sizeof cause, "State Machine Does Not Exist: '%s'", arn);
+    task_complete(T, 0, NULL, "StepFunctions.StateMachineDoesNotExistException",
+                  cause, NULL);
+    return;
+  }
+  in_v = orc_json_object_find(p, "Input", 5);
+  if (in_v && orc_json_type_of(in_v) == ORC_JSON_STRING) {
+    size_t len;
+    const char *txt = orc_json_string_value(in_v, &len);
+    if (orc_json_parse(txt, len, NULL, &input, &err) != ORC_OK) {
+      task_complete(T, 0, NULL, "StepFunctions.InvalidExecutionInputException",
+                    err.message, NULL);
+      return;
+    }
+  } else if (in_v) {
+    input = orc_json_ref(in_v);
+  }
+  name_v = orc_json_object_find(p, "Name", 4);
+  if (name_v && orc_json_type_of(name_v) == ORC_JSON_STRING)
+    name = orc_json_string_value(name_v, NULL);
+  if (orc_execution_start(M, input, name, &C, &err) != ORC_OK) {
+    orc_json_unref(input);
+    task_complete(T, 0, NULL,
+                  strstr(err.message, "ExecutionAlreadyExists")
+                      ? "StepFunctions.ExecutionAlreadyExistsException"
+                      : "StepFunctions.InvalidExecutionInputException",
+                  err.message, NULL);
+    return;
+  }
+  orc_json_unref(input);
+  orci_format_timestamp(C->start_ms, date);
+  rv[0] = skey(C->arn);
+  rv[1] = skey(date);
+  resp = obj_of(2, rk, rv);
+  if (mode == 0) {
+    task_complete(T, 1, resp, NULL, NULL, NULL);
+    return;
+  }
+  F->last_event =
+      add_event(X, F->last_event, EV_TASK_SUBMITTED,
+                kv_object(E, 4, K_RESOURCE_TYPE, skey(s->resource_type),
+                          K_RESOURCE, skey(s->resource_name), K_OUTPUT, resp,
+                          K_OUTPUT_DETAILS, orc_json_ref(E->not_truncated)));
+  if (mode == 3) return; /* answered by token, usually by the child */
+  T->child = C;
+  T->sync = mode;
+  C->parent_task = T;
+}
+
 static void task_start(frame *F) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
@@ -1676,6 +1839,10 @@ static void task_start(frame *F) {
       push_timer(E, TK_HEARTBEAT, orc_engine_now(E) + heartbeat_s * 1000, F, X,
                  F->hb_gen = ++F->timer_gen) != ORC_OK) {
     fail_frame(F, "States.Runtime", "out of memory");
+    return;
+  }
+  if (strncmp(s->resource, "arn:aws:states:::states:startExecution", 38) == 0) {
+    start_child(F, T, s);
     return;
   }
   if (E->cfg.task == NULL) {
@@ -2712,6 +2879,10 @@ static void group_free(group *G);
 static void execution_free(orc_execution *X) {
   size_t i;
   frame *F = &X->root;
+  if (X->parent_task) { /* its parent's .sync task no longer waits on it */
+    X->parent_task->child = NULL;
+    X->parent_task = NULL;
+  }
   while (X->children)
     frame_free(X->children);
   group_free(F->G);
