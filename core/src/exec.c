@@ -360,6 +360,8 @@ struct orc_engine {
   int stepping;
   orc_task **tasks; /* pending tasks by token: open addressing */
   size_t taskcap, ntasks, ntomb;
+  orc_execution **names; /* executions held, by (machine, name) */
+  size_t namecap, nnames, nametomb;
   char (*expired)[40]; /* tokens of tasks that timed out */
   size_t nexpired, capexpired;
 };
@@ -1396,6 +1398,75 @@ static void task_table_del(orc_engine *E, orc_task *T) {
   E->ntasks--;
   E->ntomb++;
 }
+
+/* {====== executions by (machine, name): names are unique per machine */
+
+static size_t name_hash(const orc_machine *M, const char *name) {
+  return token_hash(name) ^ ((size_t)(uintptr_t)M * 0x9E3779B97F4A7C15ull);
+}
+
+#define XTOMB ((orc_execution *)(uintptr_t)1)
+
+static int name_table_grow(orc_engine *E) {
+  size_t cap = E->namecap ? E->namecap * 2 : 64, i;
+  orc_execution **slots = (orc_execution **)calloc(cap, sizeof *slots);
+  if (slots == NULL) return ORC_ENOMEM;
+  for (i = 0; i < E->namecap; i++) {
+    orc_execution *X = E->names[i];
+    size_t k;
+    if (X == NULL || X == XTOMB) continue;
+    for (k = name_hash(X->M, X->name) & (cap - 1); slots[k];
+         k = (k + 1) & (cap - 1))
+      ;
+    slots[k] = X;
+  }
+  free(E->names);
+  E->names = slots;
+  E->namecap = cap;
+  E->nametomb = 0;
+  return ORC_OK;
+}
+
+static orc_execution *name_find(const orc_engine *E, const orc_machine *M,
+                                const char *name) {
+  size_t k;
+  if (E->namecap == 0) return NULL;
+  for (k = name_hash(M, name) & (E->namecap - 1); E->names[k];
+       k = (k + 1) & (E->namecap - 1)) {
+    orc_execution *X = E->names[k];
+    if (X != XTOMB && X->M == M && strcmp(X->name, name) == 0) return X;
+  }
+  return NULL;
+}
+
+static int name_put(orc_engine *E, orc_execution *X) {
+  size_t k;
+  if ((E->nnames + E->nametomb + 1) * 2 > E->namecap &&
+      name_table_grow(E) != ORC_OK)
+    return ORC_ENOMEM;
+  for (k = name_hash(X->M, X->name) & (E->namecap - 1);
+       E->names[k] && E->names[k] != XTOMB; k = (k + 1) & (E->namecap - 1))
+    ;
+  if (E->names[k] == XTOMB) E->nametomb--;
+  E->names[k] = X;
+  E->nnames++;
+  return ORC_OK;
+}
+
+static void name_del(orc_engine *E, orc_execution *X) {
+  size_t k;
+  if (E->namecap == 0) return;
+  for (k = name_hash(X->M, X->name) & (E->namecap - 1); E->names[k];
+       k = (k + 1) & (E->namecap - 1))
+    if (E->names[k] == X) {
+      E->names[k] = XTOMB;
+      E->nnames--;
+      E->nametomb++;
+      return;
+    }
+}
+
+/* }====== */
 
 orc_task *orc_engine_find_task(orc_engine *E, const char *token) {
   size_t k = task_table_slot(E, token);
@@ -2879,6 +2950,7 @@ static void group_free(group *G);
 static void execution_free(orc_execution *X) {
   size_t i;
   frame *F = &X->root;
+  if (X->name) name_del(X->E, X);
   if (X->parent_task) { /* its parent's .sync task no longer waits on it */
     X->parent_task->child = NULL;
     X->parent_task = NULL;
@@ -2936,6 +3008,7 @@ void orc_engine_free(orc_engine *E) {
   orc_json_unref(E->not_truncated);
   free(E->heap);
   free(E->tasks);
+  free(E->names);
   free(E->expired);
   free(E);
 }
@@ -3117,12 +3190,11 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
                       "& , ; : / | `",
                       name);
   }
-  for (o = E->executions; o; o = o->next_x)
-    if (o->M == M && !strcmp(o->name, name))
-      return orci_error(err, ORC_EINVAL, NULL,
-                        "ExecutionAlreadyExists: an execution named '%s' of "
-                        "state machine '%s' already exists",
-                        name, M->name);
+  if ((o = name_find(E, M, name)) != NULL)
+    return orci_error(err, ORC_EINVAL, NULL,
+                      "ExecutionAlreadyExists: an execution named '%s' of "
+                      "state machine '%s' already exists",
+                      name, M->name);
   if (input == NULL)
     input = orc_json_object_new(0);
   else
@@ -3174,6 +3246,10 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   X->root.phase = PH_ENTER;
   X->root.input = orc_json_ref(input);
   X->root.last_event = 0; /* the first state's Entered points at 0 */
+  if (name_put(E, X) != ORC_OK) {
+    execution_free(X);
+    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  }
   X->next_x = E->executions;
   if (E->executions) E->executions->prev_x = X;
   E->executions = X;
