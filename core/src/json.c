@@ -168,6 +168,7 @@ orc_json *orc_json_object_value(const orc_json *o, size_t i) {
 
 orc_json *orc_json_object_find(const orc_json *o, const char *key, size_t len) {
   size_t i;
+  if (o->type != ORC_JSON_OBJECT) return NULL; /* callers may probe */
   for (i = 0; i < o->n; i++) {
     const orc_json *k = o->u.members[i].key;
     if (k->n == len && memcmp(k->u.s, key, len) == 0)

@@ -92,7 +92,8 @@ ORC_API size_t orc_json_len(const orc_json *v);
 ORC_API orc_json *orc_json_array_get(const orc_json *a, size_t i);
 ORC_API orc_json *orc_json_object_key(const orc_json *o, size_t i);
 ORC_API orc_json *orc_json_object_value(const orc_json *o, size_t i);
-/* The member named key (len bytes), or NULL. */
+/* The member named key (len bytes), or NULL (also when o is not an
+** object). */
 ORC_API orc_json *orc_json_object_find(const orc_json *o, const char *key,
                                        size_t len);
 /* Deep equality; ints and floats compare by numeric value (1 == 1.0). */
