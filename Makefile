@@ -10,7 +10,7 @@ lua_ver = $(if $(filter luajit,$(1)),luajit,$(patsubst lua%,%,$(1)))
 
 ALL_LUAS  := lua5.4 lua5.3 lua5.2 lua5.1 luajit
 
-.PHONY: all deps build demo test test-asan conformance format format-check clean \
+.PHONY: all deps build demo test test-asan test-tsan conformance format format-check clean \
         $(addprefix build-,$(ALL_LUAS))
 
 all: build
@@ -42,6 +42,15 @@ test-asan: deps build-lua5.4 build-luajit
 	  -DCMAKE_BUILD_TYPE=Debug -DORCHESTRA_SANITIZE=address,undefined >/dev/null
 	@cmake --build $(BUILD)/asan-lua5.4 -j $(JOBS)
 	@LUAS=lua5.4 BUILD="$(BUILD)" BUILD_SUFFIX=asan- SANITIZE=1 sh tools/run-tests.sh
+
+# ThreadSanitizer over the C tests, among them test_threads: four threads
+# posting 10,000 task answers while the engine's thread steps.
+test-tsan: deps
+	@cmake -S . -B $(BUILD)/tsan -DORCHESTRA_LUA=5.4 -DORCHESTRA_WERROR=ON \
+	  -DCMAKE_BUILD_TYPE=Debug -DORCHESTRA_SANITIZE=thread >/dev/null
+	@cmake --build $(BUILD)/tsan -j $(JOBS)
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --test-dir $(BUILD)/tsan --output-on-failure
 
 # Every AWS-recorded case, workflow variables and JSONata included (not
 # implemented yet: failures there are expected).

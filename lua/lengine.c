@@ -375,13 +375,6 @@ static int do_step(lua_State *L, lengine *b) {
   return n;
 }
 
-static void sleep_ms(int64_t ms) {
-  struct timespec ts;
-  ts.tv_sec = (time_t)(ms / 1000);
-  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-  nanosleep(&ts, NULL);
-}
-
 /* Step until X (or, when NULL, everything) stops running or nothing can
 ** happen without an outside event. */
 static int has_parked(lua_State *L, lengine *b) {
@@ -400,12 +393,13 @@ static void run_until(lua_State *L, lengine *b, orc_execution *X) {
     if (X && orc_execution_status(X) != ORC_STATUS_RUNNING) return;
     if (n > 0) continue;
     if (has_parked(L, b)) { /* handlers waiting on their own work */
-      if (b->clock == ORC_CLOCK_REAL) sleep_ms(1);
+      if (b->clock == ORC_CLOCK_REAL) orc_engine_wait(b->E, 1);
       continue;
     }
     d = orc_engine_next_deadline(b->E);
     if (d < 0) return;
-    if (d > 0 && b->clock == ORC_CLOCK_REAL) sleep_ms(d > 100 ? 100 : d);
+    if (d > 0 && b->clock == ORC_CLOCK_REAL)
+      orc_engine_wait(b->E, d > 100 ? 100 : d);
   }
 }
 

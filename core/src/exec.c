@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "asl_int.h"
+#include "post_int.h"
 
 /* {====== event types */
 
@@ -364,6 +365,7 @@ struct orc_engine {
   size_t namecap, nnames, nametomb;
   char (*expired)[40]; /* tokens of tasks that timed out */
   size_t nexpired, capexpired;
+  orci_posts *posts; /* answers posted by other threads (post.c) */
 };
 
 #define TOMB ((orc_task *)(uintptr_t)1) /* a deleted slot */
@@ -2941,7 +2943,17 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
   }
   orc_json_object_set(E->not_truncated, 0, orc_json_ref(E->keys[K_TRUNCATED]),
                       orc_json_bool(0));
+  E->posts = orci_posts_new(E->cfg.clock == ORC_CLOCK_VIRTUAL);
+  if (E->posts == NULL) {
+    orc_engine_free(E);
+    orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+    return NULL;
+  }
   return E;
+}
+
+orci_posts *orci_engine_posts(const orc_engine *E) {
+  return E->posts;
 }
 
 static void frame_free(frame *F);
@@ -3010,6 +3022,7 @@ void orc_engine_free(orc_engine *E) {
   free(E->tasks);
   free(E->names);
   free(E->expired);
+  orci_posts_free(E->posts);
   free(E);
 }
 
@@ -3045,6 +3058,7 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
     return orci_error(err, ORC_EMISUSE, NULL,
                       "orc_engine_step called from inside a step");
   E->stepping = 1;
+  orci_posts_drain(E, E->posts); /* answers from other threads */
   fire_due(E, orc_engine_now(E));
   while (budget-- > 0) {
     frame *F = dequeue(E);

@@ -3,9 +3,10 @@
 ** host through orc_engine_step, tasks handed to the host, and the
 ** execution history in Step Functions' GetExecutionHistory shape.
 **
-** An engine is used by one thread at a time. It never blocks or sleeps:
+** An engine is used by one thread at a time. Its steps never block:
 ** the host calls orc_engine_step (once a frame, or in a loop with
-** orc_engine_next_deadline) and answers tasks when it can.
+** orc_engine_next_deadline and orc_engine_wait) and answers tasks when it
+** can. Other threads may only post answers (orc_engine_post_*).
 */
 #ifndef ORCHESTRA_ENGINE_H
 #define ORCHESTRA_ENGINE_H
@@ -193,6 +194,54 @@ ORC_API int64_t orc_engine_next_deadline(const orc_engine *E);
 ORC_API int64_t orc_engine_now(const orc_engine *E);
 /* Number of executions still running. */
 ORC_API size_t orc_engine_nrunning(const orc_engine *E);
+
+/* Block the engine's thread until a post (below) or orc_engine_wakeup
+** arrives, or timeout_ms passes: < 0 waits for a post, 0 returns at once.
+** Returns at once while posts wait to be applied. The only call that
+** sleeps: a host whose step returned 0 calls orc_engine_wait(E,
+** orc_engine_next_deadline(E)) and steps again. Under the virtual clock it
+** never sleeps while a timer is set (step jumps time instead); with no
+** timer it waits for a post, at most timeout_ms. Returns ORC_OK
+** (ORC_EINVAL when E is NULL). */
+ORC_API int orc_engine_wait(orc_engine *E, int64_t timeout_ms);
+
+/* }====== */
+
+/* {====== completions from other threads
+**
+** The functions of this section (orc_engine_post_* and orc_engine_wakeup)
+** are the only ones another thread may call, at any time between
+** orc_engine_new and orc_engine_free (join the posting threads before
+** freeing the engine). A post copies its arguments into a thread-safe
+** queue and wakes orc_engine_wait; the engine's thread applies the queue,
+** in posting order, at the start of its next orc_engine_step, as
+** orc_task_succeed / orc_task_fail / orc_task_heartbeat would. Nothing
+** here reads the engine's tasks: ORC_OK means "queued", and a post whose
+** token names no pending task when it is applied (unknown, answered,
+** abandoned or timed out) is dropped silently. A host that must tell those
+** cases apart answers on the engine's thread with orc_engine_find_task and
+** orc_engine_task_expired instead. */
+
+/* Queue a success for the task of token (borrowed, copied). output_json is
+** len bytes of JSON text (borrowed), parsed here on the posting thread:
+** ORC_EJSON with err set when it is malformed, and nothing is queued. NULL
+** output_json means null. The parsed value belongs to the queue and then
+** to the engine; it is never shared between threads. Returns ORC_OK,
+** ORC_EJSON, ORC_EINVAL (E or token NULL) or ORC_ENOMEM. */
+ORC_API int orc_engine_post_success(orc_engine *E, const char *token,
+                                    const char *output_json, size_t len,
+                                    orc_error *err);
+/* Queue a failure: error and cause (borrowed, copied; may be NULL). */
+ORC_API int orc_engine_post_failure(orc_engine *E, const char *token,
+                                    const char *error, const char *cause,
+                                    orc_error *err);
+/* Queue a heartbeat (restarts the task's HeartbeatSeconds clock). */
+ORC_API int orc_engine_post_heartbeat(orc_engine *E, const char *token,
+                                      orc_error *err);
+/* Wake a thread blocked in orc_engine_wait (or make its next wait return
+** at once). Callable from any thread (not from a signal handler); NULL is
+** ignored. */
+ORC_API void orc_engine_wakeup(orc_engine *E);
 
 /* }====== */
 
