@@ -27,6 +27,7 @@ typedef struct lengine {
   lua_State *home; /* the creating thread (anchored by home_ref), for
                       bookkeeping outside a step */
   int home_ref;
+  int resolver; /* registry ref of the resolver function, or LUA_NOREF */
 } lengine;
 
 /* orchestra.pending: a handler returning it leaves its task pending. */
@@ -424,10 +425,43 @@ static int64_t opt_field_int(lua_State *L, int t, const char *name, int64_t def,
 /* orchestra.engine{clock=, start_time=, max_payload_bytes=,
 ** max_history_events=, history=, seed=, region=, account=,
 ** max_transitions_per_step=}  [-0, +1, e] */
+/* The engine's resolver: resolver(bucket, key, "read" | "write") returns
+** the local path of an S3 object a distributed Map reads or writes. */
+static char *resolve_cb(void *ud, const char *bucket, const char *key,
+                        int write, orc_error *err) {
+  lengine *b = (lengine *)ud;
+  lua_State *L = b->L ? b->L : b->home;
+  char *path = NULL;
+  if (L == NULL) {
+    snprintf(err->message, sizeof err->message, "the engine is closed");
+    return NULL;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->resolver);
+  lua_pushstring(L, bucket);
+  lua_pushstring(L, key);
+  lua_pushstring(L, write ? "write" : "read");
+  if (lua_pcall(L, 3, 1, 0) != 0) {
+    const char *m = lua_tostring(L, -1);
+    snprintf(err->message, sizeof err->message, "the resolver failed: %s",
+             m ? m : "(an error that is not a string)");
+  } else if (lua_type(L, -1) != LUA_TSTRING) {
+    snprintf(err->message, sizeof err->message,
+             "the resolver returned %s for s3://%s/%s instead of a path",
+             luaL_typename(L, -1), bucket, key);
+  } else {
+    path = strdup(lua_tostring(L, -1));
+    if (path == NULL)
+      snprintf(err->message, sizeof err->message, "out of memory");
+  }
+  lua_pop(L, 1);
+  return path;
+}
+
 static int engine_new(lua_State *L) {
   orc_engine_config cfg;
   orc_error err;
   lengine *b;
+  int resolver = 0;
   orc_engine_config_init(&cfg);
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -472,6 +506,13 @@ static int engine_new(lua_State *L) {
     cfg.region = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
     lua_getfield(L, 1, "account");
     cfg.account = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+    lua_getfield(L, 1, "data_dir");
+    cfg.data_dir = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+    lua_getfield(L, 1, "resolver");
+    if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+      return luaL_error(L, "option 'resolver' must be a function(bucket, "
+                           "key, mode) returning a path");
+    resolver = lua_gettop(L);
   }
   b = (lengine *)lua_newuserdata(L, sizeof *b);
   memset(b, 0, sizeof *b);
@@ -483,7 +524,14 @@ static int engine_new(lua_State *L) {
   cfg.task_drop = task_drop_cb;
   cfg.task_ud = b;
   b->parked = LUA_NOREF;
+  b->resolver = LUA_NOREF;
   b->clock = cfg.clock;
+  if (resolver && lua_isfunction(L, resolver)) {
+    lua_pushvalue(L, resolver);
+    b->resolver = luaL_ref(L, LUA_REGISTRYINDEX);
+    cfg.resolve = resolve_cb;
+    cfg.resolve_ud = b;
+  }
   b->E = orc_engine_new(&cfg, &err); /* copies region/account */
   if (b->E == NULL) return luaL_error(L, "orchestra.engine: %s", err.message);
   lua_newtable(L);
@@ -506,7 +554,9 @@ static int engine_close(lua_State *L) {
   luaL_unref(L, LUA_REGISTRYINDEX, b->default_fn);
   luaL_unref(L, LUA_REGISTRYINDEX, b->parked);
   luaL_unref(L, LUA_REGISTRYINDEX, b->home_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->resolver);
   b->handlers = b->default_fn = b->parked = b->home_ref = LUA_NOREF;
+  b->resolver = LUA_NOREF;
   b->home = NULL;
   return 0;
 }
@@ -883,6 +933,47 @@ static int execution_events(lua_State *L) {
   return 1;
 }
 
+static void set_str_field(lua_State *L, const char *k, const char *v) {
+  if (v == NULL) return;
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* execution:children() -> the child executions its distributed Map states
+** ran, in start order, each a table {name, arn, status, input, output,
+** error, cause, map_run_arn, parent_arn, history = {events = ...}} (kept
+** with history = "full" only). */
+static int execution_children(lua_State *L) {
+  lexecution *x = check_execution(L, 1);
+  size_t i, n = orc_execution_nchildren(x->X);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    orc_execution *C = orc_execution_child(x->X, i);
+    orc_json *h;
+    lua_createtable(L, 0, 10);
+    set_str_field(L, "name", orc_execution_name(C));
+    set_str_field(L, "arn", orc_execution_arn(C));
+    set_str_field(L, "status", orc_status_text(orc_execution_status(C)));
+    set_str_field(L, "error", orc_execution_error(C));
+    set_str_field(L, "cause", orc_execution_cause(C));
+    set_str_field(L, "map_run_arn", orc_execution_map_run(C));
+    set_str_field(L, "parent_arn", orc_execution_parent_arn(C));
+    orcL_pushjson(L, orc_execution_input(C));
+    lua_setfield(L, -2, "input");
+    if (orc_execution_output(C)) {
+      orcL_pushjson(L, orc_execution_output(C));
+      lua_setfield(L, -2, "output");
+    }
+    h = orc_execution_history(C);
+    if (h == NULL) return luaL_error(L, "out of memory");
+    orcL_pushjson(L, h);
+    orc_json_unref(h);
+    lua_setfield(L, -2, "history");
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
 static int execution_index(lua_State *L) {
   lexecution *x = check_execution(L, 1);
   const char *k = luaL_checkstring(L, 2);
@@ -904,6 +995,8 @@ static int execution_index(lua_State *L) {
     lua_pushstring(L, orc_execution_arn(X));
   else if (!strcmp(k, "input"))
     orcL_pushjson(L, orc_execution_input(X));
+  else if (!strcmp(k, "parent_arn"))
+    lua_pushstring(L, orc_execution_parent_arn(X));
   else {
     luaL_getmetatable(L, EXECUTION_MT);
     lua_getfield(L, -1, "methods");
@@ -983,6 +1076,7 @@ void orcL_open_engine(lua_State *L) {
       {"history_json", execution_history_json},
       {"output_json", execution_output_json},
       {"events", execution_events},
+      {"children", execution_children},
       {NULL, NULL}};
   static const luaL_Reg fns[] = {
       {"engine", engine_new}, {"validate", l_validate}, {NULL, NULL}};

@@ -40,6 +40,7 @@ build = {
         "core/src/asl.c",
         "core/src/exec.c",
         "core/src/intrinsics.c",
+        "core/src/items.c",
         "core/src/json.c",
         "core/src/orc.c",
         "core/src/path.c",

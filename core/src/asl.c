@@ -1142,6 +1142,257 @@ static void compile_parallel(cc *c, orc_json *st, orci_state *s) {
   pop(c, old);
 }
 
+/* A string field that must be one of names (NULL-terminated): its index,
+** -1 when absent, -2 when invalid (a problem is recorded). */
+static int enum_field(cc *c, orc_json *obj, const char *name,
+                      const char *const *names) {
+  orc_json *v = field(obj, name);
+  size_t old, i;
+  if (v == NULL) return -1;
+  if (is_type(v, ORC_JSON_STRING))
+    for (i = 0; names[i]; i++)
+      if (!strcmp(orc_json_string_value(v, NULL), names[i])) return (int)i;
+  old = push_key(c, name, strlen(name));
+  {
+    char list[256] = "";
+    for (i = 0; names[i]; i++) {
+      if (i) strcat(list, ", ");
+      strcat(list, "\"");
+      strcat(list, names[i]);
+      strcat(list, "\"");
+    }
+    problem(c, "%s must be one of %s", name, list);
+  }
+  pop(c, old);
+  return -2;
+}
+
+/* ItemReader: where a distributed Map reads its items. */
+static void compile_reader(cc *c, orc_json *st, orci_state *s) {
+  static const char *const reader_fields[] = {
+      "Resource", "Parameters", "ReaderConfig", "Arguments", NULL};
+  static const char *const config_fields[] = {
+      "InputType", "CSVHeaderLocation", "CSVHeaders", "CSVDelimiter",
+      "MaxItems",  "MaxItemsPath",      NULL};
+  static const char *const types[] = {"JSON",     "JSONL",   "CSV",
+                                      "MANIFEST", "PARQUET", NULL};
+  static const char *const locations[] = {"FIRST_ROW", "GIVEN", NULL};
+  static const char *const delims[] = {"COMMA", "PIPE", "SEMICOLON",
+                                       "SPACE", "TAB",  NULL};
+  static const char delim_chars[] = ",|; \t";
+  orc_json *r = field(st, "ItemReader"), *res, *cfg;
+  const char *rs;
+  size_t old;
+  if (r == NULL) return;
+  old = push_key(c, "ItemReader", 10);
+  s->csv_delim = ',';
+  if (!is_type(r, ORC_JSON_OBJECT)) {
+    problem(c, "ItemReader must be an object with Resource and Parameters");
+    pop(c, old);
+    return;
+  }
+  check_fields(c, r, reader_fields, "an ItemReader");
+  if (field(r, "Arguments")) {
+    size_t o2 = push_key(c, "Arguments", 9);
+    problem(c, "Arguments belongs to JSONata states; use Parameters");
+    pop(c, o2);
+  }
+  if (!s->distributed)
+    problem(c, "an ItemReader needs a distributed Map (ItemProcessor's "
+               "ProcessorConfig Mode \"DISTRIBUTED\")");
+  if (field(st, "ItemsPath"))
+    problem(c, "a Map with an ItemReader cannot have ItemsPath (the reader "
+               "gives the items)");
+  res = field(r, "Resource");
+  rs = is_type(res, ORC_JSON_STRING) ? orc_json_string_value(res, NULL) : NULL;
+  cfg = field(r, "ReaderConfig");
+  if (cfg && !is_type(cfg, ORC_JSON_OBJECT)) {
+    size_t o2 = push_key(c, "ReaderConfig", 12);
+    problem(c, "ReaderConfig must be an object");
+    pop(c, o2);
+    cfg = NULL;
+  }
+  if (rs == NULL) {
+    size_t o2 = push_key(c, "Resource", 8);
+    problem(c, "an ItemReader needs Resource (\"arn:aws:states:::s3:getObject\""
+               " or \"arn:aws:states:::s3:listObjectsV2\")");
+    pop(c, o2);
+  } else if (!strcmp(rs, "arn:aws:states:::s3:listObjectsV2")) {
+    s->reader = ORCI_READ_LIST;
+    if (cfg && field(cfg, "InputType")) {
+      size_t o2 = push_key(c, "ReaderConfig", 12), o3;
+      o3 = push_key(c, "InputType", 9);
+      problem(c, "s3:listObjectsV2 lists objects: InputType does not apply");
+      pop(c, o3);
+      pop(c, o2);
+    }
+  } else if (!strcmp(rs, "arn:aws:states:::s3:getObject")) {
+    int t = -1;
+    size_t o2 = push_key(c, "ReaderConfig", 12);
+    if (cfg) {
+      check_fields(c, cfg, config_fields, "a ReaderConfig");
+      t = enum_field(c, cfg, "InputType", types);
+    }
+    if (t == -1)
+      problem(c, "s3:getObject needs ReaderConfig.InputType (\"JSON\", "
+                 "\"JSONL\" or \"CSV\")");
+    else if (t == 3 || t == 4) {
+      size_t o3 = push_key(c, "InputType", 9);
+      problem(c, "InputType %s is not supported yet (JSON, JSONL and CSV are)",
+              types[t]);
+      c->unsupported = 1;
+      pop(c, o3);
+    } else if (t >= 0) {
+      s->reader = t == 0   ? ORCI_READ_JSON
+                  : t == 1 ? ORCI_READ_JSONL
+                           : ORCI_READ_CSV;
+    }
+    if (cfg && s->reader == ORCI_READ_CSV) {
+      int loc = enum_field(c, cfg, "CSVHeaderLocation", locations);
+      int d = enum_field(c, cfg, "CSVDelimiter", delims);
+      orc_json *h = field(cfg, "CSVHeaders");
+      if (d >= 0) s->csv_delim = delim_chars[d];
+      if (loc == -1)
+        problem(c, "a CSV ItemReader needs CSVHeaderLocation (\"FIRST_ROW\" "
+                   "or \"GIVEN\")");
+      s->csv_given = loc == 1;
+      if (loc == 1 && h == NULL) {
+        problem(c, "CSVHeaderLocation \"GIVEN\" needs CSVHeaders");
+      } else if (h && loc != 1) {
+        size_t o3 = push_key(c, "CSVHeaders", 10);
+        problem(c, "CSVHeaders needs CSVHeaderLocation \"GIVEN\"");
+        pop(c, o3);
+      } else if (h) {
+        size_t o3 = push_key(c, "CSVHeaders", 10), i, k;
+        if (!is_type(h, ORC_JSON_ARRAY) || orc_json_len(h) == 0) {
+          problem(c, "CSVHeaders must be a non-empty array of strings");
+        } else {
+          s->ncsv_headers = orc_json_len(h);
+          s->csv_headers = (char **)calloc(s->ncsv_headers, sizeof(char *));
+          if (s->csv_headers == NULL) c->oom = 1;
+          for (i = 0; s->csv_headers && i < s->ncsv_headers; i++) {
+            orc_json *e = orc_json_array_get(h, i);
+            if (!is_type(e, ORC_JSON_STRING)) {
+              size_t o4 = push_index(c, i);
+              problem(c, "a CSV header must be a string");
+              pop(c, o4);
+              continue;
+            }
+            s->csv_headers[i] =
+                dupstr(c, orc_json_string_value(e, NULL), orc_json_len(e));
+            for (k = 0; k < i; k++)
+              if (s->csv_headers[k] && s->csv_headers[i] &&
+                  !strcmp(s->csv_headers[k], s->csv_headers[i])) {
+                size_t o4 = push_index(c, i);
+                problem(c, "CSV headers cannot contain duplicates ('%s')",
+                        s->csv_headers[i]);
+                pop(c, o4);
+              }
+          }
+        }
+        pop(c, o3);
+      }
+    } else if (cfg &&
+               (field(cfg, "CSVHeaderLocation") || field(cfg, "CSVHeaders") ||
+                field(cfg, "CSVDelimiter"))) {
+      problem(c, "CSVHeaderLocation, CSVHeaders and CSVDelimiter apply to "
+                 "InputType \"CSV\" only");
+    }
+    pop(c, o2);
+  } else {
+    size_t o2 = push_key(c, "Resource", 8);
+    problem(c, "ItemReader Resource must be \"arn:aws:states:::s3:getObject\" "
+               "or \"arn:aws:states:::s3:listObjectsV2\"");
+    pop(c, o2);
+  }
+  if (cfg && s->reader == ORCI_READ_LIST)
+    check_fields(c, cfg, config_fields, "a ReaderConfig");
+  if (cfg) {
+    size_t o2 = push_key(c, "ReaderConfig", 12);
+    orc_json *mi = field(cfg, "MaxItems");
+    if (mi) {
+      size_t o3 = push_key(c, "MaxItems", 8);
+      if (!get_int(mi, 1, 100000000, &s->reader_max_items))
+        problem(c, "MaxItems must be an integer from 1 to 100000000");
+      pop(c, o3);
+    }
+    s->reader_max_items_path =
+        compile_path(c, cfg, "MaxItemsPath", ORCI_PATH_REFERENCE, 0, NULL);
+    if (mi && s->reader_max_items_path)
+      problem(c, "a ReaderConfig cannot have both MaxItems and MaxItemsPath");
+    pop(c, o2);
+  }
+  if (field(r, "Parameters") == NULL)
+    problem(c, "an ItemReader needs Parameters with Bucket and %s",
+            s->reader == ORCI_READ_LIST ? "Prefix" : "Key");
+  else if (!is_type(field(r, "Parameters"), ORC_JSON_OBJECT)) {
+    size_t o2 = push_key(c, "Parameters", 10);
+    problem(c, "Parameters must be an object");
+    pop(c, o2);
+  } else
+    s->reader_params = compile_template(c, r, "Parameters");
+  pop(c, old);
+}
+
+/* ResultWriter: where a distributed Map writes its children's results. */
+static void compile_writer(cc *c, orc_json *st, orci_state *s) {
+  static const char *const writer_fields[] = {"Resource", "Parameters",
+                                              "WriterConfig", NULL};
+  static const char *const config_fields[] = {"OutputType", "Transformation",
+                                              NULL};
+  static const char *const outputs[] = {"JSON", "JSONL", NULL};
+  static const char *const transforms[] = {"NONE", "COMPACT", "FLATTEN", NULL};
+  orc_json *w = field(st, "ResultWriter"), *res, *cfg;
+  size_t old;
+  if (w == NULL) return;
+  old = push_key(c, "ResultWriter", 12);
+  s->writer = 1;
+  if (!is_type(w, ORC_JSON_OBJECT)) {
+    problem(c, "ResultWriter must be an object with Resource and Parameters");
+    pop(c, old);
+    return;
+  }
+  check_fields(c, w, writer_fields, "a ResultWriter");
+  if (!s->distributed)
+    problem(c, "a ResultWriter needs a distributed Map (ItemProcessor's "
+               "ProcessorConfig Mode \"DISTRIBUTED\")");
+  res = field(w, "Resource");
+  cfg = field(w, "WriterConfig");
+  if (res && !(is_type(res, ORC_JSON_STRING) &&
+               !strcmp(orc_json_string_value(res, NULL),
+                       "arn:aws:states:::s3:putObject"))) {
+    size_t o2 = push_key(c, "Resource", 8);
+    problem(c, "ResultWriter Resource must be "
+               "\"arn:aws:states:::s3:putObject\"");
+    pop(c, o2);
+  }
+  if (cfg) {
+    size_t o2 = push_key(c, "WriterConfig", 12);
+    if (!is_type(cfg, ORC_JSON_OBJECT)) {
+      problem(c, "WriterConfig must be an object");
+    } else {
+      int o, t;
+      check_fields(c, cfg, config_fields, "a WriterConfig");
+      o = enum_field(c, cfg, "OutputType", outputs);
+      t = enum_field(c, cfg, "Transformation", transforms);
+      s->writer_jsonl = o == 1;
+      s->writer_transform = t == 1   ? ORCI_WRITE_COMPACT
+                            : t == 2 ? ORCI_WRITE_FLATTEN
+                                     : ORCI_WRITE_NONE;
+    }
+    pop(c, o2);
+  }
+  if (res == NULL && cfg == NULL)
+    problem(c, "a ResultWriter needs Resource and Parameters (or a "
+               "WriterConfig)");
+  if (res && !is_type(field(w, "Parameters"), ORC_JSON_OBJECT))
+    problem(c, "a ResultWriter with a Resource needs Parameters with Bucket "
+               "and Prefix");
+  else if (field(w, "Parameters"))
+    s->writer_params = compile_template(c, w, "Parameters");
+  pop(c, old);
+}
+
 static void compile_map(cc *c, orc_json *st, orci_state *s) {
   orc_json *x, *proc = field(st, "ItemProcessor"),
                *iter = field(st, "Iterator");
@@ -1171,14 +1422,8 @@ static void compile_map(cc *c, orc_json *st, orci_state *s) {
     s->processor = compile_sub(c, proc ? proc : iter, 1, &s->distributed);
     pop(c, old);
   }
-  if (field(st, "ItemReader") || field(st, "ResultWriter")) {
-    old = push_key(c, field(st, "ItemReader") ? "ItemReader" : "ResultWriter",
-                   field(st, "ItemReader") ? 10 : 12);
-    problem(c, "ItemReader and ResultWriter (distributed Map) are not "
-               "supported yet");
-    c->unsupported = 1;
-    pop(c, old);
-  }
+  compile_reader(c, st, s);
+  compile_writer(c, st, s);
   if ((x = field(st, "Label")) != NULL) {
     old = push_key(c, "Label", 5);
     if (!is_type(x, ORC_JSON_STRING) || orc_json_len(x) > 40)
@@ -1503,6 +1748,12 @@ static void state_release(orci_state *s) {
   tmpl_free(s->batch_input);
   free(s->label);
   tmpl_free(s->assign);
+  tmpl_free(s->reader_params);
+  for (i = 0; i < s->ncsv_headers; i++)
+    free(s->csv_headers[i]);
+  free(s->csv_headers);
+  orci_path_free(s->reader_max_items_path);
+  tmpl_free(s->writer_params);
 }
 
 void orci_machine_release(orc_machine *M) {

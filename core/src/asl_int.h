@@ -173,7 +173,30 @@ struct orci_state {
   int batched;            /* an ItemBatcher is present */
   int distributed;        /* ProcessorConfig.Mode DISTRIBUTED */
   char *label;            /* Map Label (distributed) */
+  /* Map ItemReader (distributed): items read from a file */
+  int reader;               /* ORCI_READ_* (0: no ItemReader) */
+  orci_tmpl *reader_params; /* its Parameters (Bucket, Key / Prefix) */
+  int csv_given;            /* CSVHeaderLocation GIVEN */
+  char **csv_headers;       /* CSVHeaders (GIVEN) */
+  size_t ncsv_headers;
+  char csv_delim;           /* CSVDelimiter (default ',') */
+  int64_t reader_max_items; /* ReaderConfig.MaxItems (0: all) */
+  orci_path *reader_max_items_path;
+  /* Map ResultWriter: results written as files */
+  int writer;               /* a ResultWriter is present */
+  orci_tmpl *writer_params; /* its Parameters (Bucket, Prefix) */
+  int writer_jsonl;         /* WriterConfig.OutputType JSONL */
+  int writer_transform;     /* ORCI_WRITE_NONE / _COMPACT / _FLATTEN */
 };
+
+#define ORCI_READ_JSON  1 /* s3:getObject, InputType JSON (an array) */
+#define ORCI_READ_JSONL 2 /* s3:getObject, InputType JSONL */
+#define ORCI_READ_CSV   3 /* s3:getObject, InputType CSV */
+#define ORCI_READ_LIST  4 /* s3:listObjectsV2: the objects under a prefix */
+
+#define ORCI_WRITE_NONE    0 /* full child execution records */
+#define ORCI_WRITE_COMPACT 1 /* the children's outputs */
+#define ORCI_WRITE_FLATTEN 2 /* outputs, arrays flattened one level */
 
 struct orc_machine {
   orc_engine *E;

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
 
 #include "asl_int.h"
+#include "items_int.h"
 #include "post_int.h"
 
 /* {====== event types */
@@ -260,8 +262,10 @@ struct frame {
   char token[40];       /* a Task state's task token ($$.Task.Token), or \"\" */
   orc_json *vars;       /* variables assigned in this scope, or NULL */
   orc_json *assigned;   /* the current state's Assign result, for its exit */
-  int quiet;         /* a distributed Map's child: records no parent events */
-  frame *next_child; /* the execution's list of child frames */
+  int quiet;          /* a distributed Map's child: records no parent events */
+  orc_execution *sub; /* a distributed Map's child: its execution record */
+  frame *next_sib, *prev_sib; /* the group's running children */
+  frame *next_child;          /* the execution's list of child frames */
   frame *prev_child;
 };
 
@@ -270,10 +274,21 @@ typedef struct group {
   size_t n;    /* branches or iterations */
   size_t next; /* the next iteration to start */
   size_t running, done, failed;
-  size_t max_running;      /* concurrency cap (Map) */
-  orc_json **results;      /* output per child */
-  orc_json *items;         /* Map: the items (or batches) */
-  frame **children;        /* running children by index, or NULL */
+  size_t max_running;    /* concurrency cap (Map) */
+  orc_json **results;    /* output per child */
+  orc_json *items;       /* Map: the items (or batches) */
+  frame *first, *last;   /* running children, in index order */
+  int keep;              /* results are kept for the state's output */
+  size_t cap;            /* results allocated */
+  orci_reader *reader;   /* items read on demand (ItemReader), or NULL */
+  orc_json *peek;        /* an item read ahead while batching */
+  orc_json *batch_input; /* BatchInput, evaluated once */
+  int64_t batch_items, batch_bytes;
+  char *run_arn;          /* a distributed Map's map run */
+  char *bucket, *dir_key; /* ResultWriter: where the files go */
+  FILE *out[2];           /* ResultWriter: SUCCEEDED_0, FAILED_0 */
+  char *out_path[2];
+  size_t nout[2];          /* records written to each */
   int64_t tolerated_count; /* -1: none */
   double tolerated_pct;    /* -1: none */
   int64_t last_event;      /* the latest child event, for the end events */
@@ -299,6 +314,12 @@ struct orc_execution {
   orc_task *parent_task; /* a .sync task of another execution awaiting it */
   frame *children;       /* child frames alive (Map iterations, branches) */
   int quiet;             /* the running frame records no events */
+  orc_execution *sink;   /* the running frame's events go there (a
+                            distributed Map's child execution) */
+  orc_execution **subs;  /* finished child executions kept (full history) */
+  size_t nsubs, capsubs;
+  char *parent_arn;               /* the execution that started this one */
+  char *map_run_arn;              /* a distributed Map's child: its map run */
   orc_execution *prev_x, *next_x; /* engine's list */
 };
 
@@ -366,6 +387,7 @@ struct orc_engine {
   char (*expired)[40]; /* tokens of tasks that timed out */
   size_t nexpired, capexpired;
   orci_posts *posts; /* answers posted by other threads (post.c) */
+  char *data_dir;    /* copy of cfg.data_dir */
 };
 
 #define TOMB ((orc_task *)(uintptr_t)1) /* a deleted slot */
@@ -588,7 +610,9 @@ static int64_t add_event(orc_execution *X, int64_t prev, int type,
   orc_engine *E = X->E;
   event *ev;
   int64_t id;
-  if (X->quiet) { /* a distributed Map's child execution */
+  if (X->sink) {
+    X = X->sink; /* a distributed Map's child records its own history */
+  } else if (X->quiet) {
     orc_json_unref(details);
     return prev;
   }
@@ -787,7 +811,7 @@ static orc_json *frame_context(frame *F) {
   sv[0] = skey(ts);
   sv[1] = orc_json_ref(s->name_json);
   sv[2] = orc_json_int(F->retry_count);
-  cv[0] = orc_json_ref(X->ctx_execution);
+  cv[0] = orc_json_ref((F->sub ? F->sub : X)->ctx_execution);
   cv[1] = obj_of(3, sk, sv);
   cv[2] = orc_json_ref(X->ctx_machine);
   if (F->token[0]) {
@@ -1828,6 +1852,8 @@ static void start_child(frame *F, orc_task *T, const orci_state *s) {
     return;
   }
   orc_json_unref(input);
+  free(C->parent_arn);
+  C->parent_arn = strdup(X->arn);
   orci_format_timestamp(C->start_ms, date);
   rv[0] = skey(C->arn);
   rv[1] = skey(date);
@@ -1933,7 +1959,8 @@ static void task_start(frame *F) {
 ** States.HeartbeatTimeout in Retry and Catch). */
 static void task_expire(frame *F, int heartbeat) {
   orc_execution *X = F->X;
-  X->quiet = F->quiet; /* a distributed child's events are not kept */
+  X->quiet = F->quiet; /* a distributed child's events are its own */
+  X->sink = F->sub;
   orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
   int lambda = s->resource_kind == ORCI_RES_LAMBDA;
@@ -1951,6 +1978,7 @@ static void task_expire(frame *F, int heartbeat) {
   F->heartbeat_expired = heartbeat;        /* reset by the next task_start */
   handle_error(F, "States.Timeout", NULL); /* may free F (a child) */
   X->quiet = 0;
+  X->sink = NULL;
 }
 
 int orc_task_heartbeat(orc_task *T, orc_error *err) {
@@ -2165,27 +2193,162 @@ static int fail_field(frame *F, const char *field, const char *lit,
 static void child_done(frame *C, orc_json *output);
 static void child_failed(frame *C, const char *error, const char *cause);
 
+#define N_UNKNOWN ((size_t)-1) /* items still being read */
+
 static void group_free(group *G) {
   size_t i;
+  int k;
   if (G == NULL) return;
-  for (i = 0; i < G->n; i++)
+  for (i = 0; i < G->cap; i++)
     orc_json_unref(G->results[i]);
   free(G->results);
-  free(G->children);
   orc_json_unref(G->items);
+  orci_reader_close(G->reader);
+  orc_json_unref(G->peek);
+  orc_json_unref(G->batch_input);
+  for (k = 0; k < 2; k++) {
+    if (G->out[k]) fclose(G->out[k]);
+    free(G->out_path[k]);
+  }
+  free(G->run_arn);
+  free(G->bucket);
+  free(G->dir_key);
   free(G->error);
   free(G->cause);
   free(G);
 }
+
+/* {====== a distributed Map's child executions */
+
+static void sub_free(orc_execution *S) {
+  size_t i;
+  for (i = S->first; i < S->nevents; i++) {
+    orc_json_unref(S->events[i].details);
+    orc_json_unref(S->events[i].replay);
+  }
+  free(S->events);
+  orc_json_unref(S->input);
+  orc_json_unref(S->output);
+  orc_json_unref(S->ctx_execution);
+  orc_json_unref(S->ctx_machine);
+  free(S->error);
+  free(S->cause);
+  free(S->name);
+  free(S->arn);
+  free(S->parent_arn);
+  free(S->map_run_arn);
+  free(S);
+}
+
+static void make_uuid(orc_engine *E, char *buf) {
+  uint64_t a = rng_next(E), b = rng_next(E);
+  snprintf(buf, 40, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+           (unsigned)(a >> 16) & 0xFFFF, (unsigned)a & 0xFFF,
+           (unsigned)((b >> 48) & 0x3FFF) | 0x8000,
+           (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+}
+
+/* The execution record of a distributed Map's child, with its own
+** ExecutionStarted. */
+static orc_execution *sub_new(frame *F, const orci_state *s, orc_json *input) {
+  orc_execution *X = F->X, *S = (orc_execution *)calloc(1, sizeof *S);
+  orc_engine *E = X->E;
+  const char *parent = F->sub ? F->sub->arn : X->arn;
+  char uuid[40], role[128];
+  size_t n;
+  if (S == NULL) return NULL;
+  make_uuid(E, uuid);
+  S->E = E;
+  S->M = X->M;
+  S->input = orc_json_ref(input);
+  S->name = strdup(uuid);
+  n = strlen(X->M->name) + strlen(s->label ? s->label : s->name) +
+      strlen(E->region) + strlen(E->account) + 80;
+  S->arn = (char *)malloc(n);
+  S->parent_arn = strdup(parent);
+  S->map_run_arn = strdup(F->G->run_arn ? F->G->run_arn : "");
+  if (S->name == NULL || S->arn == NULL || S->parent_arn == NULL ||
+      S->map_run_arn == NULL) {
+    sub_free(S);
+    return NULL;
+  }
+  snprintf(S->arn, n, "arn:aws:states:%s:%s:execution:%s/%s:%s", E->region,
+           E->account, X->M->name, s->label ? s->label : s->name, uuid);
+  S->status = ORC_STATUS_RUNNING;
+  S->start_ms = orc_engine_now(E);
+  S->next_id = 1;
+  if (build_execution_ctx(S) != ORC_OK) {
+    sub_free(S);
+    return NULL;
+  }
+  snprintf(role, sizeof role, "arn:aws:iam::%s:role/orchestra", E->account);
+  add_event(S, 0, EV_EXECUTION_STARTED,
+            kv_object(E, 3, K_INPUT, orc_json_ref(input), K_INPUT_DETAILS,
+                      orc_json_ref(E->not_truncated), K_ROLE_ARN, skey(role)));
+  return S;
+}
+
+/* The child execution ends: its status and last event. */
+static void sub_end(frame *C, int status, orc_json *output, const char *error,
+                    const char *cause) {
+  orc_execution *S = C->sub;
+  orc_engine *E = S->E;
+  int type = status == ORC_STATUS_SUCCEEDED ? EV_EXECUTION_SUCCEEDED
+             : status == ORC_STATUS_FAILED  ? EV_EXECUTION_FAILED
+                                            : EV_EXECUTION_ABORTED;
+  if (S->status != ORC_STATUS_RUNNING) return;
+  S->status = status;
+  if (status == ORC_STATUS_SUCCEEDED) {
+    S->output = orc_json_ref(output);
+    add_event(S, C->last_event, type,
+              kv_object(E, 2, K_OUTPUT, orc_json_ref(output), K_OUTPUT_DETAILS,
+                        orc_json_ref(E->not_truncated)));
+  } else {
+    set_str(&S->error, error);
+    set_str(&S->cause, cause);
+    add_event(S, C->last_event, type,
+              status == ORC_STATUS_ABORTED
+                  ? NULL
+                  : kv_object(E, 2, K_ERROR, str_or_null(error), K_CAUSE,
+                              str_or_null(cause)));
+  }
+}
+
+/* The child frame goes: keep its record (full history) or free it. */
+static void sub_release(frame *C) {
+  orc_execution *S = C->sub, *X = C->X;
+  C->sub = NULL;
+  if (S->status == ORC_STATUS_RUNNING) {
+    C->sub = S; /* sub_end reads it */
+    sub_end(C, ORC_STATUS_ABORTED, NULL, NULL, NULL);
+    C->sub = NULL;
+  }
+  if (X->E->cfg.history != ORC_HISTORY_FULL) {
+    sub_free(S);
+    return;
+  }
+  if (X->nsubs == X->capsubs) {
+    size_t cap = X->capsubs ? X->capsubs * 2 : 16;
+    orc_execution **p = (orc_execution **)realloc(X->subs, cap * sizeof *p);
+    if (p == NULL) {
+      sub_free(S);
+      return;
+    }
+    X->subs = p;
+    X->capsubs = cap;
+  }
+  X->subs[X->nsubs++] = S;
+}
+
+/* }====== */
 
 /* Free a child frame (and, first, any children of its own). */
 static void frame_free(frame *F) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
   if (F->G) {
-    size_t i;
-    for (i = 0; i < F->G->n; i++)
-      if (F->G->children[i]) frame_free(F->G->children[i]);
+    while (F->G->first)
+      frame_free(F->G->first);
     group_free(F->G);
     F->G = NULL;
   }
@@ -2195,9 +2358,18 @@ static void frame_free(frame *F) {
     drop_task(E, F->task);
     F->task = NULL;
   }
-  if (F->parent && F->parent->G && F->index < F->parent->G->n &&
-      F->parent->G->children[F->index] == F)
-    F->parent->G->children[F->index] = NULL;
+  if (F->parent && F->parent->G) { /* leave the parent's running list */
+    group *G = F->parent->G;
+    if (F->prev_sib)
+      F->prev_sib->next_sib = F->next_sib;
+    else if (G->first == F)
+      G->first = F->next_sib;
+    if (F->next_sib)
+      F->next_sib->prev_sib = F->prev_sib;
+    else if (G->last == F)
+      G->last = F->prev_sib;
+  }
+  if (F->sub && (F->parent == NULL || F->parent->sub != F->sub)) sub_release(F);
   orc_json_unref(F->input);
   orc_json_unref(F->effective);
   orc_json_unref(F->result);
@@ -2333,25 +2505,457 @@ static orc_json *make_batches(frame *F, const orci_state *s, orc_json *items,
   return out;
 }
 
+/* {====== ItemReader and ResultWriter */
+
+/* An S3 (bucket, key) as a local path (owned), or NULL with *cause. */
+static char *resolve(orc_engine *E, const char *bucket, const char *key,
+                     int write, char **cause) {
+  char *path;
+  *cause = NULL;
+  if (E->cfg.resolve) {
+    orc_error err;
+    err.message[0] = '\0';
+    path = E->cfg.resolve(E->cfg.resolve_ud, bucket, key, write, &err);
+    if (path == NULL)
+      *cause = strdup(err.message[0] ? err.message : "the resolver failed");
+  } else {
+    path = orci_default_resolve(E->cfg.data_dir ? E->cfg.data_dir : ".", bucket,
+                                key, cause);
+  }
+  if (path && write && orci_make_parents(path) != 0) {
+    *cause = (char *)malloc(strlen(path) + 200);
+    if (*cause)
+      sprintf(*cause, "cannot create the directories of '%s': %s", path,
+              strerror(errno));
+    free(path);
+    return NULL;
+  }
+  return path;
+}
+
+/* A string member of the evaluated Parameters, or NULL. */
+static const char *param_str(orc_json *p, const char *name) {
+  orc_json *v = orc_json_type_of(p) == ORC_JSON_OBJECT
+                    ? orc_json_object_find(p, name, strlen(name))
+                    : NULL;
+  return v && orc_json_type_of(v) == ORC_JSON_STRING
+             ? orc_json_string_value(v, NULL)
+             : NULL;
+}
+
+/* Open the ItemReader's source into G->reader; -1 with *f set. */
+static int reader_open(frame *F, group *G, const orci_state *s, failure *f) {
+  orc_engine *E = F->X->E;
+  orci_reader_config rc;
+  orc_json *p = eval_tmpl(F, s->reader_params, F->effective, f);
+  const char *bucket, *key;
+  char *path, *cause = NULL;
+  double mi = (double)s->reader_max_items;
+  if (p == NULL) return -1;
+  bucket = param_str(p, "Bucket");
+  key = param_str(p, s->reader == ORCI_READ_LIST ? "Prefix" : "Key");
+  if (s->reader == ORCI_READ_LIST && key == NULL &&
+      !orc_json_object_find(p, "Prefix", 6))
+    key = "";
+  if (bucket == NULL || key == NULL) {
+    f->error = "States.ItemReaderFailed";
+    f->cause = strdup(s->reader == ORCI_READ_LIST
+                          ? "the ItemReader's Parameters need a string Bucket "
+                            "(and Prefix)"
+                          : "the ItemReader's Parameters need a string Bucket "
+                            "and Key");
+    orc_json_unref(p);
+    return -1;
+  }
+  if (s->reader_max_items_path) {
+    failure g = {NULL, NULL};
+    if (map_number(F, s->reader_max_items_path, "MaxItemsPath", "integer", &mi,
+                   &g) < 0) {
+      *f = g;
+      orc_json_unref(p);
+      return -1;
+    }
+    if (mi <= 0) {
+      f->error = "States.ItemReaderFailed";
+      f->cause = strdup("field MaxItems must be positive");
+      orc_json_unref(p);
+      return -1;
+    }
+  }
+  path = resolve(E, bucket, s->reader == ORCI_READ_LIST ? "" : key, 0, &cause);
+  if (path == NULL) {
+    f->error = "States.ItemReaderFailed";
+    f->cause = cause;
+    orc_json_unref(p);
+    return -1;
+  }
+  memset(&rc, 0, sizeof rc);
+  rc.type = s->reader;
+  rc.path = path;
+  rc.prefix = key;
+  rc.csv_given = s->csv_given;
+  rc.csv_headers = s->csv_headers;
+  rc.ncsv_headers = s->ncsv_headers;
+  rc.csv_delim = s->csv_delim;
+  rc.max_items = (int64_t)mi;
+  G->reader = orci_reader_open(&rc, &cause);
+  free(path);
+  /* the listing copied the prefix; files do not need it after opening */
+  orc_json_unref(p);
+  if (G->reader == NULL) {
+    f->error = "States.ItemReaderFailed";
+    f->cause = cause;
+    return -1;
+  }
+  return 0;
+}
+
+/* Open the ResultWriter's files; -1 with *f set. */
+static int writer_open(frame *F, group *G, const orci_state *s,
+                       const char *run_id, failure *f) {
+  orc_engine *E = F->X->E;
+  orc_json *p = eval_tmpl(F, s->writer_params, F->effective, f);
+  const char *bucket, *prefix;
+  static const char *const names[2] = {"SUCCEEDED_0", "FAILED_0"};
+  size_t n;
+  int k;
+  if (p == NULL) return -1;
+  bucket = param_str(p, "Bucket");
+  prefix = param_str(p, "Prefix");
+  if (bucket == NULL) {
+    f->error = "States.ResultWriterFailed";
+    f->cause = strdup("the ResultWriter's Parameters need a string Bucket");
+    orc_json_unref(p);
+    return -1;
+  }
+  if (prefix == NULL) prefix = "";
+  n = strlen(prefix) + strlen(run_id) + 3;
+  G->bucket = strdup(bucket);
+  G->dir_key = (char *)malloc(n);
+  if (G->bucket == NULL || G->dir_key == NULL) {
+    orc_json_unref(p);
+    f->error = "States.ResultWriterFailed";
+    f->cause = strdup("out of memory");
+    return -1;
+  }
+  snprintf(G->dir_key, n, "%s%s%s", prefix,
+           prefix[0] && prefix[strlen(prefix) - 1] != '/' ? "/" : "", run_id);
+  orc_json_unref(p);
+  for (k = 0; k < 2; k++) {
+    char key[1200], *cause = NULL;
+    snprintf(key, sizeof key, "%s/%s.json%s", G->dir_key, names[k],
+             s->writer_jsonl ? "l" : "");
+    G->out_path[k] = resolve(E, G->bucket, key, 1, &cause);
+    if (G->out_path[k] == NULL ||
+        (G->out[k] = fopen(G->out_path[k], "wb")) == NULL) {
+      f->error = "States.ResultWriterFailed";
+      if (cause == NULL) {
+        cause = (char *)malloc(strlen(key) + 200);
+        if (cause)
+          sprintf(cause, "cannot write '%s': %s", key, strerror(errno));
+      }
+      f->cause = cause;
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* The record of a finished child as the ResultWriter's Transformation wants
+** it (owned). */
+static orc_json *child_record(const orci_state *s, orc_execution *S,
+                              orc_json *output, const char *error,
+                              const char *cause) {
+  if (s->writer_transform == ORCI_WRITE_NONE && S) return describe(S, 1);
+  if (output) return orc_json_ref(output);
+  {
+    orc_json *o = orc_json_object_new(2);
+    if (o) {
+      orc_json_object_set(o, 0, skey("Error"), str_or_null(error));
+      orc_json_object_set(o, 1, skey("Cause"), str_or_null(cause));
+    }
+    return o;
+  }
+}
+
+/* Append a record (borrowed) to file k (0 SUCCEEDED, 1 FAILED). */
+static void write_record(group *G, const orci_state *s, int k, orc_json *rec) {
+  size_t len, i, n = 1;
+  orc_json *one = rec;
+  int flatten = s->writer_transform == ORCI_WRITE_FLATTEN && k == 0 &&
+                orc_json_type_of(rec) == ORC_JSON_ARRAY;
+  if (G->out[k] == NULL || rec == NULL) return;
+  if (flatten) n = orc_json_len(rec);
+  for (i = 0; i < n; i++) {
+    char *text;
+    if (flatten) one = orc_json_array_get(rec, i);
+    text = orc_json_print(one, 0, &len);
+    if (text == NULL) continue;
+    if (s->writer_jsonl) {
+      fwrite(text, 1, len, G->out[k]);
+      fputc('\n', G->out[k]);
+    } else {
+      fputc(G->nout[k] ? ',' : '[', G->out[k]);
+      fwrite(text, 1, len, G->out[k]);
+    }
+    G->nout[k]++;
+    orc_free(text);
+  }
+}
+
+/* Close the files and write the manifest; the state's result (owned) or
+** NULL with *f set. */
+static orc_json *writer_finish(frame *F, group *G, failure *f) {
+  static const char *const kinds[2] = {"SUCCEEDED", "FAILED"};
+  const orci_state *s = &F->B->states[F->state];
+  orc_engine *E = F->X->E;
+  orc_json *files[2], *rf, *man, *det, *out;
+  char key[1200], *path, *cause = NULL, *text;
+  size_t len;
+  int k, bad = 0;
+  FILE *mf;
+  for (k = 0; k < 2; k++) {
+    long size = 0;
+    if (G->nout[k] && !s->writer_jsonl) fputc(']', G->out[k]);
+    if (G->nout[k]) size = ftell(G->out[k]);
+    if (fclose(G->out[k]) != 0) bad = 1;
+    G->out[k] = NULL;
+    if (G->nout[k] == 0) { /* only files with results are listed */
+      remove(G->out_path[k]);
+      files[k] = orc_json_array_new(0);
+      continue;
+    }
+    snprintf(key, sizeof key, "%s/%s_0.json%s", G->dir_key, kinds[k],
+             s->writer_jsonl ? "l" : "");
+    files[k] = orc_json_array_new(1);
+    if (files[k]) {
+      orc_json *o = orc_json_object_new(2);
+      if (o) {
+        orc_json_object_set(o, 0, skey("Key"), skey(key));
+        orc_json_object_set(o, 1, skey("Size"), orc_json_int(size));
+      }
+      orc_json_array_set(files[k], 0, o);
+    }
+  }
+  rf = orc_json_object_new(3);
+  if (rf) {
+    orc_json_object_set(rf, 0, skey("FAILED"), files[1]);
+    orc_json_object_set(rf, 1, skey("PENDING"), orc_json_array_new(0));
+    orc_json_object_set(rf, 2, skey("SUCCEEDED"), files[0]);
+  } else {
+    orc_json_unref(files[0]);
+    orc_json_unref(files[1]);
+  }
+  man = orc_json_object_new(3);
+  if (man) {
+    orc_json_object_set(man, 0, skey("DestinationBucket"), skey(G->bucket));
+    orc_json_object_set(man, 1, skey("MapRunArn"), skey(G->run_arn));
+    orc_json_object_set(man, 2, skey("ResultFiles"), rf);
+  } else {
+    orc_json_unref(rf);
+  }
+  snprintf(key, sizeof key, "%s/manifest.json", G->dir_key);
+  path = resolve(E, G->bucket, key, 1, &cause);
+  text = man ? orc_json_print(man, 0, &len) : NULL;
+  orc_json_unref(man);
+  if (path == NULL || text == NULL || bad || (mf = fopen(path, "wb")) == NULL ||
+      fwrite(text, 1, len, mf) != len || fclose(mf) != 0) {
+    f->error = "States.ResultWriterFailed";
+    if (cause == NULL) {
+      cause = (char *)malloc(strlen(key) + 200);
+      if (cause) sprintf(cause, "cannot write '%s'", key);
+    }
+    f->cause = cause;
+    free(path);
+    orc_free(text);
+    return NULL;
+  }
+  free(path);
+  orc_free(text);
+  det = orc_json_object_new(2);
+  if (det) {
+    orc_json_object_set(det, 0, skey("Bucket"), skey(G->bucket));
+    orc_json_object_set(det, 1, skey("Key"), skey(key));
+  }
+  out = orc_json_object_new(2);
+  if (out) {
+    orc_json_object_set(out, 0, skey("MapRunArn"), skey(G->run_arn));
+    orc_json_object_set(out, 1, skey("ResultWriterDetails"), det);
+  } else {
+    orc_json_unref(det);
+  }
+  return out;
+}
+
+/* One item from the reader: 1, 0 at the end, -1 with *f. */
+static int read_one(group *G, orc_json **item, failure *f) {
+  char *cause = NULL;
+  int rc;
+  if (G->peek) {
+    *item = G->peek;
+    G->peek = NULL;
+    return 1;
+  }
+  rc = orci_reader_next(G->reader, item, &cause);
+  if (rc < 0) {
+    f->error = "States.ItemReaderFailed";
+    f->cause = cause;
+  }
+  return rc;
+}
+
+/* The next item (or batch) of a Map (owned): 1, 0 when there are no more,
+** -1 with *f set. */
+static int next_item(frame *F, group *G, const orci_state *s, orc_json **out,
+                     failure *f) {
+  orc_json **list = NULL, *arr, *b, *x;
+  size_t cnt = 0, cap = 0, bytes = 2, k;
+  int rc;
+  *out = NULL;
+  if (G->reader == NULL) {
+    if (G->next >= G->n) return 0;
+    *out = orc_json_ref(orc_json_array_get(G->items, G->next));
+    return 1;
+  }
+  if (!s->batched) return read_one(G, out, f);
+  for (;;) {
+    size_t sz;
+    if ((rc = read_one(G, &x, f)) < 0) {
+      while (cnt > 0)
+        orc_json_unref(list[--cnt]);
+      free(list);
+      return -1;
+    }
+    if (rc == 0) break;
+    sz = json_size(x) + 1;
+    if (cnt > 0 &&
+        ((G->batch_items && (int64_t)cnt >= G->batch_items) ||
+         (G->batch_bytes && (int64_t)(bytes + sz) > G->batch_bytes))) {
+      G->peek = x;
+      break;
+    }
+    if (cnt == cap) {
+      size_t nc = cap ? cap * 2 : 16;
+      orc_json **l = (orc_json **)realloc(list, nc * sizeof *l);
+      if (l == NULL) {
+        orc_json_unref(x);
+        break;
+      }
+      list = l;
+      cap = nc;
+    }
+    list[cnt++] = x;
+    bytes += sz;
+  }
+  if (cnt == 0) {
+    free(list);
+    return 0;
+  }
+  arr = orc_json_array_new(cnt);
+  for (k = 0; k < cnt; k++)
+    if (arr)
+      orc_json_array_set(arr, k, list[k]);
+    else
+      orc_json_unref(list[k]);
+  free(list);
+  b = orc_json_object_new(G->batch_input ? 2 : 1);
+  if (b == NULL || arr == NULL) {
+    orc_json_unref(arr);
+    orc_json_unref(b);
+    f->error = "States.Runtime";
+    f->cause = strdup("out of memory");
+    return -1;
+  }
+  orc_json_object_set(b, 0, skey("Items"), arr);
+  if (G->batch_input)
+    orc_json_object_set(b, 1, skey("BatchInput"), orc_json_ref(G->batch_input));
+  (void)F;
+  *out = b;
+  return 1;
+}
+
+/* }====== */
+
+/* Stop the running children (another one failed past tolerance, or the
+** items could not be read); the state then ends with G's error. */
+static void group_abort(frame *F) {
+  group *G = F->G;
+  orc_execution *X = F->X;
+  const orci_state *s = &F->B->states[F->state];
+  int inline_map = s->type == ORCI_ST_MAP && !s->distributed;
+  G->failing = 1;
+  while (G->first) {
+    frame *other = G->first;
+    if (inline_map)
+      G->last_event =
+          add_event(X, other->last_event, EV_MAP_ITER_ABORTED,
+                    kv_object(X->E, 2, K_NAME, orc_json_ref(s->name_json),
+                              K_INDEX, orc_json_int((int64_t)other->index)));
+    G->running--;
+    frame_free(other);
+  }
+  F->phase = PH_GROUP_DONE;
+  enqueue(F);
+}
+
+/* Every child has ended: the state goes on. */
+static void group_check(frame *F) {
+  group *G = F->G;
+  if (!G->failing && G->n != N_UNKNOWN && G->done + G->failed == G->n &&
+      F->phase == PH_GROUP_WAIT) {
+    F->phase = PH_GROUP_DONE;
+    enqueue(F);
+  }
+}
+
 /* Start children while the concurrency cap allows. */
 static void group_spawn(frame *F, int64_t prev) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
   group *G = F->G;
-  while (!G->failing && G->next < G->n &&
-         (G->max_running == 0 || G->running < G->max_running)) {
-    size_t i = G->next++;
+  while (!G->failing && (G->max_running == 0 || G->running < G->max_running)) {
+    size_t i;
     frame *C;
     orc_json *input;
     const orci_branch *B;
     int64_t first_prev = prev;
     failure f = {NULL, NULL};
     if (s->type == ORCI_ST_PARALLEL) {
+      if (G->next >= G->n) break;
+      i = G->next++;
       B = &s->branches[i];
       input = orc_json_ref(F->effective);
     } else {
-      orc_json *item = orc_json_array_get(G->items, i);
+      orc_json *item = NULL;
+      int rc;
+      if (G->n != N_UNKNOWN && G->next >= G->n) break;
+      rc = next_item(F, G, s, &item, &f);
+      if (rc == 0) {
+        G->n = G->next; /* the reader is at its end */
+        break;
+      }
+      if (rc < 0) {
+        G->error = strdup(f.error ? f.error : "States.Runtime");
+        G->cause = f.cause;
+        group_abort(F);
+        return;
+      }
+      i = G->next++;
+      if (G->keep && i >= G->cap) {
+        size_t nc = G->cap ? G->cap * 2 : 64;
+        orc_json **r = (orc_json **)realloc(G->results, nc * sizeof *r);
+        if (r == NULL) {
+          orc_json_unref(item);
+          G->error = strdup("States.Runtime");
+          G->cause = strdup("out of memory");
+          group_abort(F);
+          return;
+        }
+        memset(r + G->cap, 0, (nc - G->cap) * sizeof *r);
+        G->results = r;
+        G->cap = nc;
+      }
       B = s->processor;
       if (s->item_selector && !s->batched) {
         orc_json *saved = F->ctx;
@@ -2360,16 +2964,15 @@ static void group_spawn(frame *F, int64_t prev) {
             F->ctx ? eval_tmpl(F, s->item_selector, F->effective, &f) : NULL;
         orc_json_unref(F->ctx);
         F->ctx = saved;
+        orc_json_unref(item);
         if (input == NULL) {
-          G->failing = 1;
           G->error = strdup(f.error ? f.error : "States.Runtime");
           G->cause = f.cause;
-          F->phase = PH_GROUP_DONE;
-          enqueue(F);
+          group_abort(F);
           return;
         }
       } else {
-        input = orc_json_ref(item);
+        input = item;
       }
       if (!s->distributed)
         first_prev =
@@ -2380,11 +2983,9 @@ static void group_spawn(frame *F, int64_t prev) {
     C = (frame *)calloc(1, sizeof *C);
     if (C == NULL) {
       orc_json_unref(input);
-      G->failing = 1;
       G->error = strdup("States.Runtime");
       G->cause = strdup("out of memory");
-      F->phase = PH_GROUP_DONE;
-      enqueue(F);
+      group_abort(F);
       return;
     }
     C->X = X;
@@ -2396,13 +2997,30 @@ static void group_spawn(frame *F, int64_t prev) {
     C->parent = F;
     C->index = i;
     C->quiet = F->quiet || s->distributed;
+    C->sub = F->sub;
     C->next_child = X->children;
     if (X->children) X->children->prev_child = C;
     X->children = C;
-    G->children[i] = C;
+    C->prev_sib = G->last;
+    if (G->last)
+      G->last->next_sib = C;
+    else
+      G->first = C;
+    G->last = C;
     G->running++;
+    if (s->distributed) {
+      C->sub = sub_new(F, s, input);
+      C->last_event = 0; /* its first state's Entered points at 0 */
+      if (C->sub == NULL) {
+        G->error = strdup("States.Runtime");
+        G->cause = strdup("out of memory");
+        group_abort(F);
+        return;
+      }
+    }
     enqueue(C);
   }
+  group_check(F);
 }
 
 /* Enter a Map or Parallel state's work (first try or a retry). */
@@ -2419,16 +3037,19 @@ static void group_start(frame *F) {
   }
   G->tolerated_count = -1;
   G->tolerated_pct = -1;
+  G->keep = 1;
   if (s->type == ORCI_ST_PARALLEL) {
     n = s->nbranches;
     F->last_event = add_event(X, F->last_event, EV_PARALLEL_STARTED, NULL);
   } else {
-    orc_json *items;
+    orc_json *items = NULL;
     double mc = (double)s->max_concurrency, tc = (double)s->tolerated_count,
            tp = s->tolerated_percent;
     int64_t bi = s->batch_max_items, bb = s->batch_max_bytes;
     size_t nitems = (size_t)-1; /* known once the items are an array */
-    if (s->items_path) {
+    if (s->reader) {
+      nitems = 0; /* read later: AWS records MapStateStarted {length: 0} */
+    } else if (s->items_path) {
       orci_env env;
       frame_env(F, &env, F->effective);
       if (orci_path_eval(s->items_path, &env, &items) != ORC_OK) {
@@ -2441,38 +3062,46 @@ static void group_start(frame *F) {
     } else {
       items = orc_json_ref(F->effective);
     }
-    if (f.error == NULL && orc_json_type_of(items) != ORC_JSON_ARRAY) {
+    if (f.error == NULL && items && orc_json_type_of(items) != ORC_JSON_ARRAY) {
       char *text = compact(items);
       f.error = "States.Runtime";
       f.cause = runtime_cause(F, "Map state input must be an array but was: %s",
                               text);
       free(text);
       orc_json_unref(items);
+      items = NULL;
     }
     if (f.error == NULL && s->max_concurrency_path &&
         map_number(F, s->max_concurrency_path, "MaxConcurrencyPath", "integer",
-                   &mc, &f) < 0)
+                   &mc, &f) < 0) {
       orc_json_unref(items);
+      items = NULL;
+    }
     /* AWS records MapStateStarted before it reads the tolerances */
-    if (f.error == NULL) nitems = orc_json_len(items);
+    if (f.error == NULL && items) nitems = orc_json_len(items);
     if (f.error == NULL &&
         ((s->tolerated_count_path &&
           map_number(F, s->tolerated_count_path, "ToleratedFailureCountPath",
                      "integer", &tc, &f) < 0) ||
          (s->tolerated_percent_path &&
           map_number(F, s->tolerated_percent_path,
-                     "ToleratedFailurePercentagePath", "float", &tp, &f) < 0)))
+                     "ToleratedFailurePercentagePath", "float", &tp,
+                     &f) < 0))) {
       orc_json_unref(items);
+      items = NULL;
+    }
     if (f.error == NULL && s->tolerated_count_path && tc < 0) {
       f.error = "States.Runtime";
       f.cause = runtime_cause(F, "ToleratedFailureCount cannot be negative.");
       orc_json_unref(items);
+      items = NULL;
     } else if (f.error == NULL && s->tolerated_percent_path &&
                (tp < 0 || tp > 100)) {
       f.error = "States.Runtime";
       f.cause = runtime_cause(
           F, "ToleratedFailurePercentage must be between 0 and 100.");
       orc_json_unref(items);
+      items = NULL;
     }
     if (f.error == NULL && s->batched) {
       double v;
@@ -2484,7 +3113,17 @@ static void group_start(frame *F) {
           map_number(F, s->batch_max_bytes_path, "MaxInputBytesPerBatchPath",
                      "integer", &v, &f) == 0)
         bb = (int64_t)v;
-      if (f.error == NULL) {
+      if (f.error == NULL && s->reader) {
+        G->batch_items = bi;
+        G->batch_bytes = bb;
+        if (s->batch_input &&
+            (G->batch_input = eval_tmpl(F, s->batch_input, F->effective, &f)) ==
+                NULL &&
+            f.error == NULL) {
+          f.error = "States.Runtime";
+          f.cause = strdup("out of memory");
+        }
+      } else if (f.error == NULL) {
         orc_json *batches = make_batches(F, s, items, bi, bb, &f);
         orc_json_unref(items);
         items = batches;
@@ -2494,10 +3133,11 @@ static void group_start(frame *F) {
         }
       } else {
         orc_json_unref(items);
+        items = NULL;
       }
     }
     if (f.error) {
-      free(G);
+      group_free(G);
       if (nitems != (size_t)-1) /* AWS records the start, then the failure */
         F->last_event =
             add_event(X, F->last_event, EV_MAP_STARTED,
@@ -2506,32 +3146,47 @@ static void group_start(frame *F) {
       return;
     }
     G->items = items;
-    n = orc_json_len(items);
+    n = items ? orc_json_len(items) : N_UNKNOWN;
     if (s->distributed && mc <= 0) mc = 10000; /* AWS runs up to 10,000 */
     G->max_running = mc > 0 ? (size_t)mc : (size_t)E->cfg.map_concurrency;
     G->tolerated_count =
         s->tolerated_count_path || s->tolerated_count >= 0 ? (int64_t)tc : -1;
     G->tolerated_pct = tp;
-    F->last_event =
-        add_event(X, F->last_event, EV_MAP_STARTED,
-                  kv_object(E, 1, K_LENGTH, orc_json_int((int64_t)n)));
+    G->keep = !(s->writer && s->writer_params);
+    F->last_event = add_event(
+        X, F->last_event, EV_MAP_STARTED,
+        kv_object(E, 1, K_LENGTH, orc_json_int(items ? (int64_t)n : 0)));
     if (s->distributed) {
-      char arn[512];
-      uint64_t a = rng_next(E);
-      snprintf(arn, sizeof arn, "arn:aws:states:%s:%s:mapRun:%s/%s:%08x-%04x",
+      char arn[512], id[40];
+      make_uuid(E, id);
+      snprintf(arn, sizeof arn, "arn:aws:states:%s:%s:mapRun:%s/%s:%s",
                E->region, E->account, X->M->name, s->label ? s->label : s->name,
-               (unsigned)(a >> 32), (unsigned)(a & 0xFFFF));
+               id);
+      G->run_arn = strdup(arn);
       F->last_event = add_event(X, F->last_event, EV_MAP_RUN_STARTED,
                                 kv_object(E, 1, K_MAP_RUN_ARN, skey(arn)));
+      if ((s->reader && reader_open(F, G, s, &f) < 0) ||
+          (s->writer && s->writer_params && writer_open(F, G, s, id, &f) < 0)) {
+        G->error = strdup(f.error);
+        G->cause = f.cause;
+        G->failing = 1;
+        G->last_event = F->last_event;
+        F->G = G;
+        F->phase = PH_GROUP_DONE;
+        enqueue(F);
+        return;
+      }
     }
   }
   G->n = n;
-  G->results = (orc_json **)calloc(n ? n : 1, sizeof *G->results);
-  G->children = (frame **)calloc(n ? n : 1, sizeof *G->children);
-  if (G->results == NULL || G->children == NULL) {
-    group_free(G);
-    fail_frame(F, "States.Runtime", "out of memory");
-    return;
+  if (n != N_UNKNOWN && G->keep) {
+    G->cap = n;
+    G->results = (orc_json **)calloc(n ? n : 1, sizeof *G->results);
+    if (G->results == NULL) {
+      group_free(G);
+      fail_frame(F, "States.Runtime", "out of memory");
+      return;
+    }
   }
   G->last_event = F->last_event;
   F->G = G;
@@ -2545,11 +3200,12 @@ static void group_start(frame *F) {
 }
 
 static int tolerated(const group *G) {
+  double total = (double)(G->n == N_UNKNOWN ? G->next : G->n);
   if (G->tolerated_count < 0 && G->tolerated_pct < 0) return 0;
   if (G->tolerated_count >= 0 && (int64_t)G->failed > G->tolerated_count)
     return 0;
   if (G->tolerated_pct >= 0 &&
-      (double)G->failed * 100.0 > G->tolerated_pct * (double)G->n)
+      (double)G->failed * 100.0 > G->tolerated_pct * total)
     return 0;
   return 1;
 }
@@ -2560,9 +3216,28 @@ static void child_done(frame *C, orc_json *output) {
   orc_execution *X = F->X;
   const orci_state *s = &F->B->states[F->state];
   size_t i = C->index;
-  G->results[i] = output;
-  G->last_event = C->last_event;
-  if (s->type == ORCI_ST_MAP)
+  if (s->distributed) {
+    sub_end(C, ORC_STATUS_SUCCEEDED, output, NULL, NULL);
+    if (s->writer) {
+      orc_json *rec = child_record(s, C->sub, output, NULL, NULL);
+      if (G->keep) {
+        G->results[i] = rec;
+        rec = NULL;
+      } else {
+        write_record(G, s, 0, rec);
+      }
+      orc_json_unref(rec);
+      orc_json_unref(output);
+      output = NULL;
+    }
+  } else {
+    G->last_event = C->last_event;
+  }
+  if (G->keep && output)
+    G->results[i] = output;
+  else
+    orc_json_unref(output);
+  if (s->type == ORCI_ST_MAP && !s->distributed)
     G->last_event =
         add_event(X, C->last_event, EV_MAP_ITER_SUCCEEDED,
                   kv_object(X->E, 2, K_NAME, orc_json_ref(s->name_json),
@@ -2570,12 +3245,7 @@ static void child_done(frame *C, orc_json *output) {
   G->running--;
   G->done++;
   frame_free(C);
-  if (G->done + G->failed == G->n) {
-    F->phase = PH_GROUP_DONE;
-    enqueue(F);
-  } else {
-    group_spawn(F, G->last_event);
-  }
+  group_spawn(F, G->last_event);
 }
 
 static void child_failed(frame *C, const char *error, const char *cause) {
@@ -2584,33 +3254,34 @@ static void child_failed(frame *C, const char *error, const char *cause) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
-  size_t i = C->index, k;
+  size_t i = C->index;
   int map = s->type == ORCI_ST_MAP;
-  G->last_event = C->last_event;
-  if (map)
-    G->last_event =
-        add_event(X, C->last_event, EV_MAP_ITER_FAILED,
-                  kv_object(E, 2, K_NAME, orc_json_ref(s->name_json), K_INDEX,
-                            orc_json_int((int64_t)i)));
+  if (s->distributed) {
+    sub_end(C, ORC_STATUS_FAILED, NULL, error, cause);
+  } else {
+    G->last_event = C->last_event;
+    if (map)
+      G->last_event =
+          add_event(X, C->last_event, EV_MAP_ITER_FAILED,
+                    kv_object(E, 2, K_NAME, orc_json_ref(s->name_json), K_INDEX,
+                              orc_json_int((int64_t)i)));
+  }
   G->running--;
   G->failed++;
+  if (s->distributed && s->writer && !G->keep) {
+    orc_json *rec = child_record(s, C->sub, NULL, error, cause);
+    write_record(G, s, 1, rec);
+    orc_json_unref(rec);
+  }
   if (map && tolerated(G)) {
-    orc_json *info = orc_json_object_new(2);
-    if (info) {
-      orc_json_object_set(info, 0, skey("Error"), str_or_null(error));
-      orc_json_object_set(info, 1, skey("Cause"), str_or_null(cause));
-    }
-    G->results[i] = info;
+    if (G->keep)
+      G->results[i] = s->distributed && s->writer
+                          ? child_record(s, C->sub, NULL, error, cause)
+                          : child_record(s, NULL, NULL, error, cause);
     frame_free(C);
-    if (G->done + G->failed == G->n) {
-      F->phase = PH_GROUP_DONE;
-      enqueue(F);
-    } else {
-      group_spawn(F, G->last_event);
-    }
+    group_spawn(F, G->last_event);
     return;
   }
-  G->failing = 1;
   if (map && (G->tolerated_count >= 0 || G->tolerated_pct >= 0)) {
     G->error = strdup("States.ExceedToleratedFailureThreshold");
     G->cause = strdup("The specified tolerated failure threshold was "
@@ -2620,19 +3291,7 @@ static void child_failed(frame *C, const char *error, const char *cause) {
     G->cause = cause ? strdup(cause) : NULL;
   }
   frame_free(C);
-  for (k = 0; k < G->n; k++) { /* stop the others */
-    frame *other = G->children[k];
-    if (other == NULL) continue;
-    if (map)
-      G->last_event =
-          add_event(X, other->last_event, EV_MAP_ITER_ABORTED,
-                    kv_object(E, 2, K_NAME, orc_json_ref(s->name_json), K_INDEX,
-                              orc_json_int((int64_t)k)));
-    G->running--;
-    frame_free(other);
-  }
-  F->phase = PH_GROUP_DONE;
-  enqueue(F);
+  group_abort(F);
 }
 
 /* All children ended, or one failed: the Map/Parallel state goes on. */
@@ -2659,15 +3318,45 @@ static void group_finish(frame *F) {
     free(cause);
     return;
   }
+  if (s->distributed && s->writer && !G->keep) {
+    result = writer_finish(F, G, &f);
+    if (result == NULL) { /* the map run fails with ResultWriterFailed */
+      F->last_event = G->last_event;
+      group_free(G);
+      F->last_event = add_event(X, F->last_event, EV_MAP_RUN_FAILED,
+                                kv_object(X->E, 2, K_ERROR, skey(f.error),
+                                          K_CAUSE, str_or_null(f.cause)));
+      handle_error_ev(F, f.error, f.cause, EV_MAP_FAILED);
+      free(f.cause);
+      return;
+    }
+  } else {
+    size_t k = 0, total = G->n;
+    int flatten = s->writer && s->writer_transform == ORCI_WRITE_FLATTEN;
+    if (flatten) { /* arrays of the children's outputs are spliced in */
+      total = 0;
+      for (i = 0; i < G->n; i++)
+        total += orc_json_type_of(G->results[i]) == ORC_JSON_ARRAY
+                     ? orc_json_len(G->results[i])
+                     : 1;
+    }
+    result = orc_json_array_new(total);
+    for (i = 0; result && i < G->n; i++) {
+      if (flatten && orc_json_type_of(G->results[i]) == ORC_JSON_ARRAY) {
+        size_t j;
+        for (j = 0; j < orc_json_len(G->results[i]); j++)
+          orc_json_array_set(
+              result, k++, orc_json_ref(orc_json_array_get(G->results[i], j)));
+        continue;
+      }
+      orc_json_array_set(result, k++, G->results[i]);
+      G->results[i] = NULL;
+    }
+  }
   if (s->distributed)
     G->last_event = add_event(X, G->last_event, EV_MAP_RUN_SUCCEEDED, NULL);
   F->last_event = add_event(
       X, G->last_event, map ? EV_MAP_SUCCEEDED : EV_PARALLEL_SUCCEEDED, NULL);
-  result = orc_json_array_new(G->n);
-  for (i = 0; result && i < G->n; i++) {
-    orc_json_array_set(result, i, G->results[i]);
-    G->results[i] = NULL;
-  }
   group_free(G);
   if (result == NULL) {
     fail_frame(F, "States.Runtime", "out of memory");
@@ -2855,6 +3544,7 @@ static void frame_run(frame *F) {
   }
   s = &F->B->states[F->state];
   X->quiet = F->quiet;
+  X->sink = F->sub;
   switch (F->phase) {
   case PH_ENTER:
     enter_state(F);
@@ -2888,6 +3578,7 @@ static void frame_run(frame *F) {
     break;
   }
   X->quiet = 0;
+  X->sink = NULL;
 }
 
 /* }====== */
@@ -2924,6 +3615,12 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
            E->cfg.account ? E->cfg.account : "123456789012");
   E->cfg.region = E->region;
   E->cfg.account = E->account;
+  if (E->cfg.data_dir &&
+      (E->cfg.data_dir = E->data_dir = strdup(E->cfg.data_dir)) == NULL) {
+    free(E);
+    orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+    return NULL;
+  }
   E->now_ms = E->cfg.start_time_ms ? E->cfg.start_time_ms : real_now_ms();
   E->rng = E->cfg.random_seed ? E->cfg.random_seed
                               : (uint64_t)real_now_ms() ^ (uint64_t)(size_t)E;
@@ -2998,6 +3695,11 @@ static void execution_free(orc_execution *X) {
   free(X->cause);
   free(X->name);
   free(X->arn);
+  free(X->parent_arn);
+  free(X->map_run_arn);
+  for (i = 0; i < X->nsubs; i++)
+    sub_free(X->subs[i]);
+  free(X->subs);
   free(X);
 }
 
@@ -3023,6 +3725,7 @@ void orc_engine_free(orc_engine *E) {
   free(E->names);
   free(E->expired);
   orci_posts_free(E->posts);
+  free(E->data_dir);
   free(E);
 }
 
@@ -3191,11 +3894,7 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   size_t n;
   *out = NULL;
   if (name == NULL) {
-    uint64_t a = rng_next(E), b = rng_next(E);
-    snprintf(uuid, sizeof uuid, "%08x-%04x-4%03x-%04x-%012llx",
-             (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xFFFF,
-             (unsigned)a & 0xFFF, (unsigned)((b >> 48) & 0x3FFF) | 0x8000,
-             (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+    make_uuid(E, uuid);
     name = uuid;
   } else if (!valid_name(name)) {
     return orci_error(err, ORC_EINVAL, NULL,
@@ -3345,3 +4044,19 @@ void orc_execution_close(orc_execution *X) {
 }
 
 /* }====== */
+
+size_t orc_execution_nchildren(const orc_execution *X) {
+  return X->nsubs;
+}
+
+orc_execution *orc_execution_child(const orc_execution *X, size_t i) {
+  return i < X->nsubs ? X->subs[i] : NULL;
+}
+
+const char *orc_execution_parent_arn(const orc_execution *X) {
+  return X->parent_arn;
+}
+
+const char *orc_execution_map_run(const orc_execution *X) {
+  return X->map_run_arn;
+}

@@ -22,6 +22,7 @@ commands:
                [--clock real|virtual] [--history OUT.json] [--name NAME]
                [--max-payload-bytes N] [--max-history-events N]
                [--history-retention full|none|last:N] [--seed N]
+               [--data-dir DIR]
                           run a state machine, print its output
   validate DEF.json       check a definition, print pointer + message per error
   graph DEF.json [--format dot|mermaid] [--history HISTORY.json]
@@ -37,7 +38,9 @@ it prints {"Error": ..., "Cause": ...} and exits 1. The clock is virtual
 unless --clock real is given: Wait states and retry back-offs then take no
 real time. TASKS.lua returns a table mapping a Task's Resource ("prefix*"
 matches by prefix) to function(input, context); a handler fails the task
-with error({Error = "Name", Cause = "text"}).
+with error({Error = "Name", Cause = "text"}). A distributed Map's ItemReader
+and ResultWriter read and write the S3 object s3://BUCKET/KEY as the file
+DIR/BUCKET/KEY (--data-dir, default: the current directory).
 
 exit status: 0 success, 1 execution failed, 2 invalid definition,
              64 usage error or command not available yet, 66 unreadable file
@@ -181,6 +184,7 @@ local function cmd_run(args)
     input = "value", ["input-json"] = "value", tasks = "value", clock = "value",
     history = "value", name = "value", ["max-payload-bytes"] = "value",
     ["max-history-events"] = "value", ["history-retention"] = "value", seed = "value",
+    ["data-dir"] = "value",
   })
   if not opts then err("run: %s", pos) return M.EXIT_USAGE end
   if #pos ~= 1 then err("run: expected one definition file (see orchestra --help)") return M.EXIT_USAGE end
@@ -234,6 +238,7 @@ local function cmd_run(args)
     max_history_events = limits["max-history-events"],
     history = retention,
     seed = limits.seed,
+    data_dir = opts["data-dir"],
   }
   for resource, fn in pairs(handlers) do
     if type(resource) ~= "string" or type(fn) ~= "function" then

@@ -34,6 +34,14 @@ typedef int (*orc_task_fn)(void *ud, orc_task *task);
 ** stopped or timed out) so the host can drop what it holds for it. */
 typedef void (*orc_task_drop_fn)(void *ud, orc_task *task);
 
+/* Maps an S3 object that a distributed Map reads (ItemReader) or writes
+** (ResultWriter) to a local file: returns a path (malloc'd; the engine
+** frees it) or NULL with err set. write is 1 for a ResultWriter's file
+** (the engine creates the directories above it). For s3:listObjectsV2 the
+** key is "" and the path names the bucket's directory. */
+typedef char *(*orc_resolve_fn)(void *ud, const char *bucket, const char *key,
+                                int write, orc_error *err);
+
 #define ORC_CLOCK_REAL    0
 #define ORC_CLOCK_VIRTUAL 1
 
@@ -49,12 +57,17 @@ typedef struct orc_engine_config {
   int history;                  /* ORC_HISTORY_FULL / _NONE / _LAST */
   size_t history_keep;          /* events kept with ORC_HISTORY_LAST */
   int max_transitions_per_step; /* work bound of one step (default 1000) */
-  int map_concurrency;  /* iterations of an inline Map running at once when
-                           MaxConcurrency is 0 (default 40, like AWS) */
-  uint64_t random_seed; /* seed of MathRandom/UUID (0: from time) */
-  const char *region;   /* for ARNs (default "us-east-1") */
-  const char *account;  /* for ARNs (default "123456789012") */
-  orc_task_fn task;     /* task handler (required to run Tasks) */
+  int map_concurrency;    /* iterations of an inline Map running at once when
+                             MaxConcurrency is 0 (default 40, like AWS) */
+  uint64_t random_seed;   /* seed of MathRandom/UUID (0: from time) */
+  const char *region;     /* for ARNs (default "us-east-1") */
+  const char *account;    /* for ARNs (default "123456789012") */
+  const char *data_dir;   /* the default resolver's root: an S3 object
+                             (bucket, key) is <data_dir>/<bucket>/<key>
+                             (default ".") */
+  orc_resolve_fn resolve; /* or the host's own resolver */
+  void *resolve_ud;
+  orc_task_fn task; /* task handler (required to run Tasks) */
   orc_task_drop_fn task_drop;
   void *task_ud;
 } orc_engine_config;
@@ -145,6 +158,18 @@ ORC_API int orc_execution_stop(orc_execution *X, const char *error,
 ORC_API orc_json *orc_execution_history(const orc_execution *X);
 /* Number of events recorded (including dropped ones). */
 ORC_API size_t orc_execution_nevents(const orc_execution *X);
+/* The child executions that this execution's distributed Map states ran,
+** in start order (kept with ORC_HISTORY_FULL only; running ones are not
+** listed). Each is a read-only execution (status, input, output, error,
+** cause, name, arn, history); it lives as long as its parent and must not
+** be closed or stopped. */
+ORC_API size_t orc_execution_nchildren(const orc_execution *X);
+ORC_API orc_execution *orc_execution_child(const orc_execution *X, size_t i);
+/* The ARN of the execution whose distributed Map or states:startExecution
+** task started X, or NULL. */
+ORC_API const char *orc_execution_parent_arn(const orc_execution *X);
+/* A distributed Map child's map run ARN, else NULL. */
+ORC_API const char *orc_execution_map_run(const orc_execution *X);
 /* Release a finished execution (its name becomes free). Running
 ** executions are stopped first. NULL is ignored. */
 ORC_API void orc_execution_close(orc_execution *X);
