@@ -69,3 +69,16 @@ format-check:
 
 clean:
 	rm -rf $(BUILD)
+
+# The benchmark against the peer (bench/README.md): installs the peer with
+# npm into $(BUILD)/bench-node, runs everything, writes bench/RESULTS.md.
+.PHONY: bench bench-smoke
+bench: deps build-lua5.4 build-luajit
+	@BUILD=$(BUILD) sh bench/setup.sh
+	@BUILD=$(BUILD) lua5.4 bench/bench.lua
+
+# The same end to end at tiny sizes, one run each (a minute or less);
+# writes nothing.
+bench-smoke: deps build-lua5.4 build-luajit
+	@BUILD=$(BUILD) sh bench/setup.sh
+	@BUILD=$(BUILD) lua5.4 bench/bench.lua --smoke
