@@ -940,16 +940,22 @@ static void set_str_field(lua_State *L, const char *k, const char *v) {
 }
 
 /* execution:children() -> the child executions its distributed Map states
-** ran, in start order, each a table {name, arn, status, input, output,
-** error, cause, map_run_arn, parent_arn, history = {events = ...}} (kept
-** with history = "full" only). */
+** ran (kept with history = "full" only), then those its
+** states:startExecution tasks started, each a table {name, arn, status,
+** input, output, error, cause, map_run_arn, parent_arn, history = {events =
+** ...}}, as they are now. */
 static int execution_children(lua_State *L) {
   lexecution *x = check_execution(L, 1);
-  size_t i, n = orc_execution_nchildren(x->X);
-  lua_createtable(L, (int)n, 0);
-  for (i = 0; i < n; i++) {
-    orc_execution *C = orc_execution_child(x->X, i);
+  size_t i, n = orc_execution_nchildren(x->X), nn = orc_execution_nnested(x->X),
+            k = 0;
+  lua_createtable(L, (int)(n + nn), 0);
+  for (i = 0; i < n + nn; i++) {
+    orc_execution *C =
+        i < n ? orc_execution_child(x->X, i)
+              : orc_engine_find_execution(
+                    x->eb->E, orc_execution_nested_arn(x->X, i - n));
     orc_json *h;
+    if (C == NULL) continue; /* a nested execution closed since */
     lua_createtable(L, 0, 10);
     set_str_field(L, "name", orc_execution_name(C));
     set_str_field(L, "arn", orc_execution_arn(C));
@@ -969,7 +975,7 @@ static int execution_children(lua_State *L) {
     orcL_pushjson(L, h);
     orc_json_unref(h);
     lua_setfield(L, -2, "history");
-    lua_rawseti(L, -2, (int)i + 1);
+    lua_rawseti(L, -2, (int)++k);
   }
   return 1;
 }

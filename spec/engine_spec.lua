@@ -748,6 +748,62 @@ describe("asynchronous tasks", function()
   end)
 end)
 
+describe("timeouts and retries", function()
+  local function pending_engine()
+    local e = engine()
+    local calls = 0
+    e:handler("slow", function() calls = calls + 1 return orchestra.pending end)
+    return e, function() return calls end
+  end
+
+  it("gives each retried attempt its own TimeoutSeconds; the back-off does not count", function()
+    local e, calls = pending_engine()
+    local ex = e:load({ StartAt = "T", States = { T = { Type = "Task", Resource = "slow",
+      TimeoutSeconds = 5, End = true,
+      Retry = { { ErrorEquals = { "States.Timeout" }, IntervalSeconds = 10, MaxAttempts = 2, BackoffRate = 2 } } } } }):start({})
+    assert.equal("FAILED", ex:wait())
+    assert.equal("States.Timeout", ex.error)
+    assert.equal(3, calls())
+    -- 5 s attempt, 10 s back-off, 5 s, 20 s, 5 s
+    local scheduled, timed_out = 0, 0
+    for ev in ex:events() do
+      if ev.type == "TaskScheduled" then scheduled = scheduled + 1 end
+      if ev.type == "TaskTimedOut" then timed_out = timed_out + 1 end
+    end
+    assert.equal(3, scheduled)
+    assert.equal(3, timed_out)
+    assert.equal(START + 45000, e:now())
+  end)
+
+  it("ends the execution TIMED_OUT when its TimeoutSeconds passes during a back-off", function()
+    local e = engine()
+    local calls = 0
+    e:handler("busy", function() calls = calls + 1 error({ Error = "Busy" }) end)
+    local ex = e:load({ TimeoutSeconds = 12, StartAt = "T", States = { T = { Type = "Task",
+      Resource = "busy", End = true,
+      Retry = { { ErrorEquals = { "Busy" }, IntervalSeconds = 30, MaxAttempts = 3 } } } } }):start({})
+    assert.equal("TIMED_OUT", ex:wait())
+    assert.equal(1, calls) -- the back-off of 30 s never ended
+    local t = types(ex)
+    assert.equal("ExecutionTimedOut", t[#t])
+    assert.equal("TaskFailed", t[#t - 1])
+    assert.equal(START + 12000, e:now())
+  end)
+
+  it("times out a retried attempt with TimeoutSecondsPath read again on each attempt", function()
+    local e, calls = pending_engine()
+    local ex = e:load({ StartAt = "T", States = { T = { Type = "Task", Resource = "slow",
+      TimeoutSecondsPath = "$.limit", End = true,
+      Retry = { { ErrorEquals = { "States.Timeout" }, IntervalSeconds = 1, MaxAttempts = 1 } },
+      Catch = { { ErrorEquals = { "States.Timeout" }, Next = "Late" } } },
+      Late = { Type = "Pass", Result = "gave up", End = true } } }):start({ limit = 3 })
+    assert.equal("SUCCEEDED", ex:wait())
+    assert.equal('"gave up"', ex:output_json())
+    assert.equal(2, calls())
+    assert.equal(START + 3000 + 1000 + 3000, e:now())
+  end)
+end)
+
 describe("determinism", function()
   it("gives the same history, event order included, for the same seed under the virtual clock", function()
     local def = { StartAt = "P", States = {
@@ -812,6 +868,27 @@ describe("nested workflows", function()
     assert.equal("FAILED", ex:wait())
     assert.equal("States.TaskFailed", ex.error)
     assert.matches('"Error":"ChildError"', ex.cause)
+  end)
+
+  it("links the child to its parent both ways", function()
+    local e = engine()
+    local child = e:load(CHILD, { name = "Child" })
+    local ex = e:load(parent("arn:aws:states:::states:startExecution.sync:2", child.arn)):start({ n = 2 })
+    assert.equal("SUCCEEDED", ex:wait(), ex.cause)
+    local submitted
+    for ev in ex:events() do
+      if ev.type == "TaskSubmitted" then submitted = json.decode(ev.taskSubmittedEventDetails.output) end
+    end
+    local kids = ex:children()
+    assert.equal(1, #kids)
+    assert.equal(submitted.ExecutionArn, kids[1].arn)  -- the parent's event names the child
+    assert.equal(ex.arn, kids[1].parent_arn)          -- the child knows its parent
+    assert.equal("SUCCEEDED", kids[1].status)
+    assert.same({ doubled = 4 }, kids[1].output)
+    local t = {}
+    for _, ev in ipairs(kids[1].history.events) do t[#t + 1] = ev.type end
+    assert.same({ "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded" }, t)
+    assert.is_nil(ex.parent_arn)
   end)
 
   it("returns at once without .sync, and reports an unknown machine", function()

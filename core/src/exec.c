@@ -215,6 +215,11 @@ typedef struct frame frame;
 #define PH_DONE       6
 #define PH_GROUP_WAIT 7 /* a Map's or Parallel's children are running */
 #define PH_GROUP_DONE 8 /* they all ended (or one failed): finish the state */
+#define PH_GROUP_MORE 9 /* more children to start on a later turn */
+
+/* Children a Map starts in one unit of work: a distributed Map may run
+** 10,000 at once, and starting them all in one go would stall the step. */
+#define SPAWN_BATCH 64
 
 struct orc_task {
   frame *F; /* NULL once abandoned */
@@ -318,8 +323,10 @@ struct orc_execution {
                             distributed Map's child execution) */
   orc_execution **subs;  /* finished child executions kept (full history) */
   size_t nsubs, capsubs;
-  char *parent_arn;               /* the execution that started this one */
-  char *map_run_arn;              /* a distributed Map's child: its map run */
+  char *parent_arn;  /* the execution that started this one */
+  char *map_run_arn; /* a distributed Map's child: its map run */
+  char **nested;     /* ARNs of executions its tasks started */
+  size_t nnested, capnested;
   orc_execution *prev_x, *next_x; /* engine's list */
 };
 
@@ -1854,6 +1861,16 @@ static void start_child(frame *F, orc_task *T, const orci_state *s) {
   orc_json_unref(input);
   free(C->parent_arn);
   C->parent_arn = strdup(X->arn);
+  if (X->nnested == X->capnested) {
+    size_t cap = X->capnested ? X->capnested * 2 : 4;
+    char **np = (char **)realloc(X->nested, cap * sizeof *np);
+    if (np) {
+      X->nested = np;
+      X->capnested = cap;
+    }
+  }
+  if (X->nnested < X->capnested && (X->nested[X->nnested] = strdup(C->arn)))
+    X->nnested++;
   orci_format_timestamp(C->start_ms, date);
   rv[0] = skey(C->arn);
   rv[1] = skey(date);
@@ -2914,8 +2931,14 @@ static void group_spawn(frame *F, int64_t prev) {
   orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
   group *G = F->G;
+  int started = 0;
   while (!G->failing && (G->max_running == 0 || G->running < G->max_running)) {
     size_t i;
+    if (started++ == SPAWN_BATCH) { /* go on with the next turn */
+      F->phase = PH_GROUP_MORE;
+      enqueue(F);
+      return;
+    }
     frame *C;
     orc_json *input;
     const orci_branch *B;
@@ -3558,6 +3581,10 @@ static void frame_run(frame *F) {
   case PH_GROUP_DONE:
     group_finish(F);
     break;
+  case PH_GROUP_MORE:
+    F->phase = PH_GROUP_WAIT;
+    group_spawn(F, F->G->last_event);
+    break;
   case PH_WAIT_DONE:
     if (s->type == ORCI_ST_WAIT) {
       final =
@@ -3700,6 +3727,9 @@ static void execution_free(orc_execution *X) {
   for (i = 0; i < X->nsubs; i++)
     sub_free(X->subs[i]);
   free(X->subs);
+  for (i = 0; i < X->nnested; i++)
+    free(X->nested[i]);
+  free(X->nested);
   free(X);
 }
 
@@ -4059,4 +4089,25 @@ const char *orc_execution_parent_arn(const orc_execution *X) {
 
 const char *orc_execution_map_run(const orc_execution *X) {
   return X->map_run_arn;
+}
+
+size_t orc_execution_nnested(const orc_execution *X) {
+  return X->nnested;
+}
+
+const char *orc_execution_nested_arn(const orc_execution *X, size_t i) {
+  return i < X->nnested ? X->nested[i] : NULL;
+}
+
+orc_execution *orc_engine_find_execution(orc_engine *E, const char *arn) {
+  const char *name = strrchr(arn, ':'), *mk = strstr(arn, ":execution:");
+  orc_machine *M;
+  size_t mlen;
+  if (name == NULL || mk == NULL || name <= mk + 11) return NULL;
+  mk += 11;
+  mlen = (size_t)(name - mk);
+  for (M = E->machines; M; M = M->next_machine)
+    if (strlen(M->name) == mlen && !strncmp(M->name, mk, mlen))
+      return name_find(E, M, name + 1);
+  return NULL;
 }

@@ -170,6 +170,13 @@ ORC_API orc_execution *orc_execution_child(const orc_execution *X, size_t i);
 ORC_API const char *orc_execution_parent_arn(const orc_execution *X);
 /* A distributed Map child's map run ARN, else NULL. */
 ORC_API const char *orc_execution_map_run(const orc_execution *X);
+/* The ARNs of the executions that X's states:startExecution tasks started,
+** in start order (find them with orc_engine_find_execution). */
+ORC_API size_t orc_execution_nnested(const orc_execution *X);
+ORC_API const char *orc_execution_nested_arn(const orc_execution *X, size_t i);
+/* The execution of this ARN the engine still holds (borrowed), or NULL. */
+ORC_API orc_execution *orc_engine_find_execution(orc_engine *E,
+                                                 const char *arn);
 /* Release a finished execution (its name becomes free). Running
 ** executions are stopped first. NULL is ignored. */
 ORC_API void orc_execution_close(orc_execution *X);
