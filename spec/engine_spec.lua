@@ -597,6 +597,42 @@ describe("Map and Parallel", function()
     assert.equal("States.ExceedToleratedFailureThreshold", ex.error)
   end)
 
+  it("tolerates a failure percentage up to and including the threshold", function()
+    local function def(pct)
+      return { StartAt = "M", States = { M = { Type = "Map", End = true, ToleratedFailurePercentage = pct,
+        ItemProcessor = { StartAt = "C", States = {
+          C = { Type = "Choice", Choices = { { Variable = "$", NumericEquals = 0, Next = "F" } }, Default = "OK" },
+          F = { Type = "Fail", Error = "Zero" }, OK = { Type = "Pass", End = true } } } } } }
+    end
+    assert.equal("SUCCEEDED", run(def(50), { 0, 1, 0, 1 }).status)   -- exactly 50 %
+    local ex = run(def(50), { 0, 0, 0, 1 })                           -- 75 %
+    assert.equal("FAILED", ex.status)
+    assert.equal("States.ExceedToleratedFailureThreshold", ex.error)
+    assert.equal("The specified tolerated failure threshold was exceeded", ex.cause)
+    assert.equal("FAILED", run(def(0), { 1, 0, 1 }).status)           -- 0 %: none tolerated
+    assert.equal("SUCCEEDED", run(def(100), { 0, 0, 0 }).status)
+  end)
+
+  it("stops a Map's other iterations when one fails, recording them as aborted", function()
+    local ex = run({ StartAt = "M", States = { M = { Type = "Map", End = true, MaxConcurrency = 2,
+      ItemProcessor = { StartAt = "C", States = {
+        C = { Type = "Choice", Choices = { { Variable = "$", NumericEquals = 0, Next = "F" } }, Default = "W" },
+        W = { Type = "Wait", Seconds = 5, End = true },
+        F = { Type = "Fail", Error = "Zero", Cause = "item 0" } } } } } }, { 1, 0, 2 })
+    assert.equal("FAILED", ex.status)
+    assert.equal("Zero", ex.error)
+    local t = types(ex)
+    assert.same({ "ExecutionStarted", "MapStateEntered", "MapStateStarted",
+      "MapIterationStarted", "MapIterationStarted", -- two at once (MaxConcurrency 2), interleaved
+      "ChoiceStateEntered", "ChoiceStateExited", "ChoiceStateEntered", "ChoiceStateExited",
+      "WaitStateEntered", "FailStateEntered",
+      "MapIterationFailed", "MapIterationAborted", "MapStateFailed", "ExecutionFailed" }, t)
+    -- item 2 never started; the aborted iteration is item 0's sibling, index 0
+    local h = ex:history().events
+    assert.equal(0, h[13].mapIterationAbortedEventDetails.index)
+    assert.equal(1, h[12].mapIterationFailedEventDetails.index)
+  end)
+
   it("runs a Map inside a Map and a Parallel inside a Map", function()
     local ex = run({ StartAt = "Outer", States = { Outer = { Type = "Map", End = true,
       ItemProcessor = { StartAt = "Inner", States = {
