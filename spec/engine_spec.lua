@@ -927,6 +927,20 @@ describe("nested workflows", function()
     assert.is_nil(ex.parent_arn)
   end)
 
+  it("lets the child's $$.Execution name its parent as Step Functions does", function()
+    local e = engine()
+    e:load({ StartAt = "C", States = { C = { Type = "Pass",
+      Parameters = { ["parent.$"] = "$$.Execution.Input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID" },
+      End = true } } }, { name = "Child" })
+    local ex = e:load({ StartAt = "Start", States = { Start = { Type = "Task",
+      Resource = "arn:aws:states:::states:startExecution.sync:2",
+      Parameters = { StateMachineArn = "Child",
+        Input = { ["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$"] = "$$.Execution.Id" } },
+      End = true } } }):start({})
+    assert.equal("SUCCEEDED", ex:wait(), ex.cause)
+    assert.same({ parent = ex.arn }, ex.output.Output)
+  end)
+
   it("returns at once without .sync, and reports an unknown machine", function()
     local e = engine()
     local child = e:load(CHILD, { name = "Child" })
