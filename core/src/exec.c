@@ -200,6 +200,9 @@ typedef struct event {
   int64_t id, prev, ts_ms;
   int type;
   orc_json *details; /* an object; input/output members hold values */
+  orc_json *name;    /* or, for a state's Entered/Exited event, its parts */
+  orc_json *data;    /* (the state's name and input/output), made into */
+  int data_key;      /* details when the history is read (K_INPUT/_OUTPUT) */
   orc_json *replay;  /* inputs a replay needs that AWS's fields lack, or
                         NULL; exported as "orchestraReplay" */
 } event;
@@ -612,8 +615,18 @@ static orc_json *str_or_null(const char *s) {
 
 /* Append an event; details is taken. Returns its id (0 when the history
 ** keeps nothing). */
-static int64_t add_event(orc_execution *X, int64_t prev, int type,
-                         orc_json *details) {
+static void event_release(event *ev) {
+  orc_json_unref(ev->details);
+  orc_json_unref(ev->replay);
+  orc_json_unref(ev->name);
+  orc_json_unref(ev->data);
+}
+
+/* Record an event; takes details, name and data (name and data: a state's
+** Entered/Exited event whose details are made when the history is read). */
+static int64_t add_event_ex(orc_execution *X, int64_t prev, int type,
+                            orc_json *details, orc_json *name, orc_json *data,
+                            int data_key) {
   orc_engine *E = X->E;
   event *ev;
   int64_t id;
@@ -621,18 +634,21 @@ static int64_t add_event(orc_execution *X, int64_t prev, int type,
     X = X->sink; /* a distributed Map's child records its own history */
   } else if (X->quiet) {
     orc_json_unref(details);
+    orc_json_unref(name);
+    orc_json_unref(data);
     return prev;
   }
   id = X->next_id++;
   X->total_events++;
   if (E->cfg.history == ORC_HISTORY_NONE) {
     orc_json_unref(details);
+    orc_json_unref(name);
+    orc_json_unref(data);
     return id;
   }
   if (E->cfg.history == ORC_HISTORY_LAST && E->cfg.history_keep &&
       X->nevents - X->first >= E->cfg.history_keep) {
-    orc_json_unref(X->events[X->first].details);
-    orc_json_unref(X->events[X->first].replay);
+    event_release(&X->events[X->first]);
     X->first++;
     if (X->first * 2 >= X->nevents) { /* compact */
       memmove(X->events, X->events + X->first,
@@ -646,6 +662,8 @@ static int64_t add_event(orc_execution *X, int64_t prev, int type,
     event *p = (event *)realloc(X->events, cap * sizeof *p);
     if (p == NULL) {
       orc_json_unref(details);
+      orc_json_unref(name);
+      orc_json_unref(data);
       return id;
     }
     X->events = p;
@@ -658,7 +676,15 @@ static int64_t add_event(orc_execution *X, int64_t prev, int type,
   ev->type = type;
   ev->details = details;
   ev->replay = NULL;
+  ev->name = name;
+  ev->data = data;
+  ev->data_key = data_key;
   return id;
+}
+
+static int64_t add_event(orc_execution *X, int64_t prev, int type,
+                         orc_json *details) {
+  return add_event_ex(X, prev, type, details, NULL, NULL, 0);
 }
 
 /* Attach the random values F drew to the last event recorded (its own). */
@@ -744,7 +770,16 @@ orc_json *orc_execution_history(const orc_execution *X) {
     orc_json_object_set(o, 2, skey("timestamp"),
                         orc_json_float((double)ev->ts_ms / 1000.0));
     orc_json_object_set(o, 3, skey("type"), skey(tn));
-    if (dk)
+    if (dk && ev->details == NULL && ev->name) { /* made now, not per step */
+      orc_json *d = kv_object(
+          X->E, 3, K_NAME, orc_json_ref(ev->name), ev->data_key,
+          orc_json_ref(ev->data),
+          ev->data_key == K_INPUT ? K_INPUT_DETAILS : K_OUTPUT_DETAILS,
+          orc_json_ref(X->E->not_truncated));
+      orc_json_object_set(o, 4, skey(dk),
+                          d ? export_value(d, 0) : orc_json_object_new(0));
+      orc_json_unref(d);
+    } else if (dk)
       orc_json_object_set(o, 4, skey(dk),
                           ev->details ? export_value(ev->details, 0)
                                       : orc_json_object_new(0));
@@ -841,9 +876,14 @@ static orc_json *var_lookup(void *ud, const char *name, size_t len) {
   return NULL;
 }
 
+static orc_json *context_of(void *ud) {
+  return frame_context((frame *)ud);
+}
+
 static void frame_env(frame *F, orci_env *env, orc_json *input) {
   env->input = input;
-  env->context = frame_context(F);
+  env->context = F->ctx; /* built by context_of when a path reads "$$" */
+  env->get_context = context_of;
   env->variable = var_lookup;
   env->ud = F;
   env->random = env_random;
@@ -1036,7 +1076,7 @@ static orc_json *eval_tmpl(frame *F, const orci_tmpl *t, orc_json *in,
     frame_env(F, &env, in);
     if (orci_path_eval(t->path, &env, &out) != ORC_OK) {
       char *text = compact(
-          orci_path_root(t->path) == ORCI_ROOT_CONTEXT ? env.context : in);
+          orci_path_root(t->path) == ORCI_ROOT_CONTEXT ? frame_context(F) : in);
       f->error = "States.Runtime";
       f->cause = runtime_cause(F,
                                "The JSONPath '%s' specified for the field "
@@ -1613,8 +1653,8 @@ static void exit_state(frame *F, orc_json *output, int next) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
-  orc_json *details = state_details(E, s, K_OUTPUT, output);
   orc_json *assigned = apply_assigned(F);
+  orc_json *details = assigned ? state_details(E, s, K_OUTPUT, output) : NULL;
   if (assigned && details) { /* add assignedVariables to the details */
     size_t i, n = orc_json_len(details);
     orc_json *d = orc_json_object_new(n + 2), *flag = orc_json_object_new(1);
@@ -1635,8 +1675,13 @@ static void exit_state(frame *F, orc_json *output, int next) {
     }
   }
   orc_json_unref(assigned);
-  F->last_event =
-      add_event(X, F->last_event, EV_STATE_EXITED + s->type, details);
+  if (details)
+    F->last_event =
+        add_event(X, F->last_event, EV_STATE_EXITED + s->type, details);
+  else
+    F->last_event = add_event_ex(X, F->last_event, EV_STATE_EXITED + s->type,
+                                 NULL, orc_json_ref(s->name_json),
+                                 orc_json_ref(output), K_OUTPUT);
   attach_replay(F);
   orc_json_unref(F->input);
   orc_json_unref(F->effective);
@@ -2239,10 +2284,8 @@ static void group_free(group *G) {
 
 static void sub_free(orc_execution *S) {
   size_t i;
-  for (i = S->first; i < S->nevents; i++) {
-    orc_json_unref(S->events[i].details);
-    orc_json_unref(S->events[i].replay);
-  }
+  for (i = S->first; i < S->nevents; i++)
+    event_release(&S->events[i]);
   free(S->events);
   orc_json_unref(S->input);
   orc_json_unref(S->output);
@@ -3421,8 +3464,9 @@ static void enter_state(frame *F) {
   F->entered_ms = orc_engine_now(E);
   F->token[0] = '\0';
   if (s->type == ORCI_ST_TASK) make_token(E, F->token);
-  F->entered_id = add_event(X, F->last_event, EV_STATE_ENTERED + s->type,
-                            state_details(E, s, K_INPUT, F->input));
+  F->entered_id = add_event_ex(X, F->last_event, EV_STATE_ENTERED + s->type,
+                               NULL, orc_json_ref(s->name_json),
+                               orc_json_ref(F->input), K_INPUT);
   F->last_event = F->entered_id;
   if (s->type == ORCI_ST_FAIL) {
     char *error = NULL, *cause = NULL;
@@ -3695,10 +3739,8 @@ static void execution_free(orc_execution *X) {
     frame_free(X->children);
   group_free(F->G);
   F->G = NULL;
-  for (i = X->first; i < X->nevents; i++) {
-    orc_json_unref(X->events[i].details);
-    orc_json_unref(X->events[i].replay);
-  }
+  for (i = X->first; i < X->nevents; i++)
+    event_release(&X->events[i]);
   free(X->events);
   if (F->task) {
     drop_task(X->E, F->task);

@@ -2039,6 +2039,7 @@ static int path_start(const orci_path *p, const orci_env *env, orc_json **start,
     *start = env->input;
   } else if (p->root == ORCI_ROOT_CONTEXT) {
     *start = env->context;
+    if (*start == NULL && env->get_context) *start = env->get_context(env->ud);
     if (*start == NULL) {
       *start = *tmp = orc_json_object_new(0);
       if (*tmp == NULL) return ORC_ENOMEM;

@@ -25,7 +25,10 @@ typedef struct orci_path orci_path;
 /* What a path or intrinsic may read while being evaluated. All borrowed. */
 typedef struct orci_env {
   orc_json *input;   /* "$" */
-  orc_json *context; /* "$$" (may be NULL: treated as {}) */
+  orc_json *context; /* "$$" (may be NULL: then get_context, or {}) */
+  /* Builds "$$" on first use (borrowed result), so that states whose paths
+  ** never read it do not pay for it. May be NULL. */
+  orc_json *(*get_context)(void *ud);
   /* Variable lookup for "$name" paths; returns a borrowed value or NULL
   ** when the variable is not defined. May be NULL (no variables). */
   orc_json *(*variable)(void *ud, const char *name, size_t len);
