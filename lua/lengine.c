@@ -13,6 +13,7 @@
 #define ENGINE_MT    "orchestra.Engine"
 #define MACHINE_MT   "orchestra.Machine"
 #define EXECUTION_MT "orchestra.Execution"
+#define HOLDER_MT    "orchestra.JsonHolder" /* keeps a value alive */
 #define ERROR_MT     "orchestra.Error"
 
 typedef struct lengine {
@@ -28,6 +29,10 @@ typedef struct lengine {
                       bookkeeping outside a step */
   int home_ref;
   int resolver; /* registry ref of the resolver function, or LUA_NOREF */
+  int ctxcache; /* registry ref: converted $$.Execution/StateMachine */
+  int ncached;
+  int pool; /* registry ref: finished handler coroutines to reuse */
+  int npool;
 } lengine;
 
 /* orchestra.pending: a handler returning it leaves its task pending. */
@@ -283,6 +288,104 @@ static int resume_parked(lua_State *L) {
   return 0;
 }
 
+static int holder_gc(lua_State *L) {
+  orc_json **h = (orc_json **)lua_touserdata(L, 1);
+  orc_json_unref(*h);
+  *h = NULL;
+  return 0;
+}
+
+#define CTX_CACHE_MAX 256 /* executions whose $$ parts stay converted */
+
+/* [-0, +1, e] v as a Lua table, converted once per value: $$.Execution and
+** $$.StateMachine are the same for every task of an execution, and their
+** ARNs and timestamps cost more to push than the task's own input. The
+** cache is keyed by the value's address and holds a reference to it, so
+** the address cannot be reused while it is cached. Handlers share these
+** tables: the context is read-only. */
+static void push_cached(lua_State *L, lengine *b, orc_json *v) {
+  orc_json **h;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->ctxcache);
+  lua_pushlightuserdata(L, v);
+  lua_rawget(L, -2);
+  if (lua_istable(L, -1)) {
+    lua_rawgeti(L, -1, 2);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  if (b->ncached >= CTX_CACHE_MAX) { /* start over: the old one is garbage */
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, LUA_REGISTRYINDEX, b->ctxcache);
+    b->ncached = 0;
+  }
+  lua_createtable(L, 2, 0);
+  h = (orc_json **)lua_newuserdata(L, sizeof *h);
+  *h = orc_json_ref(v);
+  luaL_getmetatable(L, HOLDER_MT);
+  lua_setmetatable(L, -2);
+  lua_rawseti(L, -2, 1);
+  orcL_pushjson(L, v);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, -3, 2); /* cache, entry, table */
+  lua_insert(L, -3);     /* table, cache, entry */
+  lua_pushlightuserdata(L, v);
+  lua_insert(L, -2);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+  b->ncached++;
+}
+
+/* [-0, +1, e] The context object of T for its handler. */
+static void push_context(lua_State *L, lengine *b, orc_task *T) {
+  orc_json *ctx = orc_task_context(T);
+  size_t i, n = ctx ? orc_json_len(ctx) : 0;
+  lua_createtable(L, 0, (int)n + 2);
+  for (i = 0; i < n; i++) {
+    size_t kl;
+    const char *k = orc_json_string_value(orc_json_object_key(ctx, i), &kl);
+    orc_json *v = orc_json_object_value(ctx, i);
+    lua_pushlstring(L, k, kl);
+    if ((kl == 9 && !memcmp(k, "Execution", 9)) ||
+        (kl == 12 && !memcmp(k, "StateMachine", 12)))
+      push_cached(L, b, v);
+    else
+      orcL_pushjson(L, v);
+    lua_rawset(L, -3);
+  }
+  orc_json_unref(ctx);
+}
+
+/* [-0, +1, e] A coroutine for a handler: a finished one from the pool (a
+** thread whose body returned can run a new function), else a new one. */
+static lua_State *take_thread(lua_State *L, lengine *b) {
+  if (b->npool > 0) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->pool);
+    lua_rawgeti(L, -1, b->npool);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, b->npool--);
+    lua_replace(L, -2);
+    return lua_tothread(L, -1);
+  }
+  return lua_newthread(L);
+}
+
+#define POOL_MAX 64
+
+/* The handler coroutine at index i of L returned: keep it for the next. */
+static void give_thread(lua_State *L, lengine *b, int i) {
+  lua_State *co = lua_tothread(L, i);
+  if (b->npool >= POOL_MAX || co == NULL) return;
+  lua_settop(co, 0);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->pool);
+  lua_pushvalue(L, i);
+  lua_rawseti(L, -2, ++b->npool);
+  lua_pop(L, 1);
+}
+
 /* [-0, +0, e] Run the handler of the task (light userdata at 1). Called
 ** through lua_pcall from the core's callback; upvalue 1 is the engine. */
 static int dispatch_body(lua_State *L) {
@@ -291,7 +394,6 @@ static int dispatch_body(lua_State *L) {
   const char *resource = orc_task_resource(T);
   lua_State *co;
   int kind, nargs, status;
-  orc_json *ctx;
   kind = find_handler(L, b, resource);
   if (kind == 0) {
     lua_pushfstring(L,
@@ -301,7 +403,7 @@ static int dispatch_body(lua_State *L) {
     orc_task_fail(T, "States.TaskFailed", lua_tostring(L, -1), NULL);
     return 0;
   }
-  co = lua_newthread(L);
+  co = take_thread(L, b);
   lua_insert(L, -2);
   lua_xmove(L, co, 1); /* the handler */
   nargs = 2;
@@ -310,15 +412,14 @@ static int dispatch_body(lua_State *L) {
     nargs = 3;
   }
   orcL_pushjson(co, orc_task_input(T));
-  ctx = orc_task_context(T);
-  orcL_pushjson(co, ctx);
-  orc_json_unref(ctx);
+  push_context(co, b, T);
   lua_pushstring(co, resource);
   lua_setfield(co, -2, "resource");
   lua_pushstring(co, orc_task_state_name(T));
   lua_setfield(co, -2, "state");
   status = resume(co, L, nargs);
   settle(L, b, co, lua_gettop(L), T, status);
+  if (status == 0) give_thread(L, b, lua_gettop(L));
   return 0;
 }
 
@@ -525,6 +626,7 @@ static int engine_new(lua_State *L) {
   cfg.task_ud = b;
   b->parked = LUA_NOREF;
   b->resolver = LUA_NOREF;
+  b->ctxcache = b->pool = LUA_NOREF;
   b->clock = cfg.clock;
   if (resolver && lua_isfunction(L, resolver)) {
     lua_pushvalue(L, resolver);
@@ -538,6 +640,10 @@ static int engine_new(lua_State *L) {
   b->handlers = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
   b->parked = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  b->ctxcache = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  b->pool = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushthread(L);
   b->home_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   b->home = L;
@@ -555,8 +661,11 @@ static int engine_close(lua_State *L) {
   luaL_unref(L, LUA_REGISTRYINDEX, b->parked);
   luaL_unref(L, LUA_REGISTRYINDEX, b->home_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, b->resolver);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->ctxcache);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->pool);
   b->handlers = b->default_fn = b->parked = b->home_ref = LUA_NOREF;
-  b->resolver = LUA_NOREF;
+  b->resolver = b->ctxcache = b->pool = LUA_NOREF;
+  b->ncached = b->npool = 0;
   b->home = NULL;
   return 0;
 }
@@ -1111,6 +1220,11 @@ void orcL_open_engine(lua_State *L) {
   lua_pushcfunction(L, execution_index);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, execution_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, HOLDER_MT);
+  lua_pushcfunction(L, holder_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
 

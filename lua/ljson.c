@@ -81,7 +81,30 @@ typedef struct tojson {
   char *msg;
   size_t msglen;
   int failed;
+  int cap; /* entries of tables and path (they grow with the depth) */
+  const void *tables0[32]; /* the first 32 levels: no allocation */
+  seg path0[32];
 } tojson;
+
+/* Room for one more level; 0, or -1 when out of memory. */
+static int grow_path(tojson *c) {
+  int cap = c->cap * 2 > c->max_depth ? c->max_depth : c->cap * 2;
+  const void **t = (const void **)malloc((size_t)cap * sizeof *t);
+  seg *p = (seg *)malloc((size_t)cap * sizeof *p);
+  if (t == NULL || p == NULL) {
+    free(t);
+    free(p);
+    return -1;
+  }
+  memcpy(t, c->tables, (size_t)c->depth * sizeof *t);
+  memcpy(p, c->path, (size_t)c->depth * sizeof *p);
+  if (c->tables != c->tables0) free((void *)c->tables);
+  if (c->path != c->path0) free(c->path);
+  c->tables = t;
+  c->path = p;
+  c->cap = cap;
+  return 0;
+}
 
 /* Writes "<why> at <pointer>" into the context's message. */
 static orc_json *fail(tojson *c, const char *why) {
@@ -241,12 +264,14 @@ static orc_json *convert_array(tojson *c, int t, const keyinfo *ki) {
   return a;
 }
 
+typedef struct kv {
+  orc_json *key, *val;
+} kv;
+
 static int member_cmp(const void *pa, const void *pb) {
   size_t la, lb, n;
-  orc_json *ka = orc_json_object_key(*(orc_json *const *)pa, 0);
-  orc_json *kb = orc_json_object_key(*(orc_json *const *)pb, 0);
-  const char *a = orc_json_string_value(ka, &la);
-  const char *b = orc_json_string_value(kb, &lb);
+  const char *a = orc_json_string_value(((const kv *)pa)->key, &la);
+  const char *b = orc_json_string_value(((const kv *)pb)->key, &lb);
   int r;
   n = la < lb ? la : lb;
   r = memcmp(a, b, n);
@@ -254,20 +279,25 @@ static int member_cmp(const void *pa, const void *pb) {
 }
 
 /* Objects come out with their keys sorted (bytewise): Lua tables have no
-** order, and the same table must always give the same text. Each member is
-** first held in a one-member object so that sorting moves pointers. */
+** order, and the same table must always give the same text. */
 static orc_json *convert_object(tojson *c, int t, const keyinfo *ki) {
   lua_State *L = c->L;
-  orc_json **pairs, *o = NULL;
+  kv small[16], *pairs = small;
+  orc_json *o = NULL;
   size_t n = ki->nkeys, i = 0, k;
-  pairs = (orc_json **)calloc(n ? n : 1, sizeof *pairs);
-  if (pairs == NULL) return fail(c, "out of memory");
+  if (n > 16 && (pairs = (kv *)calloc(n, sizeof *pairs)) == NULL)
+    return fail(c, "out of memory");
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    orc_json *key, *val, *pair;
+    orc_json *key, *val;
     char num[32];
     const char *ks;
     size_t kl;
+    if (i == n) { /* the table grew while we read it (a __gc, say) */
+      lua_pop(L, 2);
+      fail(c, "the table changed while it was encoded");
+      break;
+    }
     if (lua_type(L, -2) == LUA_TSTRING) {
       ks = lua_tolstring(L, -2, &kl);
     } else if (lua_type(L, -2) == LUA_TNUMBER && !ki->other) {
@@ -294,25 +324,23 @@ static orc_json *convert_object(tojson *c, int t, const keyinfo *ki) {
     }
     key = orc_json_string(ks, kl);
     val = key ? convert(c, lua_gettop(L)) : fail(c, "out of memory");
-    pair = val ? orc_json_object_new(1) : NULL;
-    if (pair == NULL) {
+    if (val == NULL) {
       orc_json_unref(key);
-      orc_json_unref(val);
       lua_pop(L, 2);
-      fail(c, "out of memory");
+      if (!c->failed) fail(c, "out of memory");
       break;
     }
-    orc_json_object_set(pair, 0, key, val);
-    pairs[i++] = pair;
+    pairs[i].key = key;
+    pairs[i].val = val;
+    i++;
     lua_pop(L, 1);
   }
   if (!c->failed) {
-    qsort(pairs, i, sizeof *pairs, member_cmp);
+    if (i > 1) qsort(pairs, i, sizeof *pairs, member_cmp);
     for (k = 1; k < i; k++) {
       if (member_cmp(&pairs[k - 1], &pairs[k]) == 0) {
         size_t kl;
-        const char *ks =
-            orc_json_string_value(orc_json_object_key(pairs[k], 0), &kl);
+        const char *ks = orc_json_string_value(pairs[k].key, &kl);
         c->path[c->depth - 1].key = ks;
         c->path[c->depth - 1].len = kl;
         fail(c, "duplicate object key (an integer key and the same string)");
@@ -325,12 +353,14 @@ static orc_json *convert_object(tojson *c, int t, const keyinfo *ki) {
     if (o == NULL) fail(c, "out of memory");
   }
   for (k = 0; k < i; k++) {
-    if (o)
-      orc_json_object_set(o, k, orc_json_ref(orc_json_object_key(pairs[k], 0)),
-                          orc_json_ref(orc_json_object_value(pairs[k], 0)));
-    orc_json_unref(pairs[k]);
+    if (o) {
+      orc_json_object_set(o, k, pairs[k].key, pairs[k].val);
+    } else {
+      orc_json_unref(pairs[k].key);
+      orc_json_unref(pairs[k].val);
+    }
   }
-  free(pairs);
+  if (pairs != small) free(pairs);
   return o;
 }
 
@@ -350,6 +380,7 @@ static orc_json *convert_table(tojson *c, int t) {
     return fail(c, why);
   }
   if (!lua_checkstack(L, 6)) return fail(c, "Lua stack exhausted");
+  if (c->depth >= c->cap && grow_path(c) != 0) return fail(c, "out of memory");
   if (lua_getmetatable(L, t)) {
     is_arr = lua_rawequal(L, -1, c->arr_mt);
     is_obj = lua_rawequal(L, -1, c->obj_mt);
@@ -408,11 +439,10 @@ orc_json *orcL_tojson(lua_State *L, int idx, int max_depth, char *msg,
   c.max_depth = max_depth;
   c.msg = msg;
   c.msglen = msglen;
-  c.tables = (const void **)malloc((size_t)max_depth * sizeof *c.tables);
-  c.path = (seg *)malloc((size_t)max_depth * sizeof *c.path);
-  if (c.tables == NULL || c.path == NULL || !lua_checkstack(L, 4)) {
-    free(c.tables);
-    free(c.path);
+  c.tables = c.tables0;
+  c.path = c.path0;
+  c.cap = 32;
+  if (!lua_checkstack(L, 4)) {
     snprintf(msg, msglen, "out of memory");
     return NULL;
   }
@@ -422,8 +452,8 @@ orc_json *orcL_tojson(lua_State *L, int idx, int max_depth, char *msg,
   c.obj_mt = lua_gettop(L);
   v = convert(&c, idx);
   lua_pop(L, 2);
-  free(c.tables);
-  free(c.path);
+  if (c.tables != c.tables0) free((void *)c.tables);
+  if (c.path != c.path0) free(c.path);
   return v;
 }
 

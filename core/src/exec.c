@@ -771,11 +771,11 @@ orc_json *orc_execution_history(const orc_execution *X) {
                         orc_json_float((double)ev->ts_ms / 1000.0));
     orc_json_object_set(o, 3, skey("type"), skey(tn));
     if (dk && ev->details == NULL && ev->name) { /* made now, not per step */
-      orc_json *d = kv_object(
-          X->E, 3, K_NAME, orc_json_ref(ev->name), ev->data_key,
-          orc_json_ref(ev->data),
-          ev->data_key == K_INPUT ? K_INPUT_DETAILS : K_OUTPUT_DETAILS,
-          orc_json_ref(X->E->not_truncated));
+      orc_json *d = kv_object(X->E, 3, K_NAME, orc_json_ref(ev->name),
+                              ev->data_key, orc_json_ref(ev->data),
+                              ev->data_key == K_INPUT ? K_INPUT_DETAILS
+                                                      : K_OUTPUT_DETAILS,
+                              orc_json_ref(X->E->not_truncated));
       orc_json_object_set(o, 4, skey(dk),
                           d ? export_value(d, 0) : orc_json_object_new(0));
       orc_json_unref(d);
@@ -1570,10 +1570,20 @@ const char *orc_task_token(const orc_task *T) {
 
 /* }====== */
 
+static void put_hex64(char *p, uint64_t v) {
+  static const char hex[] = "0123456789abcdef";
+  int i;
+  for (i = 15; i >= 0; i--) {
+    p[i] = hex[v & 15u];
+    v >>= 4;
+  }
+}
+
+/* 32 hex digits (one per task: snprintf cost more than the rest of it) */
 static void make_token(orc_engine *E, char *buf) {
-  uint64_t a = rng_next(E), b = rng_next(E);
-  snprintf(buf, 40, "%016llx%016llx", (unsigned long long)a,
-           (unsigned long long)b);
+  put_hex64(buf, rng_next(E));
+  put_hex64(buf + 16, rng_next(E));
+  buf[32] = '\0';
 }
 
 /* }====== */
@@ -1979,7 +1989,7 @@ static void task_start(frame *F) {
   T->state_name = strdup(s->name);
   T->input = orc_json_ref(F->effective);
   /* one token per state entry: a retry keeps the token Parameters saw */
-  snprintf(T->token, sizeof T->token, "%s", F->token);
+  memcpy(T->token, F->token, sizeof F->token); /* NUL-terminated */
   if (task_table_put(E, T) != ORC_OK) {
     task_free(T);
     fail_frame(F, "States.Runtime", "out of memory");
@@ -3464,9 +3474,9 @@ static void enter_state(frame *F) {
   F->entered_ms = orc_engine_now(E);
   F->token[0] = '\0';
   if (s->type == ORCI_ST_TASK) make_token(E, F->token);
-  F->entered_id = add_event_ex(X, F->last_event, EV_STATE_ENTERED + s->type,
-                               NULL, orc_json_ref(s->name_json),
-                               orc_json_ref(F->input), K_INPUT);
+  F->entered_id =
+      add_event_ex(X, F->last_event, EV_STATE_ENTERED + s->type, NULL,
+                   orc_json_ref(s->name_json), orc_json_ref(F->input), K_INPUT);
   F->last_event = F->entered_id;
   if (s->type == ORCI_ST_FAIL) {
     char *error = NULL, *cause = NULL;
