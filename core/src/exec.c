@@ -196,16 +196,22 @@ static const char *event_details_key(int t) {
 
 /* {====== structures */
 
-typedef struct event {
-  int64_t id, prev, ts_ms;
-  int type;
-  orc_json *details; /* an object; input/output members hold values */
-  orc_json *name;    /* or, for a state's Entered/Exited event, its parts */
-  orc_json *data;    /* (the state's name and input/output), made into */
-  int data_key;      /* details when the history is read (K_INPUT/_OUTPUT) */
-  orc_json *replay;  /* inputs a replay needs that AWS's fields lack, or
-                        NULL; exported as "orchestraReplay" */
+typedef struct event { /* 48 bytes: a million of them fit in 48 MB */
+  int64_t id, ts_ms;
+  uint32_t back; /* id - previousEventId */
+  uint16_t type;
+  uint16_t lazy; /* 1: st and data make the details (lazy_details) */
+  union {
+    orc_json *details;    /* an object; input/output members hold values */
+    const orci_state *st; /* lazy: the state whose run the event records */
+  } u;
+  orc_json *data;   /* lazy: the payload (input, output, parameters) */
+  orc_json *replay; /* inputs a replay needs that AWS's fields lack, or
+                       NULL; exported as "orchestraReplay" */
 } event;
+
+/* K_INPUT or K_OUTPUT: the payload key of a lazy Entered/Exited event */
+#define EV_DATA_KEY(ev) ((ev)->type < EV_STATE_EXITED ? K_INPUT : K_OUTPUT)
 
 typedef struct frame frame;
 
@@ -616,17 +622,16 @@ static orc_json *str_or_null(const char *s) {
 /* Append an event; details is taken. Returns its id (0 when the history
 ** keeps nothing). */
 static void event_release(event *ev) {
-  orc_json_unref(ev->details);
+  if (!ev->lazy) orc_json_unref(ev->u.details);
   orc_json_unref(ev->replay);
-  orc_json_unref(ev->name);
   orc_json_unref(ev->data);
 }
 
-/* Record an event; takes details, name and data (name and data: a state's
-** Entered/Exited event whose details are made when the history is read). */
+/* Record an event; takes details and data (st and data: an event of a
+** state's run whose details are made when the history is read). */
 static int64_t add_event_ex(orc_execution *X, int64_t prev, int type,
-                            orc_json *details, orc_json *name, orc_json *data,
-                            int data_key) {
+                            orc_json *details, const orci_state *st,
+                            orc_json *data, int data_key) {
   orc_engine *E = X->E;
   event *ev;
   int64_t id;
@@ -634,7 +639,6 @@ static int64_t add_event_ex(orc_execution *X, int64_t prev, int type,
     X = X->sink; /* a distributed Map's child records its own history */
   } else if (X->quiet) {
     orc_json_unref(details);
-    orc_json_unref(name);
     orc_json_unref(data);
     return prev;
   }
@@ -642,7 +646,6 @@ static int64_t add_event_ex(orc_execution *X, int64_t prev, int type,
   X->total_events++;
   if (E->cfg.history == ORC_HISTORY_NONE) {
     orc_json_unref(details);
-    orc_json_unref(name);
     orc_json_unref(data);
     return id;
   }
@@ -662,7 +665,6 @@ static int64_t add_event_ex(orc_execution *X, int64_t prev, int type,
     event *p = (event *)realloc(X->events, cap * sizeof *p);
     if (p == NULL) {
       orc_json_unref(details);
-      orc_json_unref(name);
       orc_json_unref(data);
       return id;
     }
@@ -671,14 +673,17 @@ static int64_t add_event_ex(orc_execution *X, int64_t prev, int type,
   }
   ev = &X->events[X->nevents++];
   ev->id = id;
-  ev->prev = prev;
+  ev->back = (uint32_t)(id - prev);
   ev->ts_ms = orc_engine_now(E);
-  ev->type = type;
-  ev->details = details;
+  ev->type = (uint16_t)type;
   ev->replay = NULL;
-  ev->name = name;
   ev->data = data;
-  ev->data_key = data_key;
+  ev->lazy = st != NULL;
+  if (st)
+    ev->u.st = st;
+  else
+    ev->u.details = details;
+  (void)data_key;
   return id;
 }
 
@@ -754,6 +759,42 @@ static orc_json *skey(const char *s) {
   return orc_json_string(s, strlen(s));
 }
 
+/* The details of an event recorded as (state, payload). */
+static orc_json *lazy_details(orc_engine *E, const event *ev) {
+  const orci_state *s = ev->u.st;
+  int key = EV_DATA_KEY(ev);
+  orc_json *data = ev->data ? orc_json_ref(ev->data) : NULL;
+  switch (ev->type) {
+  case EV_LAMBDA_SCHEDULED:
+    return kv_object(E, 3, K_RESOURCE, skey(s->resource), K_INPUT, data,
+                     K_INPUT_DETAILS, orc_json_ref(E->not_truncated));
+  case EV_TASK_SCHEDULED:
+    return kv_object(E, 4, K_RESOURCE_TYPE, skey(s->resource_type), K_RESOURCE,
+                     skey(s->resource_name), K_REGION, skey(E->region),
+                     K_PARAMETERS, data);
+  case EV_TASK_STARTED:
+    orc_json_unref(data);
+    return kv_object(E, 2, K_RESOURCE_TYPE, skey(s->resource_type), K_RESOURCE,
+                     skey(s->resource_name));
+  case EV_LAMBDA_SUCCEEDED:
+    return kv_object(E, 2, K_OUTPUT, data, K_OUTPUT_DETAILS,
+                     orc_json_ref(E->not_truncated));
+  case EV_TASK_SUCCEEDED:
+    return kv_object(E, 4, K_RESOURCE_TYPE, skey(s->resource_type), K_RESOURCE,
+                     skey(s->resource_name), K_OUTPUT, data, K_OUTPUT_DETAILS,
+                     orc_json_ref(E->not_truncated));
+  case EV_MAP_ITER_STARTED:
+  case EV_MAP_ITER_SUCCEEDED:
+  case EV_MAP_ITER_FAILED:
+  case EV_MAP_ITER_ABORTED: /* data: the iteration's index */
+    return kv_object(E, 2, K_NAME, orc_json_ref(s->name_json), K_INDEX, data);
+  default: /* a state's Entered or Exited */
+    return kv_object(E, 3, K_NAME, orc_json_ref(s->name_json), key, data,
+                     key == K_INPUT ? K_INPUT_DETAILS : K_OUTPUT_DETAILS,
+                     orc_json_ref(E->not_truncated));
+  }
+}
+
 orc_json *orc_execution_history(const orc_execution *X) {
   size_t i, n = X->nevents - X->first;
   orc_json *arr = orc_json_array_new(n), *root;
@@ -766,23 +807,20 @@ orc_json *orc_execution_history(const orc_execution *X) {
     orc_json *o = orc_json_object_new((dk ? 5u : 4u) + (ev->replay ? 1u : 0u));
     if (o == NULL) continue;
     orc_json_object_set(o, 0, skey("id"), orc_json_int(ev->id));
-    orc_json_object_set(o, 1, skey("previousEventId"), orc_json_int(ev->prev));
+    orc_json_object_set(o, 1, skey("previousEventId"),
+                        orc_json_int(ev->id - (int64_t)ev->back));
     orc_json_object_set(o, 2, skey("timestamp"),
                         orc_json_float((double)ev->ts_ms / 1000.0));
     orc_json_object_set(o, 3, skey("type"), skey(tn));
-    if (dk && ev->details == NULL && ev->name) { /* made now, not per step */
-      orc_json *d = kv_object(X->E, 3, K_NAME, orc_json_ref(ev->name),
-                              ev->data_key, orc_json_ref(ev->data),
-                              ev->data_key == K_INPUT ? K_INPUT_DETAILS
-                                                      : K_OUTPUT_DETAILS,
-                              orc_json_ref(X->E->not_truncated));
+    if (dk && ev->lazy) { /* made now, not per step */
+      orc_json *d = lazy_details(X->E, ev);
       orc_json_object_set(o, 4, skey(dk),
                           d ? export_value(d, 0) : orc_json_object_new(0));
       orc_json_unref(d);
     } else if (dk)
       orc_json_object_set(o, 4, skey(dk),
-                          ev->details ? export_value(ev->details, 0)
-                                      : orc_json_object_new(0));
+                          ev->u.details ? export_value(ev->u.details, 0)
+                                        : orc_json_object_new(0));
     if (ev->replay)
       orc_json_object_set(o, dk ? 5 : 4, skey("orchestraReplay"),
                           orc_json_ref(ev->replay));
@@ -1690,8 +1728,7 @@ static void exit_state(frame *F, orc_json *output, int next) {
         add_event(X, F->last_event, EV_STATE_EXITED + s->type, details);
   else
     F->last_event = add_event_ex(X, F->last_event, EV_STATE_EXITED + s->type,
-                                 NULL, orc_json_ref(s->name_json),
-                                 orc_json_ref(output), K_OUTPUT);
+                                 NULL, s, orc_json_ref(output), K_OUTPUT);
   attach_replay(F);
   orc_json_unref(F->input);
   orc_json_unref(F->effective);
@@ -1951,7 +1988,6 @@ static void task_start(frame *F) {
   const orci_state *s = &F->B->states[F->state];
   orc_task *T;
   int lambda = s->resource_kind == ORCI_RES_LAMBDA;
-  orc_json *d;
   int64_t timeout_s, heartbeat_s;
   failure f = {NULL, NULL};
   if (task_seconds(F, s->timeout_s, s->timeout_path, "TimeoutSecondsPath",
@@ -1962,22 +1998,15 @@ static void task_start(frame *F) {
     return;
   }
   F->heartbeat_expired = 0;
-  if (lambda)
-    d = kv_object(E, 3, K_RESOURCE, skey(s->resource), K_INPUT,
-                  orc_json_ref(F->effective), K_INPUT_DETAILS,
-                  orc_json_ref(E->not_truncated));
-  else
-    d = kv_object(E, 4, K_RESOURCE_TYPE, skey(s->resource_type), K_RESOURCE,
-                  skey(s->resource_name), K_REGION, skey(E->region),
-                  K_PARAMETERS, orc_json_ref(F->effective));
-  F->last_event = add_event(
-      X, F->last_event, lambda ? EV_LAMBDA_SCHEDULED : EV_TASK_SCHEDULED, d);
+  F->last_event = add_event_ex(X, F->last_event,
+                               lambda ? EV_LAMBDA_SCHEDULED : EV_TASK_SCHEDULED,
+                               NULL, s, orc_json_ref(F->effective), 0);
   attach_replay(F);
-  d = lambda ? NULL
-             : kv_object(E, 2, K_RESOURCE_TYPE, skey(s->resource_type),
-                         K_RESOURCE, skey(s->resource_name));
-  F->last_event = add_event(X, F->last_event,
-                            lambda ? EV_LAMBDA_STARTED : EV_TASK_STARTED, d);
+  if (lambda)
+    F->last_event = add_event(X, F->last_event, EV_LAMBDA_STARTED, NULL);
+  else
+    F->last_event =
+        add_event_ex(X, F->last_event, EV_TASK_STARTED, NULL, s, NULL, 0);
   T = (orc_task *)calloc(1, sizeof *T);
   if (T == NULL) {
     fail_frame(F, "States.Runtime", "out of memory");
@@ -2115,17 +2144,9 @@ static void task_done(frame *F) {
     free(cause);
     return;
   }
-  if (lambda)
-    F->last_event =
-        add_event(X, F->last_event, EV_LAMBDA_SUCCEEDED,
-                  kv_object(E, 2, K_OUTPUT, orc_json_ref(result),
-                            K_OUTPUT_DETAILS, orc_json_ref(E->not_truncated)));
-  else
-    F->last_event = add_event(
-        X, F->last_event, EV_TASK_SUCCEEDED,
-        kv_object(E, 4, K_RESOURCE_TYPE, skey(s->resource_type), K_RESOURCE,
-                  skey(s->resource_name), K_OUTPUT, orc_json_ref(result),
-                  K_OUTPUT_DETAILS, orc_json_ref(E->not_truncated)));
+  F->last_event = add_event_ex(X, F->last_event,
+                               lambda ? EV_LAMBDA_SUCCEEDED : EV_TASK_SUCCEEDED,
+                               NULL, s, orc_json_ref(result), 0);
   sel = s->result_selector ? eval_tmpl(F, s->result_selector, result, &f)
                            : orc_json_ref(result);
   orc_json_unref(result);
@@ -2958,9 +2979,8 @@ static void group_abort(frame *F) {
     frame *other = G->first;
     if (inline_map)
       G->last_event =
-          add_event(X, other->last_event, EV_MAP_ITER_ABORTED,
-                    kv_object(X->E, 2, K_NAME, orc_json_ref(s->name_json),
-                              K_INDEX, orc_json_int((int64_t)other->index)));
+          add_event_ex(X, other->last_event, EV_MAP_ITER_ABORTED, NULL, s,
+                       orc_json_int((int64_t)other->index), 0);
     G->running--;
     frame_free(other);
   }
@@ -2981,7 +3001,6 @@ static void group_check(frame *F) {
 /* Start children while the concurrency cap allows. */
 static void group_spawn(frame *F, int64_t prev) {
   orc_execution *X = F->X;
-  orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
   group *G = F->G;
   int started = 0;
@@ -3051,10 +3070,8 @@ static void group_spawn(frame *F, int64_t prev) {
         input = item;
       }
       if (!s->distributed)
-        first_prev =
-            add_event(X, prev, EV_MAP_ITER_STARTED,
-                      kv_object(E, 2, K_NAME, orc_json_ref(s->name_json),
-                                K_INDEX, orc_json_int((int64_t)i)));
+        first_prev = add_event_ex(X, prev, EV_MAP_ITER_STARTED, NULL, s,
+                                  orc_json_int((int64_t)i), 0);
     }
     C = (frame *)calloc(1, sizeof *C);
     if (C == NULL) {
@@ -3314,10 +3331,8 @@ static void child_done(frame *C, orc_json *output) {
   else
     orc_json_unref(output);
   if (s->type == ORCI_ST_MAP && !s->distributed)
-    G->last_event =
-        add_event(X, C->last_event, EV_MAP_ITER_SUCCEEDED,
-                  kv_object(X->E, 2, K_NAME, orc_json_ref(s->name_json),
-                            K_INDEX, orc_json_int((int64_t)i)));
+    G->last_event = add_event_ex(X, C->last_event, EV_MAP_ITER_SUCCEEDED, NULL,
+                                 s, orc_json_int((int64_t)i), 0);
   G->running--;
   G->done++;
   frame_free(C);
@@ -3328,7 +3343,6 @@ static void child_failed(frame *C, const char *error, const char *cause) {
   frame *F = C->parent;
   group *G = F->G;
   orc_execution *X = F->X;
-  orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
   size_t i = C->index;
   int map = s->type == ORCI_ST_MAP;
@@ -3337,10 +3351,8 @@ static void child_failed(frame *C, const char *error, const char *cause) {
   } else {
     G->last_event = C->last_event;
     if (map)
-      G->last_event =
-          add_event(X, C->last_event, EV_MAP_ITER_FAILED,
-                    kv_object(E, 2, K_NAME, orc_json_ref(s->name_json), K_INDEX,
-                              orc_json_int((int64_t)i)));
+      G->last_event = add_event_ex(X, C->last_event, EV_MAP_ITER_FAILED, NULL,
+                                   s, orc_json_int((int64_t)i), 0);
   }
   G->running--;
   G->failed++;
@@ -3474,9 +3486,8 @@ static void enter_state(frame *F) {
   F->entered_ms = orc_engine_now(E);
   F->token[0] = '\0';
   if (s->type == ORCI_ST_TASK) make_token(E, F->token);
-  F->entered_id =
-      add_event_ex(X, F->last_event, EV_STATE_ENTERED + s->type, NULL,
-                   orc_json_ref(s->name_json), orc_json_ref(F->input), K_INPUT);
+  F->entered_id = add_event_ex(X, F->last_event, EV_STATE_ENTERED + s->type,
+                               NULL, s, orc_json_ref(F->input), K_INPUT);
   F->last_event = F->entered_id;
   if (s->type == ORCI_ST_FAIL) {
     char *error = NULL, *cause = NULL;
