@@ -404,6 +404,7 @@ struct orc_engine {
   size_t nexpired, capexpired;
   orci_posts *posts; /* answers posted by other threads (post.c) */
   char *data_dir;    /* copy of cfg.data_dir */
+  char role[96];     /* the executions' RoleArn */
 };
 
 #define TOMB ((orc_task *)(uintptr_t)1) /* a deleted slot */
@@ -861,13 +862,12 @@ static int build_execution_ctx(orc_execution *X) {
                                    "StartTime"};
   static const char *const mk[] = {"Id", "Name"};
   orc_json *ev[5], *mv[2];
-  char ts[40], role[128];
+  char ts[40];
   orci_format_timestamp(X->start_ms, ts);
-  snprintf(role, sizeof role, "arn:aws:iam::%s:role/orchestra", X->E->account);
   ev[0] = skey(X->arn);
   ev[1] = orc_json_ref(X->input);
   ev[2] = skey(X->name);
-  ev[3] = skey(role);
+  ev[3] = skey(X->E->role);
   ev[4] = skey(ts);
   mv[0] = skey(X->M->arn);
   mv[1] = skey(X->M->name);
@@ -2331,12 +2331,28 @@ static void sub_free(orc_execution *S) {
   free(S);
 }
 
+static void put_hex(char *p, uint64_t v, int n) {
+  static const char hex[] = "0123456789abcdef";
+  while (n-- > 0) {
+    p[n] = hex[v & 15u];
+    v >>= 4;
+  }
+}
+
+/* A version 4 UUID from the engine's generator (replayable). */
 static void make_uuid(orc_engine *E, char *buf) {
   uint64_t a = rng_next(E), b = rng_next(E);
-  snprintf(buf, 40, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
-           (unsigned)(a >> 16) & 0xFFFF, (unsigned)a & 0xFFF,
-           (unsigned)((b >> 48) & 0x3FFF) | 0x8000,
-           (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+  put_hex(buf, a >> 32, 8);
+  buf[8] = '-';
+  put_hex(buf + 9, (a >> 16) & 0xFFFF, 4);
+  buf[13] = '-';
+  buf[14] = '4';
+  put_hex(buf + 15, a & 0xFFF, 3);
+  buf[18] = '-';
+  put_hex(buf + 19, ((b >> 48) & 0x3FFF) | 0x8000, 4);
+  buf[23] = '-';
+  put_hex(buf + 24, b & 0xFFFFFFFFFFFFull, 12);
+  buf[36] = '\0';
 }
 
 /* The execution record of a distributed Map's child, with its own
@@ -2345,7 +2361,7 @@ static orc_execution *sub_new(frame *F, const orci_state *s, orc_json *input) {
   orc_execution *X = F->X, *S = (orc_execution *)calloc(1, sizeof *S);
   orc_engine *E = X->E;
   const char *parent = F->sub ? F->sub->arn : X->arn;
-  char uuid[40], role[128];
+  char uuid[40];
   size_t n;
   if (S == NULL) return NULL;
   make_uuid(E, uuid);
@@ -2372,10 +2388,10 @@ static orc_execution *sub_new(frame *F, const orci_state *s, orc_json *input) {
     sub_free(S);
     return NULL;
   }
-  snprintf(role, sizeof role, "arn:aws:iam::%s:role/orchestra", E->account);
   add_event(S, 0, EV_EXECUTION_STARTED,
             kv_object(E, 3, K_INPUT, orc_json_ref(input), K_INPUT_DETAILS,
-                      orc_json_ref(E->not_truncated), K_ROLE_ARN, skey(role)));
+                      orc_json_ref(E->not_truncated), K_ROLE_ARN,
+                      skey(E->role)));
   return S;
 }
 
@@ -3707,6 +3723,8 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
            E->cfg.account ? E->cfg.account : "123456789012");
   E->cfg.region = E->region;
   E->cfg.account = E->account;
+  snprintf(E->role, sizeof E->role, "arn:aws:iam::%s:role/orchestra",
+           E->account);
   if (E->cfg.data_dir &&
       (E->cfg.data_dir = E->data_dir = strdup(E->cfg.data_dir)) == NULL) {
     free(E);
@@ -4039,12 +4057,10 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
   }
   {
-    char role[128];
-    snprintf(role, sizeof role, "arn:aws:iam::%s:role/orchestra", E->account);
     add_event(X, 0, EV_EXECUTION_STARTED,
               kv_object(E, 3, K_INPUT, orc_json_ref(input), K_INPUT_DETAILS,
                         orc_json_ref(E->not_truncated), K_ROLE_ARN,
-                        skey(role)));
+                        skey(E->role)));
   }
   X->root.X = X;
   X->root.B = &M->top;
