@@ -33,6 +33,10 @@ typedef struct lengine {
   int ncached;
   int pool; /* registry ref: finished handler coroutines to reuse */
   int npool;
+  int strings; /* registry ref: a state's resource/name (by address) as a
+                  Lua string; states live as long as the engine */
+  int hcache;  /* registry ref: resource address -> handler (reset by
+                  engine:handler) */
 } lengine;
 
 /* orchestra.pending: a handler returning it leaves its task pending. */
@@ -359,6 +363,46 @@ static void push_context(lua_State *L, lengine *b, orc_task *T) {
   orc_json_unref(ctx);
 }
 
+/* [-0, +1, e] The C string s of a compiled state (stable address) as a Lua
+** string, made once: resources are long ARNs, and a long string is copied
+** every time it is pushed. */
+static void push_state_str(lua_State *L, lengine *b, const char *s) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->strings);
+  lua_pushlightuserdata(L, (void *)(uintptr_t)s);
+  lua_rawget(L, -2);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushstring(L, s);
+    lua_pushlightuserdata(L, (void *)(uintptr_t)s);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);
+  }
+  lua_remove(L, -2);
+}
+
+/* find_handler, remembered per resource address until the handlers
+** change. */
+static int cached_handler(lua_State *L, lengine *b, const char *resource) {
+  int kind;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->hcache);
+  lua_pushlightuserdata(L, (void *)(uintptr_t)resource);
+  lua_rawget(L, -2);
+  if (lua_isfunction(L, -1)) {
+    lua_remove(L, -2);
+    return 1;
+  }
+  lua_pop(L, 2);
+  kind = find_handler(L, b, resource);
+  if (kind == 1) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->hcache);
+    lua_pushlightuserdata(L, (void *)(uintptr_t)resource);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+  }
+  return kind;
+}
+
 /* [-0, +1, e] A coroutine for a handler: a finished one from the pool (a
 ** thread whose body returned can run a new function), else a new one. */
 static lua_State *take_thread(lua_State *L, lengine *b) {
@@ -394,7 +438,7 @@ static int dispatch_body(lua_State *L) {
   const char *resource = orc_task_resource(T);
   lua_State *co;
   int kind, nargs, status;
-  kind = find_handler(L, b, resource);
+  kind = cached_handler(L, b, resource);
   if (kind == 0) {
     lua_pushfstring(L,
                     "no handler is registered for resource '%s' (see "
@@ -408,14 +452,14 @@ static int dispatch_body(lua_State *L) {
   lua_xmove(L, co, 1); /* the handler */
   nargs = 2;
   if (kind == 2) {
-    lua_pushstring(co, resource);
+    push_state_str(co, b, resource);
     nargs = 3;
   }
   orcL_pushjson(co, orc_task_input(T));
   push_context(co, b, T);
-  lua_pushstring(co, resource);
+  push_state_str(co, b, resource);
   lua_setfield(co, -2, "resource");
-  lua_pushstring(co, orc_task_state_name(T));
+  push_state_str(co, b, orc_task_state_name(T));
   lua_setfield(co, -2, "state");
   status = resume(co, L, nargs);
   settle(L, b, co, lua_gettop(L), T, status);
@@ -626,7 +670,7 @@ static int engine_new(lua_State *L) {
   cfg.task_ud = b;
   b->parked = LUA_NOREF;
   b->resolver = LUA_NOREF;
-  b->ctxcache = b->pool = LUA_NOREF;
+  b->ctxcache = b->pool = b->strings = b->hcache = LUA_NOREF;
   b->clock = cfg.clock;
   if (resolver && lua_isfunction(L, resolver)) {
     lua_pushvalue(L, resolver);
@@ -644,6 +688,10 @@ static int engine_new(lua_State *L) {
   b->ctxcache = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
   b->pool = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  b->strings = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  b->hcache = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushthread(L);
   b->home_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   b->home = L;
@@ -663,8 +711,10 @@ static int engine_close(lua_State *L) {
   luaL_unref(L, LUA_REGISTRYINDEX, b->resolver);
   luaL_unref(L, LUA_REGISTRYINDEX, b->ctxcache);
   luaL_unref(L, LUA_REGISTRYINDEX, b->pool);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->strings);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->hcache);
   b->handlers = b->default_fn = b->parked = b->home_ref = LUA_NOREF;
-  b->resolver = b->ctxcache = b->pool = LUA_NOREF;
+  b->resolver = b->ctxcache = b->pool = b->strings = b->hcache = LUA_NOREF;
   b->ncached = b->npool = 0;
   b->home = NULL;
   return 0;
@@ -680,6 +730,8 @@ static int engine_handler(lua_State *L) {
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 3);
   lua_rawset(L, -3);
+  lua_newtable(L); /* the resolved handlers are stale */
+  lua_rawseti(L, LUA_REGISTRYINDEX, b->hcache);
   lua_settop(L, 1);
   return 1;
 }

@@ -233,8 +233,8 @@ typedef struct frame frame;
 struct orc_task {
   frame *F; /* NULL once abandoned */
   orc_execution *X;
-  char *resource;
-  char *state_name;
+  const char *resource;   /* the state's (machines outlive tasks) */
+  const char *state_name; /* the state's */
   orc_json *input;
   orc_json *context;
   char token[40];
@@ -1384,8 +1384,6 @@ static void drop_task(orc_engine *E, orc_task *T) {
 
 static void task_free(orc_task *T) {
   if (T == NULL) return;
-  free(T->resource);
-  free(T->state_name);
   orc_json_unref(T->input);
   orc_json_unref(T->context);
   free(T);
@@ -2014,8 +2012,8 @@ static void task_start(frame *F) {
   }
   T->F = F;
   T->X = X;
-  T->resource = strdup(s->resource);
-  T->state_name = strdup(s->name);
+  T->resource = s->resource;
+  T->state_name = s->name;
   T->input = orc_json_ref(F->effective);
   /* one token per state entry: a retry keeps the token Parameters saw */
   memcpy(T->token, F->token, sizeof F->token); /* NUL-terminated */
