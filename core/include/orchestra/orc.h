@@ -53,8 +53,12 @@ typedef struct orc_error {
 ORC_API int orc_version_num(void);
 ORC_API const char *orc_version(void);
 
-/* Process-wide initialisation (libcurl's global init). Call once before
-** starting threads; idempotent. Returns ORC_OK or a negative status. */
+/* Process-wide initialisation (libcurl's global init, which also loads the
+** TLS library: about 7 MB of resident memory). Only HTTP needs it, so the
+** Lua module does not call it when it loads: the HTTP client calls it on
+** first use, and a threaded host that makes HTTP calls should call it once
+** before starting threads. Idempotent. Returns ORC_OK or a negative
+** status. */
 ORC_API int orc_global_init(orc_error *err);
 
 /* Name of a status code ("ENOMEM", ...); never NULL. */
