@@ -3,8 +3,8 @@
 # task_calls, counted by valgrind's callgrind at two sizes and subtracted, so
 # that start-up, definition loading and checking cancel out:
 #   (Ir(N2) - Ir(N1)) / (transitions(N2) - transitions(N1))
-# Prints a Markdown table, then the functions with the most instructions
-# (self cost) in the larger task_calls and pass_chain runs.
+# Prints a Markdown table, then for each workload the functions whose own
+# instructions grow most per transition (the two profiles subtracted).
 # Environment: BUILD (default build), LUA (default lua5.4), N1, N2, TOP.
 set -eu
 cd "$(dirname "$0")/.."
@@ -52,13 +52,39 @@ for w in pass_chain task_calls; do
   per=$(awk -v a="$i1" -v b="$i2" -v s="$t1" -v t="$t2" 'BEGIN { printf "%.0f", (b - a) / (t - s) }')
   echo "| $w | $i1 | $i2 | $((t2 - t1)) | $per |"
 done
+# "count name" per function of one profile (own instructions, every function)
+functions() {
+  callgrind_annotate --threshold=100 "$1" 2>/dev/null |
+    awk '/^ *[0-9,]+ +\([ 0-9.]+%\) +[^ ]/ && !/PROGRAM TOTALS/ {
+      n = $1; gsub(",", "", n)
+      name = $0; sub(/^ *[0-9,]+ +\([ 0-9.]+%\) +/, "", name)
+      obj = ""
+      if (match(name, / \[[^]]*\] *$/)) {
+        obj = substr(name, RSTART + 2, RLENGTH - 3); sub(/\] *$/, "", obj)
+        sub(/.*\//, "", obj); name = substr(name, 1, RSTART - 1)
+      }
+      sub(/^.*\/work\/main\//, "", name); sub(/ +$/, "", name)
+      if (name ~ /^\?\?\?/ && obj != "") name = name " (" obj ")"
+      print n, name
+    }'
+}
+
 for w in pass_chain task_calls; do
+  t1=$(transitions "$w" "$N1")
+  t2=$(transitions "$w" "$N2")
   echo
-  echo "Top $TOP functions by own instructions, $w at N=$N2 (callgrind_annotate, whole process):"
+  echo "Hot spots of $w: the $TOP functions whose own instructions grow most per transition"
+  echo "(profile at N=$N2 minus profile at N=$N1, divided by the $((t2 - t1)) transitions added;"
+  echo "\`???\` entries are in libraries without symbols, named by their object file):"
   echo
   echo '```'
-  callgrind_annotate --threshold=100 "$out/$w.$N2.cg" 2>/dev/null |
-    awk '/^ *[0-9,]+ +\([ 0-9.]+%\) +[^ ]/ && !/PROGRAM TOTALS/' | head -n "$TOP" |
-    sed -E 's|/[^ ]*/work/main/||; s|\[[^]]*\]$||'
+  functions "$out/$w.$N1.cg" >"$out/$w.a"
+  functions "$out/$w.$N2.cg" >"$out/$w.b"
+  awk -v dt="$((t2 - t1))" '
+    FNR == NR { n = $1; $1 = ""; a[$0] += n; next }
+    { n = $1; $1 = ""; b[$0] += n }
+    END {
+      for (k in b) { d = (b[k] - a[k]) / dt; if (d >= 0.5) printf "%10.1f %s\n", d, k }
+    }' "$out/$w.a" "$out/$w.b" | sort -rn | head -n "$TOP"
   echo '```'
 done
