@@ -13,7 +13,6 @@
 #define ENGINE_MT    "orchestra.Engine"
 #define MACHINE_MT   "orchestra.Machine"
 #define EXECUTION_MT "orchestra.Execution"
-#define HOLDER_MT    "orchestra.JsonHolder" /* keeps a value alive */
 #define ERROR_MT     "orchestra.Error"
 
 typedef struct lengine {
@@ -31,12 +30,18 @@ typedef struct lengine {
   int resolver; /* registry ref of the resolver function, or LUA_NOREF */
   int ctxcache; /* registry ref: converted $$.Execution/StateMachine */
   int ncached;
-  int pool; /* registry ref: finished handler coroutines to reuse */
+  orc_json **held; /* the values ctxcache's keys point at, kept alive */
+  int pool;        /* registry ref: finished handler coroutines to reuse */
   int npool;
   int strings; /* registry ref: a state's resource/name (by address) as a
                   Lua string; states live as long as the engine */
   int hcache;  /* registry ref: resource address -> handler (reset by
                   engine:handler) */
+  int pq;      /* registry ref: parked tasks in the order they yielded */
+  int pq_head, pq_tail;
+  int budget;   /* max_transitions_per_step: resumes per step too */
+  int body_ref; /* registry refs of the dispatch and resume closures */
+  int resume_ref;
 } lengine;
 
 /* orchestra.pending: a handler returning it leaves its task pending. */
@@ -237,6 +242,10 @@ static void settle(lua_State *L, lengine *b, lua_State *co, int ico,
     lua_pushvalue(L, ico);
     lua_rawset(L, -3);
     lua_pop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->pq); /* resumed in turn */
+    lua_pushlightuserdata(L, T);
+    lua_rawseti(L, -2, ++b->pq_tail);
+    lua_pop(L, 1);
   } else if (status == 0) {
     char msg[512];
     orc_json *out;
@@ -255,27 +264,27 @@ static void settle(lua_State *L, lengine *b, lua_State *co, int ico,
   }
 }
 
-/* [-0, +0, e] Resume every parked handler once (upvalue 1: the engine). */
+/* [-0, +0, e] Resume parked handlers once each, in the order they yielded,
+** at most the step's work bound of them (upvalue 1: the engine): the rest
+** go on the next step, so that ten thousand polling handlers cannot stall
+** one step. */
 static int resume_parked(lua_State *L) {
   lengine *b = (lengine *)lua_touserdata(L, lua_upvalueindex(1));
-  int list, n = 0, i;
-  lua_newtable(L); /* a snapshot: resuming changes the parked table */
-  list = lua_gettop(L);
+  int n = b->pq_tail - b->pq_head + 1, k,
+      max = b->budget / ORC_TASK_WEIGHT > 0 ? b->budget / ORC_TASK_WEIGHT : 1;
+  if (n > max) n = max; /* a resume weighs like a task dispatch */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->pq);
   lua_rawgeti(L, LUA_REGISTRYINDEX, b->parked);
-  lua_pushnil(L);
-  while (lua_next(L, -2)) {
-    lua_rawseti(L, list, ++n * 2);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, list, n * 2 - 1);
-  }
-  for (i = 1; i <= n; i++) {
+  for (k = 0; k < n; k++) {
     orc_task *T;
     lua_State *co;
     int ico;
-    lua_rawgeti(L, list, i * 2 - 1);
+    lua_rawgeti(L, -2, b->pq_head);
+    lua_pushnil(L);
+    lua_rawseti(L, -4, b->pq_head++);
     T = (orc_task *)lua_touserdata(L, -1);
     lua_pushvalue(L, -1);
-    lua_rawget(L, list + 1);
+    lua_rawget(L, -3);
     if (lua_isnil(L, -1)) { /* answered or dropped meanwhile */
       lua_pop(L, 2);
       continue;
@@ -284,63 +293,59 @@ static int resume_parked(lua_State *L) {
     co = lua_tothread(L, ico);
     lua_pushvalue(L, -2);
     lua_pushnil(L);
-    lua_rawset(L, list + 1); /* unpark; settle parks it again if needed */
+    lua_rawset(L, -5); /* unpark; settle parks it again if needed */
     settle(L, b, co, ico, T, resume(co, L, 0));
     lua_pop(L, 2);
   }
+  if (b->pq_head > b->pq_tail) b->pq_head = 1, b->pq_tail = 0;
   lua_pop(L, 2);
-  return 0;
-}
-
-static int holder_gc(lua_State *L) {
-  orc_json **h = (orc_json **)lua_touserdata(L, 1);
-  orc_json_unref(*h);
-  *h = NULL;
   return 0;
 }
 
 #define CTX_CACHE_MAX 256 /* executions whose $$ parts stay converted */
 
+static void release_held(lengine *b) {
+  int i;
+  for (i = 0; i < b->ncached; i++)
+    orc_json_unref(b->held[i]);
+  b->ncached = 0;
+}
+
 /* [-0, +1, e] v as a Lua table, converted once per value: $$.Execution and
 ** $$.StateMachine are the same for every task of an execution, and their
 ** ARNs and timestamps cost more to push than the task's own input. The
-** cache is keyed by the value's address and holds a reference to it, so
-** the address cannot be reused while it is cached. Handlers share these
-** tables: the context is read-only. */
+** cache is keyed by the value's address and holds a reference to it (in
+** b->held, not in a finalised userdata: a thousand finalisers make one long
+** GC step), so the address cannot be reused while it is cached. Handlers
+** share these tables: the context is read-only. */
 static void push_cached(lua_State *L, lengine *b, orc_json *v) {
-  orc_json **h;
   lua_rawgeti(L, LUA_REGISTRYINDEX, b->ctxcache);
   lua_pushlightuserdata(L, v);
   lua_rawget(L, -2);
   if (lua_istable(L, -1)) {
-    lua_rawgeti(L, -1, 2);
-    lua_replace(L, -3);
-    lua_pop(L, 1);
+    lua_remove(L, -2);
     return;
   }
   lua_pop(L, 1);
+  if (b->held == NULL && (b->held = (orc_json **)malloc(
+                              CTX_CACHE_MAX * sizeof *b->held)) == NULL) {
+    lua_pop(L, 1);
+    orcL_pushjson(L, v); /* no cache then */
+    return;
+  }
   if (b->ncached >= CTX_CACHE_MAX) { /* start over: the old one is garbage */
     lua_pop(L, 1);
     lua_newtable(L);
     lua_pushvalue(L, -1);
     lua_rawseti(L, LUA_REGISTRYINDEX, b->ctxcache);
-    b->ncached = 0;
+    release_held(b);
   }
-  lua_createtable(L, 2, 0);
-  h = (orc_json **)lua_newuserdata(L, sizeof *h);
-  *h = orc_json_ref(v);
-  luaL_getmetatable(L, HOLDER_MT);
-  lua_setmetatable(L, -2);
-  lua_rawseti(L, -2, 1);
   orcL_pushjson(L, v);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, -3, 2); /* cache, entry, table */
-  lua_insert(L, -3);     /* table, cache, entry */
   lua_pushlightuserdata(L, v);
-  lua_insert(L, -2);
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
-  b->ncached++;
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -4); /* cache, table */
+  lua_remove(L, -2);
+  b->held[b->ncached++] = orc_json_ref(v);
 }
 
 /* [-0, +1, e] The context object of T for its handler. */
@@ -503,15 +508,15 @@ static int task_cb(void *ud, orc_task *T) {
 static int do_step(lua_State *L, lengine *b) {
   orc_error err;
   int n;
-  lua_pushlightuserdata(L, b);
-  lua_pushcclosure(L, resume_parked, 1);
-  b->L = L;
-  if (lua_pcall(L, 0, 0, 0) != 0) {
-    b->L = NULL;
-    return lua_error(L);
+  if (b->pq_head <= b->pq_tail) { /* handlers waiting on their own work */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->resume_ref);
+    b->L = L;
+    if (lua_pcall(L, 0, 0, 0) != 0) {
+      b->L = NULL;
+      return lua_error(L);
+    }
   }
-  lua_pushlightuserdata(L, b);
-  lua_pushcclosure(L, dispatch_body, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->body_ref);
   b->body = lua_gettop(L);
   b->L = L;
   n = orc_engine_step(b->E, &err);
@@ -569,7 +574,8 @@ static int64_t opt_field_int(lua_State *L, int t, const char *name, int64_t def,
 
 /* orchestra.engine{clock=, start_time=, max_payload_bytes=,
 ** max_history_events=, history=, seed=, region=, account=,
-** max_transitions_per_step=}  [-0, +1, e] */
+** max_transitions_per_step=, map_concurrency=, data_dir=, resolver=}
+** [-0, +1, e] */
 /* The engine's resolver: resolver(bucket, key, "read" | "write") returns
 ** the local path of an S3 object a distributed Map reads or writes. */
 static char *resolve_cb(void *ud, const char *bucket, const char *key,
@@ -630,6 +636,8 @@ static int engine_new(lua_State *L) {
     cfg.max_transitions_per_step =
         (int)opt_field_int(L, 1, "max_transitions_per_step", 1000, 1);
     cfg.random_seed = (uint64_t)opt_field_int(L, 1, "seed", 0, 0);
+    cfg.map_concurrency =
+        (int)opt_field_int(L, 1, "map_concurrency", cfg.map_concurrency, 1);
     lua_getfield(L, 1, "history");
     if (!lua_isnil(L, -1)) {
       const char *h = luaL_checkstring(L, -1);
@@ -671,6 +679,10 @@ static int engine_new(lua_State *L) {
   b->parked = LUA_NOREF;
   b->resolver = LUA_NOREF;
   b->ctxcache = b->pool = b->strings = b->hcache = LUA_NOREF;
+  b->pq = b->body_ref = b->resume_ref = LUA_NOREF;
+  b->pq_head = 1;
+  b->pq_tail = 0;
+  b->budget = cfg.max_transitions_per_step;
   b->clock = cfg.clock;
   if (resolver && lua_isfunction(L, resolver)) {
     lua_pushvalue(L, resolver);
@@ -692,6 +704,14 @@ static int engine_new(lua_State *L) {
   b->strings = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
   b->hcache = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  b->pq = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushlightuserdata(L, b);
+  lua_pushcclosure(L, dispatch_body, 1);
+  b->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushlightuserdata(L, b);
+  lua_pushcclosure(L, resume_parked, 1);
+  b->resume_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushthread(L);
   b->home_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   b->home = L;
@@ -713,9 +733,16 @@ static int engine_close(lua_State *L) {
   luaL_unref(L, LUA_REGISTRYINDEX, b->pool);
   luaL_unref(L, LUA_REGISTRYINDEX, b->strings);
   luaL_unref(L, LUA_REGISTRYINDEX, b->hcache);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->pq);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->body_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, b->resume_ref);
+  b->pq = b->body_ref = b->resume_ref = LUA_NOREF;
   b->handlers = b->default_fn = b->parked = b->home_ref = LUA_NOREF;
   b->resolver = b->ctxcache = b->pool = b->strings = b->hcache = LUA_NOREF;
-  b->ncached = b->npool = 0;
+  release_held(b);
+  free(b->held);
+  b->held = NULL;
+  b->npool = 0;
   b->home = NULL;
   return 0;
 }
@@ -881,6 +908,13 @@ static int engine_next_deadline(lua_State *L) {
 }
 
 /* engine:now() -> engine time in Unix milliseconds */
+/* engine:running() -> the number of executions still running */
+static int engine_running(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  lua_pushinteger(L, (lua_Integer)orc_engine_nrunning(b->E));
+  return 1;
+}
+
 static int engine_now(lua_State *L) {
   lengine *b = check_engine(L, 1);
   lua_pushnumber(L, (lua_Number)orc_engine_now(b->E));
@@ -1164,6 +1198,8 @@ static int execution_index(lua_State *L) {
     orcL_pushjson(L, orc_execution_input(X));
   else if (!strcmp(k, "parent_arn"))
     lua_pushstring(L, orc_execution_parent_arn(X));
+  else if (!strcmp(k, "transitions"))
+    lua_pushnumber(L, (lua_Number)orc_execution_transitions(X));
   else {
     luaL_getmetatable(L, EXECUTION_MT);
     lua_getfield(L, -1, "methods");
@@ -1227,6 +1263,7 @@ void orcL_open_engine(lua_State *L) {
       {"run", engine_run},
       {"next_deadline", engine_next_deadline},
       {"now", engine_now},
+      {"running", engine_running},
       {"task_success", engine_task_success},
       {"task_failure", engine_task_failure},
       {"task_heartbeat", engine_task_heartbeat},
@@ -1272,11 +1309,6 @@ void orcL_open_engine(lua_State *L) {
   lua_pushcfunction(L, execution_index);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, execution_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
-
-  luaL_newmetatable(L, HOLDER_MT);
-  lua_pushcfunction(L, holder_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
 

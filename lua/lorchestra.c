@@ -2,6 +2,9 @@
 ** luaopen_orchestra_core: the C module under the pure-Lua front
 ** lua/orchestra.lua. Only this function is exported.
 */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <time.h>
+
 #include "lorchestra.h"
 
 #if defined(__GNUC__)
@@ -11,6 +14,15 @@
 #endif
 
 ORCL_EXPORT int luaopen_orchestra_core(lua_State *L);
+
+/* orchestra.monotonic() -> seconds on a clock that never jumps (for timing
+** steps and frames; unrelated to the engines' clocks) */
+static int l_monotonic(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
 
 int luaopen_orchestra_core(lua_State *L) {
   /* A module built for another Lua fails here with a clear message rather
@@ -36,5 +48,7 @@ int luaopen_orchestra_core(lua_State *L) {
   lua_setfield(L, -2, "built_for");
   orcL_open_json(L);
   orcL_open_engine(L);
+  lua_pushcfunction(L, l_monotonic);
+  lua_setfield(L, -2, "monotonic");
   return 1;
 }

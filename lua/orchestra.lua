@@ -40,9 +40,19 @@ M.object = core.object
 --   (virtual clock start, Unix ms), `max_payload_bytes` (default 262144,
 --   0 = unlimited), `max_history_events` (default 25000, 0 = unlimited),
 --   `history` ("full", "none", "last:N"), `seed` (MathRandom/UUID),
---   `region`, `account` (for ARNs), `max_transitions_per_step` (1000)
+--   `region`, `account` (for ARNs), `max_transitions_per_step` (work
+--   units per `engine:step()`, default 1000: a transition or timer is 1, a
+--   task handed to a handler 10), `map_concurrency` (an inline Map's cap
+--   when MaxConcurrency is 0, default 40), `data_dir` and `resolver`
+--   (`function(bucket, key, mode)` returning a path: where a distributed
+--   Map's ItemReader and ResultWriter find S3 objects)
 -- @treturn Engine
 M.engine = core.engine
+
+--- Seconds on a monotonic clock (never jumps; unrelated to an engine's
+-- clock): for timing steps and frames.
+-- @treturn number
+M.monotonic = core.monotonic
 
 --- Returned by a task handler to leave its task pending: the host answers
 -- it later with `engine:task_success(token, output)`,

@@ -840,6 +840,84 @@ describe("timeouts and retries", function()
   end)
 end)
 
+describe("counters and options", function()
+  it("counts transitions with any history setting, children included", function()
+    local def = { StartAt = "A", States = { A = { Type = "Pass", Next = "M" },
+      M = { Type = "Map", End = true, ItemProcessor = { StartAt = "X", States = {
+        X = { Type = "Pass", Next = "Y" }, Y = { Type = "Pass", End = true } } } } } }
+    for _, h in ipairs({ "full", "none", "last:2" }) do
+      local ex = run(def, { 1, 2, 3 }, nil, { history = h })
+      assert.equal("SUCCEEDED", ex.status)
+      assert.equal(2 + 3 * 2, ex.transitions)
+    end
+  end)
+
+  it("reports running executions, caps inline Maps with map_concurrency, and has a monotonic clock", function()
+    local e = engine({ map_concurrency = 2 })
+    local live, most = 0, 0
+    e:handler("r", function() live = live + 1 most = math.max(most, live) coroutine.yield() live = live - 1 return 1 end)
+    local m = e:load({ StartAt = "M", States = { M = { Type = "Map", End = true,
+      ItemProcessor = { StartAt = "T", States = { T = { Type = "Task", Resource = "r", End = true } } } } } })
+    local ex = m:start({ 1, 2, 3, 4, 5 })
+    assert.equal(1, e:running())
+    assert.equal("SUCCEEDED", ex:wait())
+    assert.equal(2, most)
+    assert.equal(0, e:running())
+    local t0 = orchestra.monotonic()
+    assert.is_number(t0)
+    assert.is_true(orchestra.monotonic() >= t0)
+  end)
+end)
+
+describe("the work bound of a step", function()
+  it("counts a task handed to a handler as ten transitions", function()
+    local e = engine({ max_transitions_per_step = 100 })
+    local calls = 0
+    e:handler("r", function() calls = calls + 1 return orchestra.pending end)
+    local m = e:load({ StartAt = "T", States = { T = { Type = "Task", Resource = "r", End = true } } })
+    for _ = 1, 50 do m:start({}) end
+    local left = e:step()
+    assert.is_true(calls <= 10, "handlers run in one step: " .. calls)
+    assert.is_true(calls >= 5, "handlers run in one step: " .. calls)
+    assert.is_true(left > 0)
+    local steps = 1
+    while calls < 50 and steps < 100 do e:step() steps = steps + 1 end
+    assert.equal(50, calls)
+  end)
+
+  it("fires at most its bound of due timers per step", function()
+    local e = engine({ max_transitions_per_step = 20 })
+    local m = e:load({ StartAt = "W", States = { W = { Type = "Wait", Seconds = 5, End = true } } })
+    local exs = {}
+    for i = 1, 100 do exs[i] = m:start({}) end
+    local steps = 0
+    while exs[100].status == "RUNNING" and steps < 1000 do e:step() steps = steps + 1 end
+    for i = 1, 100 do assert.equal("SUCCEEDED", exs[i].status) end
+    -- 100 entries, 100 timers and 100 exits at 20 units a step
+    assert.is_true(steps >= 15, "steps: " .. steps)
+  end)
+
+  it("resumes at most a tenth of its bound of yielding handlers per step", function()
+    local e = engine({ max_transitions_per_step = 50 })
+    local resumed, stop = 0, false
+    e:handler("poll", function()
+      while not stop do coroutine.yield() resumed = resumed + 1 end
+      return {}
+    end)
+    local m = e:load({ StartAt = "T", States = { T = { Type = "Task", Resource = "poll", End = true } } })
+    local exs = {}
+    for i = 1, 20 do exs[i] = m:start({}) end
+    e:step() e:step() e:step() -- all 20 dispatched and parked (5 per step)
+    e:step() e:step()          -- the parked ones are resumed 5 at a time
+    resumed = 0
+    e:step()
+    assert.equal(5, resumed)
+    stop = true
+    for _ = 1, 4 do e:step() end -- 20 parked, 5 resumed per step
+    for i = 1, 20 do assert.equal("SUCCEEDED", exs[i].status) end
+  end)
+end)
+
 describe("determinism", function()
   it("gives the same history, event order included, for the same seed under the virtual clock", function()
     local def = { StartAt = "P", States = {

@@ -260,6 +260,7 @@ struct frame {
   char *error, *cause; /* or its failure */
   int task_ok;
   int queued;            /* on the run queue */
+  uint32_t ntimers;      /* timer heap entries that point at this frame */
   uint32_t timer_gen;    /* bumps invalidate stale timer entries */
   uint32_t task_gen;     /* the task attempt a timeout belongs to */
   uint32_t hb_gen;       /* the heartbeat a heartbeat timer belongs to */
@@ -332,9 +333,10 @@ struct orc_execution {
                             distributed Map's child execution) */
   orc_execution **subs;  /* finished child executions kept (full history) */
   size_t nsubs, capsubs;
-  char *parent_arn;  /* the execution that started this one */
-  char *map_run_arn; /* a distributed Map's child: its map run */
-  char **nested;     /* ARNs of executions its tasks started */
+  char *parent_arn;     /* the execution that started this one */
+  char *map_run_arn;    /* a distributed Map's child: its map run */
+  char **nested;        /* ARNs of executions its tasks started */
+  uint64_t transitions; /* states entered, children's included */
   size_t nnested, capnested;
   orc_execution *prev_x, *next_x; /* engine's list */
 };
@@ -402,9 +404,10 @@ struct orc_engine {
   size_t namecap, nnames, nametomb;
   char (*expired)[40]; /* tokens of tasks that timed out */
   size_t nexpired, capexpired;
-  orci_posts *posts; /* answers posted by other threads (post.c) */
-  char *data_dir;    /* copy of cfg.data_dir */
-  char role[96];     /* the executions' RoleArn */
+  orci_posts *posts;   /* answers posted by other threads (post.c) */
+  char *data_dir;      /* copy of cfg.data_dir */
+  char role[96];       /* the executions' RoleArn */
+  uint64_t dispatched; /* tasks handed to the host (they weigh more) */
 };
 
 #define TOMB ((orc_task *)(uintptr_t)1) /* a deleted slot */
@@ -478,6 +481,7 @@ static int heap_push(orc_engine *E, timer t) {
 static timer heap_pop(orc_engine *E) {
   timer top = E->heap[0], last = E->heap[--E->nheap];
   size_t i = 0;
+  if (top.F) top.F->ntimers--;
   for (;;) {
     size_t l = 2 * i + 1, r = l + 1, m = i;
     const timer *best = &last;
@@ -510,8 +514,12 @@ static void sift_down(orc_engine *E, size_t i) {
 
 /* Drop the timers of frame F (or, when F is NULL, of execution X) so that
 ** nothing reads them after the frame or execution is freed. */
-static void heap_purge(orc_engine *E, const frame *F, const orc_execution *X) {
+static void heap_purge(orc_engine *E, frame *F, const orc_execution *X) {
   size_t i, k = 0;
+  if (F) {
+    if (F->ntimers == 0) return; /* the usual case: no scan */
+    F->ntimers = 0;
+  }
   for (i = 0; i < E->nheap; i++)
     if (F ? E->heap[i].F != F : E->heap[i].X != X) E->heap[k++] = E->heap[i];
   if (k == E->nheap) return;
@@ -543,7 +551,9 @@ static int push_timer(orc_engine *E, int kind, int64_t due, frame *F,
   t.F = F;
   t.X = X;
   t.gen = gen;
-  return heap_push(E, t);
+  if (heap_push(E, t) != ORC_OK) return ORC_ENOMEM;
+  if (F) F->ntimers++;
+  return ORC_OK;
 }
 
 /* }====== */
@@ -2048,6 +2058,7 @@ static void task_start(frame *F) {
                   "no task handler is set on the engine", NULL);
     return;
   }
+  E->dispatched++;
   if (E->cfg.task(E->cfg.task_ud, T) < 0 && F->task == T)
     task_complete(T, 0, NULL, "States.TaskFailed",
                   "the task handler failed internally", NULL);
@@ -2093,10 +2104,7 @@ int orc_task_heartbeat(orc_task *T, orc_error *err) {
 }
 
 static size_t json_size(const orc_json *v) {
-  size_t n = 0;
-  char *s = orc_json_print(v, 0, &n);
-  orc_free(s);
-  return n;
+  return orci_json_text_size(v); /* counted, not printed */
 }
 
 static void task_done(frame *F) {
@@ -3499,6 +3507,8 @@ static void enter_state(frame *F) {
   size_t i;
   F->entered_ms = orc_engine_now(E);
   F->token[0] = '\0';
+  X->transitions++;
+  if (F->sub) F->sub->transitions++;
   if (s->type == ORCI_ST_TASK) make_token(E, F->token);
   F->entered_id = add_event_ex(X, F->last_event, EV_STATE_ENTERED + s->type,
                                NULL, s, orc_json_ref(F->input), K_INPUT);
@@ -3838,9 +3848,10 @@ void orc_engine_free(orc_engine *E) {
   free(E);
 }
 
-static int fire_due(orc_engine *E, int64_t now) {
+/* Fire due timers, at most max (a step's work bound): returns how many. */
+static int fire_due(orc_engine *E, int64_t now, int max) {
   int fired = 0;
-  while (E->nheap && E->heap[0].due <= now) {
+  while (E->nheap && E->heap[0].due <= now && fired < max) {
     timer t = heap_pop(E);
     if (!timer_live(&t)) continue;
     fired++;
@@ -3871,22 +3882,32 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
                       "orc_engine_step called from inside a step");
   E->stepping = 1;
   orci_posts_drain(E, E->posts); /* answers from other threads */
-  fire_due(E, orc_engine_now(E));
-  while (budget-- > 0) {
+  /* a timer that fires is a unit of work like a transition: thousands of
+  ** Waits ending at once are spread over several steps */
+  budget -= fire_due(E, orc_engine_now(E), budget);
+  while (budget > 0) {
     frame *F = dequeue(E);
+    uint64_t before = E->dispatched;
     if (F == NULL) break;
     frame_run(F);
+    /* a task handed to the host runs host code (a Lua handler: convert
+    ** input and context, call, convert the result): it weighs
+    ** ORC_TASK_WEIGHT transitions */
+    budget -= 1 + (int)(E->dispatched - before) * (ORC_TASK_WEIGHT - 1);
   }
-  if (E->nready == 0 && E->cfg.clock == ORC_CLOCK_VIRTUAL) {
+  if (E->nready == 0 && budget > 0 && E->cfg.clock == ORC_CLOCK_VIRTUAL) {
     /* nothing runnable: jump to the next live timer */
     while (E->nheap && !timer_live(&E->heap[0]))
       heap_pop(E);
     if (E->nheap) {
       if (E->heap[0].due > E->now_ms) E->now_ms = E->heap[0].due;
-      fire_due(E, E->now_ms);
+      fire_due(E, E->now_ms, budget);
     }
   }
   E->stepping = 0;
+  if (E->nready == 0 && E->nheap && timer_live(&E->heap[0]) &&
+      E->heap[0].due <= orc_engine_now(E))
+    return 1; /* due timers left for the next step */
   return (int)(E->nready > 0x7fffffff ? 0x7fffffff : E->nready);
 }
 
@@ -4187,4 +4208,8 @@ orc_execution *orc_engine_find_execution(orc_engine *E, const char *arn) {
     if (strlen(M->name) == mlen && !strncmp(M->name, mk, mlen))
       return name_find(E, M, name + 1);
   return NULL;
+}
+
+uint64_t orc_execution_transitions(const orc_execution *X) {
+  return X->transitions;
 }

@@ -791,7 +791,11 @@ int orc_json_parse(const char *text, size_t len, const orc_json_limits *limits,
 /* {====== printer */
 
 void orci_buf_add(orci_buf *b, const void *s, size_t n) {
-  if (b->failed || n == 0) return;
+  if (b->failed) {
+    if (b->failed == ORCI_BUF_COUNT) b->len += n;
+    return;
+  }
+  if (n == 0) return;
   if (n > b->cap - b->len) {
     size_t cap = b->cap ? b->cap : 64;
     char *p;
@@ -823,6 +827,12 @@ void orci_buf_addc(orci_buf *b, char c) {
 
 void orci_buf_adds(orci_buf *b, const char *s) {
   orci_buf_add(b, s, strlen(s));
+}
+
+size_t orci_json_text_size(const orc_json *v) {
+  orci_buf b = {NULL, 0, 0, ORCI_BUF_COUNT};
+  orci_json_write(&b, v, 0);
+  return b.len;
 }
 
 void orci_buf_free(orci_buf *b) {

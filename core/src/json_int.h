@@ -35,6 +35,9 @@ typedef struct orci_buf {
   int failed;
 } orci_buf;
 
+/* A buffer whose failed is ORCI_BUF_COUNT only counts the bytes added. */
+#define ORCI_BUF_COUNT 2
+
 void orci_buf_add(orci_buf *b, const void *s, size_t n);
 void orci_buf_addc(orci_buf *b, char c);
 void orci_buf_adds(orci_buf *b, const char *s);
@@ -42,6 +45,8 @@ void orci_buf_free(orci_buf *b);
 
 /* Append v as JSON text (compact unless ORC_JSON_PRINT_INDENT). */
 void orci_json_write(orci_buf *b, const orc_json *v, int flags);
+/* The length of v's compact JSON text, without making it. */
+size_t orci_json_text_size(const orc_json *v);
 /* Append s (len bytes) as a quoted JSON string. */
 void orci_json_write_string(orci_buf *b, const char *s, size_t len);
 

@@ -30,8 +30,22 @@ static char *reprint(const char *text) {
   return out;
 }
 
+/* The counted size of the compact text is the printed length. */
+static void check_size(const char *text) {
+  orc_json *v = NULL;
+  orc_error err;
+  char *out;
+  size_t len = 0;
+  if (orc_json_parse(text, strlen(text), NULL, &v, &err) != ORC_OK) return;
+  out = orc_json_print(v, 0, &len);
+  CHECK(out != NULL && orci_json_text_size(v) == len);
+  orc_free(out);
+  orc_json_unref(v);
+}
+
 static void check_roundtrip(const char *text, const char *expect) {
   char *out = reprint(text);
+  check_size(text);
   CHECK(out != NULL);
   if (out && strcmp(out, expect) != 0) {
     nfailed++;
@@ -141,7 +155,29 @@ static void test_equal(void) {
   orc_json_unref(b);
 }
 
+static void test_sizes(void) {
+  static const char *const texts[] = {
+      "null",
+      "true",
+      "0",
+      "-12",
+      "9007199254740993",
+      "1.5e300",
+      "0.1",
+      "-0.0",
+      "\"\"",
+      "\"a\\\"b\\\\c\\n\\u0001\\u00e9\\ud83d\\ude00\"",
+      "[]",
+      "{}",
+      "[1,[2,[3]],{\"k\":\"v\"}]",
+      "{\"a\":{\"b\":[true,false,null,1e-7]},\"\\t\":\"\\u2028\"}"};
+  size_t i;
+  for (i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    check_size(texts[i]);
+}
+
 int main(void) {
+  test_sizes();
   test_numbers();
   test_structure();
   test_errors();

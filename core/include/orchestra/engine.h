@@ -42,6 +42,10 @@ typedef void (*orc_task_drop_fn)(void *ud, orc_task *task);
 typedef char *(*orc_resolve_fn)(void *ud, const char *bucket, const char *key,
                                 int write, orc_error *err);
 
+/* Work units of a task dispatched to the host in a step's bound (a Lua
+** handler call costs about ten transitions). */
+#define ORC_TASK_WEIGHT 10
+
 #define ORC_CLOCK_REAL    0
 #define ORC_CLOCK_VIRTUAL 1
 
@@ -56,7 +60,10 @@ typedef struct orc_engine_config {
   size_t max_history_events;    /* default 25000 (AWS); 0 = unlimited */
   int history;                  /* ORC_HISTORY_FULL / _NONE / _LAST */
   size_t history_keep;          /* events kept with ORC_HISTORY_LAST */
-  int max_transitions_per_step; /* work bound of one step (default 1000) */
+  int max_transitions_per_step; /* work bound of one step, in units: a
+                                   transition or a fired timer is 1, a task
+                                   handed to the host ORC_TASK_WEIGHT
+                                   (default 1000: about a millisecond) */
   int map_concurrency;    /* iterations of an inline Map running at once when
                              MaxConcurrency is 0 (default 40, like AWS) */
   uint64_t random_seed;   /* seed of MathRandom/UUID (0: from time) */
@@ -156,6 +163,9 @@ ORC_API int orc_execution_stop(orc_execution *X, const char *error,
 /* The history as {"events":[...]} in GetExecutionHistory shape (returns
 ** owned). */
 ORC_API orc_json *orc_execution_history(const orc_execution *X);
+/* States entered so far, those of Map iterations, Parallel branches and
+** distributed Map children included (whatever the history keeps). */
+ORC_API uint64_t orc_execution_transitions(const orc_execution *X);
 /* Number of events recorded (including dropped ones). */
 ORC_API size_t orc_execution_nevents(const orc_execution *X);
 /* The child executions that this execution's distributed Map states ran,
