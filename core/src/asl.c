@@ -1791,6 +1791,8 @@ static void state_release(orci_state *s) {
 void orci_machine_release(orc_machine *M) {
   branch_release(&M->top);
   orc_json_unref(M->definition);
+  orc_json_unref(M->ctx);
+  M->ctx = NULL;
   M->definition = NULL;
   free(M->name);
   free(M->arn);

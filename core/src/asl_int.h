@@ -204,6 +204,7 @@ struct orc_machine {
   char *name, *arn;
   orci_branch top;
   int64_t timeout_s;         /* execution TimeoutSeconds (0: none) */
+  orc_json *ctx;             /* $$.StateMachine, shared by its executions */
   orc_machine *next_machine; /* engine's list */
 };
 

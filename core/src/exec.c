@@ -215,6 +215,9 @@ typedef struct event { /* 48 bytes: a million of them fit in 48 MB */
 
 typedef struct frame frame;
 
+/* The "state" of a lazy ExecutionStarted event (it has none). */
+static const orci_state start_marker;
+
 #define PH_ENTER      0 /* about to enter the state */
 #define PH_TASK_START 1 /* schedule the task (first try or a retry) */
 #define PH_TASK_WAIT  2 /* a task is out with the host */
@@ -236,7 +239,6 @@ struct orc_task {
   const char *resource;   /* the state's (machines outlive tasks) */
   const char *state_name; /* the state's */
   orc_json *input;
-  orc_json *context;
   char token[40];
   void *ud;
   int completed;
@@ -408,6 +410,7 @@ struct orc_engine {
   char *data_dir;      /* copy of cfg.data_dir */
   char role[96];       /* the executions' RoleArn */
   uint64_t dispatched; /* tasks handed to the host (they weigh more) */
+  orc_json *role_json; /* role as a JSON string, shared */
 };
 
 #define TOMB ((orc_task *)(uintptr_t)1) /* a deleted slot */
@@ -672,7 +675,8 @@ static int64_t add_event_ex(orc_execution *X, int64_t prev, int type,
     }
   }
   if (X->nevents == X->cap) {
-    size_t cap = X->cap ? X->cap * 2 : 16;
+    size_t cap = X->cap ? X->cap * 2 : 4; /* 100,000 suspended
+                                              executions hold few */
     event *p = (event *)realloc(X->events, cap * sizeof *p);
     if (p == NULL) {
       orc_json_unref(details);
@@ -776,6 +780,10 @@ static orc_json *lazy_details(orc_engine *E, const event *ev) {
   int key = EV_DATA_KEY(ev);
   orc_json *data = ev->data ? orc_json_ref(ev->data) : NULL;
   switch (ev->type) {
+  case EV_EXECUTION_STARTED: /* s is start_marker */
+    return kv_object(E, 3, K_INPUT, data, K_INPUT_DETAILS,
+                     orc_json_ref(E->not_truncated), K_ROLE_ARN,
+                     orc_json_ref(E->role_json));
   case EV_LAMBDA_SCHEDULED:
     return kv_object(E, 3, K_RESOURCE, skey(s->resource), K_INPUT, data,
                      K_INPUT_DETAILS, orc_json_ref(E->not_truncated));
@@ -877,12 +885,15 @@ static int build_execution_ctx(orc_execution *X) {
   ev[0] = skey(X->arn);
   ev[1] = orc_json_ref(X->input);
   ev[2] = skey(X->name);
-  ev[3] = skey(X->E->role);
+  ev[3] = orc_json_ref(X->E->role_json);
   ev[4] = skey(ts);
-  mv[0] = skey(X->M->arn);
-  mv[1] = skey(X->M->name);
   X->ctx_execution = obj_of(5, ek, ev);
-  X->ctx_machine = obj_of(2, mk, mv);
+  if (X->M->ctx == NULL) { /* the same for every execution of M */
+    mv[0] = skey(X->M->arn);
+    mv[1] = skey(X->M->name);
+    X->M->ctx = obj_of(2, mk, mv);
+  }
+  X->ctx_machine = orc_json_ref(X->M->ctx);
   return X->ctx_execution && X->ctx_machine ? ORC_OK : ORC_ENOMEM;
 }
 
@@ -1395,7 +1406,6 @@ static void drop_task(orc_engine *E, orc_task *T) {
 static void task_free(orc_task *T) {
   if (T == NULL) return;
   orc_json_unref(T->input);
-  orc_json_unref(T->context);
   free(T);
 }
 
@@ -1408,7 +1418,8 @@ orc_json *orc_task_input(const orc_task *T) {
 }
 
 orc_json *orc_task_context(const orc_task *T) {
-  return orc_json_ref(T->context);
+  /* made from the frame when asked (a pending task keeps no copy) */
+  return T->F ? orc_json_ref(frame_context(T->F)) : NULL;
 }
 
 orc_execution *orc_task_execution(const orc_task *T) {
@@ -2033,7 +2044,6 @@ static void task_start(frame *F) {
     return;
   }
   F->task = T;
-  T->context = orc_json_ref(frame_context(F));
   F->phase = PH_TASK_WAIT;
   F->task_gen = ++F->timer_gen;
   F->heartbeat_s = heartbeat_s;
@@ -2062,6 +2072,11 @@ static void task_start(frame *F) {
   if (E->cfg.task(E->cfg.task_ud, T) < 0 && F->task == T)
     task_complete(T, 0, NULL, "States.TaskFailed",
                   "the task handler failed internally", NULL);
+  if (F->task == T && F->phase == PH_TASK_WAIT && F->ctx) {
+    /* still pending: "$$" is made again if a path needs it later */
+    orc_json_unref(F->ctx);
+    F->ctx = NULL;
+  }
 }
 
 /* A task's timeout or heartbeat expired: the host's task is abandoned and
@@ -2330,7 +2345,6 @@ static void sub_free(orc_execution *S) {
   orc_json_unref(S->ctx_machine);
   free(S->error);
   free(S->cause);
-  free(S->name);
   free(S->arn);
   free(S->parent_arn);
   free(S->map_run_arn);
@@ -2374,19 +2388,18 @@ static orc_execution *sub_new(frame *F, const orci_state *s, orc_json *input) {
   S->E = E;
   S->M = X->M;
   S->input = orc_json_ref(input);
-  S->name = strdup(uuid);
   n = strlen(X->M->name) + strlen(s->label ? s->label : s->name) +
       strlen(E->region) + strlen(E->account) + 80;
   S->arn = (char *)malloc(n);
   S->parent_arn = strdup(parent);
   S->map_run_arn = strdup(F->G->run_arn ? F->G->run_arn : "");
-  if (S->name == NULL || S->arn == NULL || S->parent_arn == NULL ||
-      S->map_run_arn == NULL) {
+  if (S->arn == NULL || S->parent_arn == NULL || S->map_run_arn == NULL) {
     sub_free(S);
     return NULL;
   }
   snprintf(S->arn, n, "arn:aws:states:%s:%s:execution:%s/%s:%s", E->region,
            E->account, X->M->name, s->label ? s->label : s->name, uuid);
+  S->name = S->arn + strlen(S->arn) - strlen(uuid); /* the ARN's tail */
   S->status = ORC_STATUS_RUNNING;
   S->start_ms = orc_engine_now(E);
   S->next_id = 1;
@@ -2394,10 +2407,8 @@ static orc_execution *sub_new(frame *F, const orci_state *s, orc_json *input) {
     sub_free(S);
     return NULL;
   }
-  add_event(S, 0, EV_EXECUTION_STARTED,
-            kv_object(E, 3, K_INPUT, orc_json_ref(input), K_INPUT_DETAILS,
-                      orc_json_ref(E->not_truncated), K_ROLE_ARN,
-                      skey(E->role)));
+  add_event_ex(S, 0, EV_EXECUTION_STARTED, NULL, &start_marker,
+               orc_json_ref(input), 0);
   return S;
 }
 
@@ -3733,6 +3744,7 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
   E->cfg.account = E->account;
   snprintf(E->role, sizeof E->role, "arn:aws:iam::%s:role/orchestra",
            E->account);
+  E->role_json = orc_json_string(E->role, strlen(E->role));
   if (E->cfg.data_dir &&
       (E->cfg.data_dir = E->data_dir = strdup(E->cfg.data_dir)) == NULL) {
     free(E);
@@ -3809,7 +3821,6 @@ static void execution_free(orc_execution *X) {
   orc_json_unref(X->ctx_machine);
   free(X->error);
   free(X->cause);
-  free(X->name);
   free(X->arn);
   free(X->parent_arn);
   free(X->map_run_arn);
@@ -3839,6 +3850,7 @@ void orc_engine_free(orc_engine *E) {
   for (i = 0; i < K_COUNT; i++)
     orc_json_unref(E->keys[i]);
   orc_json_unref(E->not_truncated);
+  orc_json_unref(E->role_json);
   free(E->heap);
   free(E->tasks);
   free(E->names);
@@ -4058,16 +4070,16 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   X->E = E;
   X->M = M;
   X->input = input;
-  X->name = strdup(name);
   n = strlen(name) + strlen(M->name) + strlen(E->region) + strlen(E->account) +
       40;
   X->arn = (char *)malloc(n);
-  if (X->name == NULL || X->arn == NULL) {
+  if (X->arn == NULL) {
     execution_free(X);
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
   }
   snprintf(X->arn, n, "arn:aws:states:%s:%s:execution:%s:%s", E->region,
            E->account, M->name, name);
+  X->name = X->arn + strlen(X->arn) - strlen(name); /* the ARN's tail */
   X->status = ORC_STATUS_RUNNING;
   X->start_ms = orc_engine_now(E);
   X->next_id = 1;
@@ -4076,10 +4088,8 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
   }
   {
-    add_event(X, 0, EV_EXECUTION_STARTED,
-              kv_object(E, 3, K_INPUT, orc_json_ref(input), K_INPUT_DETAILS,
-                        orc_json_ref(E->not_truncated), K_ROLE_ARN,
-                        skey(E->role)));
+    add_event_ex(X, 0, EV_EXECUTION_STARTED, NULL, &start_marker,
+                 orc_json_ref(input), 0);
   }
   X->root.X = X;
   X->root.B = &M->top;
