@@ -471,9 +471,28 @@ typedef struct convert {
   int unique_keys;
   const cJSON *path[ORC_JSON_MAX_DEPTH + 1]; /* nodes from the root */
   int depth;
-  char dup[512];    /* "duplicate key 'k' at /a/b" when unique_keys failed */
-  char dupptr[200]; /* the pointer of that key */
+  char dup[512];       /* "duplicate key 'k' at /a/b" when unique_keys failed */
+  char dupptr[200];    /* the pointer of that key */
+  orc_json *keys[256]; /* recent object keys: an array of objects shares
+                          one string per key name */
 } convert;
+
+/* The key string (owned) for s, shared with earlier members of the same
+** name when the cache has it. */
+static orc_json *key_of(convert *cv, const char *s) {
+  size_t n = strlen(s), i;
+  uint32_t h = 2166136261u;
+  orc_json **slot;
+  if (n > 64) return orc_json_string(s, n); /* long keys are rare */
+  for (i = 0; i < n; i++)
+    h = (h ^ (unsigned char)s[i]) * 16777619u;
+  slot = &cv->keys[h & 255u];
+  if (*slot && (*slot)->n == n && memcmp((*slot)->u.s, s, n) == 0)
+    return orc_json_ref(*slot);
+  orc_json_unref(*slot);
+  *slot = orc_json_string(s, n);
+  return orc_json_ref(*slot);
+}
 
 /* The JSON pointer of cv->path[1..depth) followed by key, into buf. */
 static void pointer_of(const convert *cv, const char *key, char *buf,
@@ -585,10 +604,13 @@ static orc_json *from_cjson(convert *cv, const cJSON *c) {
   for (e = c->child; e; e = e->next)
     n++;
   if (cJSON_IsArray(c)) {
+    cJSON *next, *arr = (cJSON *)(uintptr_t)c;
     v = orc_json_array_new(n);
     if (v == NULL) return NULL;
-    for (e = c->child; e; e = e->next, i++) {
+    for (e = c->child; e; e = next, i++) {
       orc_json *item;
+      cJSON *done = (cJSON *)(uintptr_t)e;
+      next = e->next;
       cv->path[++cv->depth] = e;
       item = from_cjson(cv, e);
       cv->depth--;
@@ -597,13 +619,20 @@ static orc_json *from_cjson(convert *cv, const cJSON *c) {
         return NULL;
       }
       v->u.items[i] = item;
+      /* free the converted element now: a large array is never held twice
+      ** (cJSON's tree and ours) */
+      arr->child = next;
+      if (next) next->prev = done->prev;
+      done->next = NULL;
+      done->prev = done;
+      cJSON_Delete(done);
     }
     return v;
   }
   v = orc_json_object_new(n);
   if (v == NULL) return NULL;
   for (e = c->child; e; e = e->next, i++) {
-    orc_json *key = orc_json_string(e->string, strlen(e->string));
+    orc_json *key = key_of(cv, e->string);
     orc_json *val;
     cv->path[++cv->depth] = e;
     val = key ? from_cjson(cv, e) : NULL;
@@ -773,8 +802,14 @@ int orc_json_parse(const char *text, size_t len, const orc_json_limits *limits,
   cv.depth = 0;
   cv.path[0] = tree;
   cv.dup[0] = '\0';
+  memset(cv.keys, 0, sizeof cv.keys);
   *out = from_cjson(&cv, tree);
   cJSON_Delete(tree);
+  {
+    size_t k;
+    for (k = 0; k < 256; k++)
+      orc_json_unref(cv.keys[k]);
+  }
   free(lx.nums);
   if (*out == NULL)
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory parsing JSON");
