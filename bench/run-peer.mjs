@@ -21,7 +21,7 @@
 // peer's definition validation) and running the execution(s) to completion. Reading the
 // definition, building the input and Node/module start-up are outside it; time the whole
 // process from outside to see those.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -34,10 +34,10 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--')));
-const pos = args.filter((a) => !a.startsWith('--'));
+const pos = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--output');
 const workload = pos[0];
 if (!WORKLOADS.includes(workload)) {
-  console.error(`usage: node run-peer.mjs <${WORKLOADS.join('|')}> [size] [--check] [--drain]`);
+  console.error(`usage: node run-peer.mjs <${WORKLOADS.join('|')}> [size] [--check] [--drain] [--output FILE]`);
   process.exit(2);
 }
 const size = pos[1] !== undefined ? Number(pos[1]) : MEASURED_SIZES[workload];
@@ -107,7 +107,14 @@ const line = {
 };
 if (drain) line.drained_event_log = true;
 
-if (!check) {
+// --output FILE: write the output for the caller to check (so that the
+// process's peak RSS is the engine's, not the checker's), as bench/run.lua does.
+const outIndex = args.indexOf('--output');
+const outFile = outIndex >= 0 ? args[outIndex + 1] : undefined;
+if (!check && outFile) {
+  writeFileSync(outFile, JSON.stringify(output));
+  line.check = 'deferred';
+} else if (!check) {
   if (!jsonEqual(output, expectedOutput(workload, size))) {
     const text = JSON.stringify(output);
     console.error(`run-peer: ${workload} size=${size}: wrong output: ${text.slice(0, 300)}`);
