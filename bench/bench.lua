@@ -381,9 +381,9 @@ end
 local function run_growth()
   local sizes = opts.smoke and { 10, 100 } or { 1000, 10000, 100000, 1000000 }
   local series = {
-    { "pass_chain", "full" }, { "pass_chain", "none" },
+    { "pass_chain", "full" }, { "pass_chain", "none" }, { "pass_chain", "last:1000" },
     { "map_inline", "full" }, { "map_inline", "none" },
-    { "map_distributed", "full" },
+    { "map_distributed", "full" }, { "map_distributed", "none" },
   }
   say("== growth (lua5.4)")
   local out = {

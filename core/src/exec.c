@@ -645,7 +645,7 @@ static void event_release(event *ev) {
 ** state's run whose details are made when the history is read). */
 static int64_t add_event_ex(orc_execution *X, int64_t prev, int type,
                             orc_json *details, const orci_state *st,
-                            orc_json *data, int data_key) {
+                            orc_json *data) {
   orc_engine *E = X->E;
   event *ev;
   int64_t id;
@@ -698,13 +698,12 @@ static int64_t add_event_ex(orc_execution *X, int64_t prev, int type,
     ev->u.st = st;
   else
     ev->u.details = details;
-  (void)data_key;
   return id;
 }
 
 static int64_t add_event(orc_execution *X, int64_t prev, int type,
                          orc_json *details) {
-  return add_event_ex(X, prev, type, details, NULL, NULL, 0);
+  return add_event_ex(X, prev, type, details, NULL, NULL);
 }
 
 /* Attach the random values F drew to the last event recorded (its own). */
@@ -1627,19 +1626,18 @@ const char *orc_task_token(const orc_task *T) {
 
 /* }====== */
 
-static void put_hex64(char *p, uint64_t v) {
+static void put_hex(char *p, uint64_t v, int n) {
   static const char hex[] = "0123456789abcdef";
-  int i;
-  for (i = 15; i >= 0; i--) {
-    p[i] = hex[v & 15u];
+  while (n-- > 0) {
+    p[n] = hex[v & 15u];
     v >>= 4;
   }
 }
 
 /* 32 hex digits (one per task: snprintf cost more than the rest of it) */
 static void make_token(orc_engine *E, char *buf) {
-  put_hex64(buf, rng_next(E));
-  put_hex64(buf + 16, rng_next(E));
+  put_hex(buf, rng_next(E), 16);
+  put_hex(buf + 16, rng_next(E), 16);
   buf[32] = '\0';
 }
 
@@ -1747,7 +1745,7 @@ static void exit_state(frame *F, orc_json *output, int next) {
         add_event(X, F->last_event, EV_STATE_EXITED + s->type, details);
   else
     F->last_event = add_event_ex(X, F->last_event, EV_STATE_EXITED + s->type,
-                                 NULL, s, orc_json_ref(output), K_OUTPUT);
+                                 NULL, s, orc_json_ref(output));
   attach_replay(F);
   orc_json_unref(F->input);
   orc_json_unref(F->effective);
@@ -2019,13 +2017,13 @@ static void task_start(frame *F) {
   F->heartbeat_expired = 0;
   F->last_event = add_event_ex(X, F->last_event,
                                lambda ? EV_LAMBDA_SCHEDULED : EV_TASK_SCHEDULED,
-                               NULL, s, orc_json_ref(F->effective), 0);
+                               NULL, s, orc_json_ref(F->effective));
   attach_replay(F);
   if (lambda)
     F->last_event = add_event(X, F->last_event, EV_LAMBDA_STARTED, NULL);
   else
     F->last_event =
-        add_event_ex(X, F->last_event, EV_TASK_STARTED, NULL, s, NULL, 0);
+        add_event_ex(X, F->last_event, EV_TASK_STARTED, NULL, s, NULL);
   T = (orc_task *)calloc(1, sizeof *T);
   if (T == NULL) {
     fail_frame(F, "States.Runtime", "out of memory");
@@ -2167,7 +2165,7 @@ static void task_done(frame *F) {
   }
   F->last_event = add_event_ex(X, F->last_event,
                                lambda ? EV_LAMBDA_SUCCEEDED : EV_TASK_SUCCEEDED,
-                               NULL, s, orc_json_ref(result), 0);
+                               NULL, s, orc_json_ref(result));
   sel = s->result_selector ? eval_tmpl(F, s->result_selector, result, &f)
                            : orc_json_ref(result);
   orc_json_unref(result);
@@ -2351,14 +2349,6 @@ static void sub_free(orc_execution *S) {
   free(S);
 }
 
-static void put_hex(char *p, uint64_t v, int n) {
-  static const char hex[] = "0123456789abcdef";
-  while (n-- > 0) {
-    p[n] = hex[v & 15u];
-    v >>= 4;
-  }
-}
-
 /* A version 4 UUID from the engine's generator (replayable). */
 static void make_uuid(orc_engine *E, char *buf) {
   uint64_t a = rng_next(E), b = rng_next(E);
@@ -2408,7 +2398,7 @@ static orc_execution *sub_new(frame *F, const orci_state *s, orc_json *input) {
     return NULL;
   }
   add_event_ex(S, 0, EV_EXECUTION_STARTED, NULL, &start_marker,
-               orc_json_ref(input), 0);
+               orc_json_ref(input));
   return S;
 }
 
@@ -3013,7 +3003,7 @@ static void group_abort(frame *F) {
     if (inline_map)
       G->last_event =
           add_event_ex(X, other->last_event, EV_MAP_ITER_ABORTED, NULL, s,
-                       orc_json_int((int64_t)other->index), 0);
+                       orc_json_int((int64_t)other->index));
     G->running--;
     frame_free(other);
   }
@@ -3104,7 +3094,7 @@ static void group_spawn(frame *F, int64_t prev) {
       }
       if (!s->distributed)
         first_prev = add_event_ex(X, prev, EV_MAP_ITER_STARTED, NULL, s,
-                                  orc_json_int((int64_t)i), 0);
+                                  orc_json_int((int64_t)i));
     }
     C = (frame *)calloc(1, sizeof *C);
     if (C == NULL) {
@@ -3365,7 +3355,7 @@ static void child_done(frame *C, orc_json *output) {
     orc_json_unref(output);
   if (s->type == ORCI_ST_MAP && !s->distributed)
     G->last_event = add_event_ex(X, C->last_event, EV_MAP_ITER_SUCCEEDED, NULL,
-                                 s, orc_json_int((int64_t)i), 0);
+                                 s, orc_json_int((int64_t)i));
   G->running--;
   G->done++;
   frame_free(C);
@@ -3385,7 +3375,7 @@ static void child_failed(frame *C, const char *error, const char *cause) {
     G->last_event = C->last_event;
     if (map)
       G->last_event = add_event_ex(X, C->last_event, EV_MAP_ITER_FAILED, NULL,
-                                   s, orc_json_int((int64_t)i), 0);
+                                   s, orc_json_int((int64_t)i));
   }
   G->running--;
   G->failed++;
@@ -3522,7 +3512,7 @@ static void enter_state(frame *F) {
   if (F->sub) F->sub->transitions++;
   if (s->type == ORCI_ST_TASK) make_token(E, F->token);
   F->entered_id = add_event_ex(X, F->last_event, EV_STATE_ENTERED + s->type,
-                               NULL, s, orc_json_ref(F->input), K_INPUT);
+                               NULL, s, orc_json_ref(F->input));
   F->last_event = F->entered_id;
   if (s->type == ORCI_ST_FAIL) {
     char *error = NULL, *cause = NULL;
@@ -4089,7 +4079,7 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   }
   {
     add_event_ex(X, 0, EV_EXECUTION_STARTED, NULL, &start_marker,
-                 orc_json_ref(input), 0);
+                 orc_json_ref(input));
   }
   X->root.X = X;
   X->root.B = &M->top;

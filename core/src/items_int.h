@@ -22,8 +22,7 @@ typedef struct orci_reader_config {
   char *const *csv_headers;
   size_t ncsv_headers;
   char csv_delim;
-  int64_t max_items;    /* 0: all */
-  size_t max_item_size; /* bytes of one item's JSON (0: no limit) */
+  int64_t max_items; /* 0: all */
 } orci_reader_config;
 
 /* Opens a source; NULL with *cause (owned) set when it cannot be read. */
