@@ -325,7 +325,7 @@ struct orc_execution {
   size_t nevents, cap, first; /* events[first..nevents) are kept */
   int64_t next_id;
   size_t total_events;
-  orc_json *ctx_execution, *ctx_machine; /* shared parts of $$ */
+  orc_json *ctx_execution; /* $$.Execution, made when needed (exec_ctx) */
   frame root;
   uint32_t timeout_gen;
   orc_task *parent_task; /* a .sync task of another execution awaiting it */
@@ -874,12 +874,14 @@ static orc_json *obj_of(size_t n, const char *const *keys, orc_json **vals) {
   return o;
 }
 
-static int build_execution_ctx(orc_execution *X) {
+/* $$.Execution of X (borrowed), made when first needed: an execution
+** waiting on a task drops it (it is the same when made again). */
+static orc_json *exec_ctx(orc_execution *X) {
   static const char *const ek[] = {"Id", "Input", "Name", "RoleArn",
                                    "StartTime"};
-  static const char *const mk[] = {"Id", "Name"};
-  orc_json *ev[5], *mv[2];
+  orc_json *ev[5];
   char ts[40];
+  if (X->ctx_execution) return X->ctx_execution;
   orci_format_timestamp(X->start_ms, ts);
   ev[0] = skey(X->arn);
   ev[1] = orc_json_ref(X->input);
@@ -887,13 +889,19 @@ static int build_execution_ctx(orc_execution *X) {
   ev[3] = orc_json_ref(X->E->role_json);
   ev[4] = skey(ts);
   X->ctx_execution = obj_of(5, ek, ev);
-  if (X->M->ctx == NULL) { /* the same for every execution of M */
-    mv[0] = skey(X->M->arn);
-    mv[1] = skey(X->M->name);
-    X->M->ctx = obj_of(2, mk, mv);
+  return X->ctx_execution;
+}
+
+/* $$.StateMachine (borrowed): the same for every execution of M. */
+static orc_json *machine_ctx(orc_machine *M) {
+  static const char *const mk[] = {"Id", "Name"};
+  orc_json *mv[2];
+  if (M->ctx == NULL) {
+    mv[0] = skey(M->arn);
+    mv[1] = skey(M->name);
+    M->ctx = obj_of(2, mk, mv);
   }
-  X->ctx_machine = orc_json_ref(X->M->ctx);
-  return X->ctx_execution && X->ctx_machine ? ORC_OK : ORC_ENOMEM;
+  return M->ctx;
 }
 
 static orc_json *frame_context(frame *F) {
@@ -911,9 +919,9 @@ static orc_json *frame_context(frame *F) {
   sv[0] = skey(ts);
   sv[1] = orc_json_ref(s->name_json);
   sv[2] = orc_json_int(F->retry_count);
-  cv[0] = orc_json_ref((F->sub ? F->sub : X)->ctx_execution);
+  cv[0] = orc_json_ref(exec_ctx(F->sub ? F->sub : X));
   cv[1] = obj_of(3, sk, sv);
-  cv[2] = orc_json_ref(X->ctx_machine);
+  cv[2] = orc_json_ref(machine_ctx(X->M));
   if (F->token[0]) {
     orc_json *tv = skey(F->token);
     cv[3] = obj_of(1, tk, &tv);
@@ -2070,10 +2078,14 @@ static void task_start(frame *F) {
   if (E->cfg.task(E->cfg.task_ud, T) < 0 && F->task == T)
     task_complete(T, 0, NULL, "States.TaskFailed",
                   "the task handler failed internally", NULL);
-  if (F->task == T && F->phase == PH_TASK_WAIT && F->ctx) {
-    /* still pending: "$$" is made again if a path needs it later */
+  if (F->task == T && F->phase == PH_TASK_WAIT) {
+    /* still pending, maybe for long: "$$" is made again if a path needs it
+    ** later (100,000 waiting executions would each keep ~0.5 KB of it) */
+    orc_execution *CX = F->sub ? F->sub : X;
     orc_json_unref(F->ctx);
     F->ctx = NULL;
+    orc_json_unref(CX->ctx_execution);
+    CX->ctx_execution = NULL;
   }
 }
 
@@ -2340,7 +2352,6 @@ static void sub_free(orc_execution *S) {
   orc_json_unref(S->input);
   orc_json_unref(S->output);
   orc_json_unref(S->ctx_execution);
-  orc_json_unref(S->ctx_machine);
   free(S->error);
   free(S->cause);
   free(S->arn);
@@ -2393,10 +2404,6 @@ static orc_execution *sub_new(frame *F, const orci_state *s, orc_json *input) {
   S->status = ORC_STATUS_RUNNING;
   S->start_ms = orc_engine_now(E);
   S->next_id = 1;
-  if (build_execution_ctx(S) != ORC_OK) {
-    sub_free(S);
-    return NULL;
-  }
   add_event_ex(S, 0, EV_EXECUTION_STARTED, NULL, &start_marker,
                orc_json_ref(input));
   return S;
@@ -3808,7 +3815,6 @@ static void execution_free(orc_execution *X) {
   orc_json_unref(X->input);
   orc_json_unref(X->output);
   orc_json_unref(X->ctx_execution);
-  orc_json_unref(X->ctx_machine);
   free(X->error);
   free(X->cause);
   free(X->arn);
@@ -4073,10 +4079,6 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   X->status = ORC_STATUS_RUNNING;
   X->start_ms = orc_engine_now(E);
   X->next_id = 1;
-  if (build_execution_ctx(X) != ORC_OK) {
-    execution_free(X);
-    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
-  }
   {
     add_event_ex(X, 0, EV_EXECUTION_STARTED, NULL, &start_marker,
                  orc_json_ref(input));
