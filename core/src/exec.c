@@ -2080,12 +2080,15 @@ static void task_start(frame *F) {
                   "the task handler failed internally", NULL);
   if (F->task == T && F->phase == PH_TASK_WAIT) {
     /* still pending, maybe for long: "$$" is made again if a path needs it
-    ** later (100,000 waiting executions would each keep ~0.5 KB of it) */
-    orc_execution *CX = F->sub ? F->sub : X;
+    ** later (100,000 waiting executions would each keep ~0.5 KB of it).
+    ** $$.Execution stays while other frames of the execution run (a Map's
+    ** iterations share it, and a host caches its conversion). */
     orc_json_unref(F->ctx);
     F->ctx = NULL;
-    orc_json_unref(CX->ctx_execution);
-    CX->ctx_execution = NULL;
+    if (F == &X->root && X->children == NULL) {
+      orc_json_unref(X->ctx_execution);
+      X->ctx_execution = NULL;
+    }
   }
 }
 
