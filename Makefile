@@ -10,7 +10,7 @@ lua_ver = $(if $(filter luajit,$(1)),luajit,$(patsubst lua%,%,$(1)))
 
 ALL_LUAS  := lua5.4 lua5.3 lua5.2 lua5.1 luajit
 
-.PHONY: all deps build demo test test-asan test-tsan conformance format format-check clean \
+.PHONY: all deps build demo test test-asan test-tsan fuzz conformance format format-check clean \
         $(addprefix build-,$(ALL_LUAS))
 
 all: build
@@ -51,6 +51,20 @@ test-tsan: deps
 	@cmake --build $(BUILD)/tsan -j $(JOBS)
 	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --test-dir $(BUILD)/tsan --output-on-failure
+
+# Random inputs under AddressSanitizer + UndefinedBehaviorSanitizer (a few
+# minutes): mutated definitions loaded and run, random files through a
+# distributed Map's ItemReader. FUZZ_N inputs per seed.
+FUZZ_N ?= 3000
+fuzz: deps
+	@cmake -S . -B $(BUILD)/asan-lua5.4 -DORCHESTRA_LUA=5.4 -DORCHESTRA_WERROR=ON \
+	  -DCMAKE_BUILD_TYPE=Debug -DORCHESTRA_SANITIZE=address,undefined >/dev/null
+	@cmake --build $(BUILD)/asan-lua5.4 -j $(JOBS)
+	@for mode in definitions readers; do for seed in 1 2 3; do \
+	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/asan-lua5.4/?.so;;" \
+	  lua5.4 tools/fuzz.lua $$mode $$seed $(FUZZ_N) || exit 1; done; done
 
 # Every AWS-recorded case, workflow variables and JSONata included (not
 # implemented yet: failures there are expected).

@@ -134,7 +134,11 @@ static orc_json *definition_arg(lua_State *L, int i) {
   }
   luaL_checktype(L, i, LUA_TTABLE);
   def = orcL_tojson(L, i, 0, msg, sizeof msg);
-  if (def == NULL) luaL_error(L, "definition: %s", msg);
+  if (def == NULL) { /* a table JSON cannot hold, as for bad text */
+    char full[600];
+    snprintf(full, sizeof full, "definition: %s", msg);
+    raise_error(L, "InvalidJSON", full, 0);
+  }
   return def;
 }
 

@@ -302,7 +302,7 @@ static long csv_record(orci_reader *R, char ***fields, char **cause) {
         capf = nc;
       }
       if ((fs[nf] = (char *)malloc(R->blen + 1)) == NULL) goto oom;
-      memcpy(fs[nf], R->buf, R->blen);
+      if (R->blen) memcpy(fs[nf], R->buf, R->blen);
       fs[nf][R->blen] = '\0';
       nf++;
       R->blen = 0;
@@ -356,6 +356,11 @@ static int csv_headers(orci_reader *R, char **cause) {
     R->headers = fs;
     R->nheaders = (size_t)n;
   }
+  for (i = 0; i < R->nheaders; i++)
+    if (orc_utf8_check(R->headers[i], strlen(R->headers[i])) != (size_t)-1) {
+      *cause = strdup("the CSV header row is not valid UTF-8");
+      return -1;
+    }
   for (i = 0; i < R->nheaders; i++)
     for (k = 0; k < i; k++)
       if (!strcmp(R->headers[i], R->headers[k])) {
