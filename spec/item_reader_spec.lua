@@ -55,6 +55,17 @@ local function run(def, input, opts)
   return ex, engine
 end
 
+-- A fresh data directory for each test.
+local function fresh_root()
+  root = os.tmpname()
+  os.remove(root)
+  os.execute("mkdir -p " .. helper.shell_quote(root))
+end
+
+local function drop_root()
+  os.execute("rm -rf " .. helper.shell_quote(root))
+end
+
 local function types(ex)
   local t = {}
   for ev in ex:events() do t[#t + 1] = ev.type end
@@ -62,14 +73,8 @@ local function types(ex)
 end
 
 describe("distributed Map ItemReader", function()
-  before_each(function()
-    root = os.tmpname()
-    os.remove(root)
-    os.execute("mkdir -p " .. helper.shell_quote(root))
-  end)
-  after_each(function()
-    os.execute("rm -rf " .. helper.shell_quote(root))
-  end)
+  before_each(fresh_root)
+  after_each(drop_root)
 
   it("reads JSON Lines, skipping blank lines, in item order", function()
     write("bkt/in.jsonl", '{"a":1}\n\n{"a":2}\r\n{"a":3}\n')
@@ -258,14 +263,8 @@ describe("distributed Map ItemReader", function()
 end)
 
 describe("distributed Map ResultWriter", function()
-  before_each(function()
-    root = os.tmpname()
-    os.remove(root)
-    os.execute("mkdir -p " .. helper.shell_quote(root))
-  end)
-  after_each(function()
-    os.execute("rm -rf " .. helper.shell_quote(root))
-  end)
+  before_each(fresh_root)
+  after_each(drop_root)
 
   local writer = { Resource = "arn:aws:states:::s3:putObject",
     Parameters = { Bucket = "out", Prefix = "runs" } }

@@ -9,16 +9,7 @@
 
 #include "intrinsics_int.h"
 
-static int nfailed, nchecks;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    nchecks++;                                                                 \
-    if (!(cond)) {                                                             \
-      nfailed++;                                                               \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
+#include "check.h"
 
 /* The context object the tests evaluate "$$" paths against. */
 static const char *const context_text =

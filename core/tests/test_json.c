@@ -8,16 +8,7 @@
 
 #include "json_int.h"
 
-static int nfailed, nchecks;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    nchecks++;                                                                 \
-    if (!(cond)) {                                                             \
-      nfailed++;                                                               \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
+#include "check.h"
 
 /* Parse text and print it back compactly; returns an owned string or NULL. */
 static char *reprint(const char *text) {

@@ -10,16 +10,7 @@
 
 #include "path_int.h"
 
-static int nfailed, nchecks;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    nchecks++;                                                                 \
-    if (!(cond)) {                                                             \
-      nfailed++;                                                               \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
+#include "check.h"
 
 /* A Goessner-style document most tests read. */
 static const char *const store =

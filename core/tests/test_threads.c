@@ -13,16 +13,7 @@
 
 #include "orchestra/engine.h"
 
-static int nfailed, nchecks;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    nchecks++;                                                                 \
-    if (!(cond)) {                                                             \
-      nfailed++;                                                               \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
+#include "check.h"
 
 #define NTASKS   10000
 #define NTHREADS 4

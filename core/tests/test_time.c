@@ -11,7 +11,7 @@
 
 #include "asl_int.h"
 
-static int nfailed, nchecks;
+#include "check.h"
 
 static void expect(int64_t ms) {
   char got[40], want[80];
