@@ -543,6 +543,18 @@ static size_t dedupe_members(orc_json *o) {
   size_t n = o->n, i, j, out;
   unsigned char *drop;
   if (n < 2) return n;
+  if (n <= 16) { /* the usual small object: look for a duplicate first */
+    int dup = 0;
+    for (i = 1; i < n && !dup; i++)
+      for (j = 0; j < i; j++)
+        if (m[i].key == m[j].key ||
+            (m[i].key->n == m[j].key->n &&
+             memcmp(m[i].key->u.s, m[j].key->u.s, m[i].key->n) == 0)) {
+          dup = 1;
+          break;
+        }
+    if (!dup) return n;
+  }
   idx = (orci_member **)malloc(n * sizeof *idx);
   drop = (unsigned char *)calloc(n, 1);
   if (idx == NULL || drop == NULL) {
