@@ -3086,7 +3086,10 @@ static void group_spawn(frame *F, int64_t prev) {
       }
       B = s->processor;
       if (s->item_selector && !s->batched) {
-        orc_json *saved = F->ctx;
+        orc_json *saved;
+        frame_context(F); /* the state's "$$", kept on F: made first, so
+                             that item_context finds it there */
+        saved = F->ctx;
         F->ctx = item_context(F, i, item);
         input =
             F->ctx ? eval_tmpl(F, s->item_selector, F->effective, &f) : NULL;
