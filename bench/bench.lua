@@ -367,7 +367,7 @@ local function run_table()
   end
   out[#out + 1] = ""
   out[#out + 1] = "orchestra runs with its default options (real clock, full history, "
-    .. "max_transitions_per_step 1000 units) except the limits named in the last column "
+    .. "max_transitions_per_step 300 units) except the limits named in the last column "
     .. "(0 = unlimited; AWS's defaults are 262,144-byte payloads and 25,000 history events). "
     .. "The peer has no such limits. task_calls' handler is a Lua function returning a shallow "
     .. "copy of its input with calls + 1 (the peer: an async JS function doing the same)."
@@ -466,7 +466,7 @@ local function run_latency()
       table.insert(out, 1, table.concat({
         string.format("### engine:step() latency with %s workflows in flight", fmt_int(line.in_flight)),
         "",
-        string.format("One engine (virtual clock, default work bound of 1,000 units per step: a transition or timer 1, a task handed to a handler 10): %s "
+        string.format("One engine (virtual clock, default work bound of 300 units per step: a transition or timer 1, a task handed to a handler 10): %s "
           .. "executions of Prepare (Pass) → Pause (Wait 0–3 s) → Work (Task) → Check (Choice) → Done, "
           .. "and %s executions of an inline Map running the same five states over %s items at once "
           .. "(MaxConcurrency %s): %s workflows in flight. Work's handler keeps the token and "

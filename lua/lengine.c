@@ -638,7 +638,7 @@ static int engine_new(lua_State *L) {
     cfg.max_history_events =
         (size_t)opt_field_int(L, 1, "max_history_events", 25000, 0);
     cfg.max_transitions_per_step =
-        (int)opt_field_int(L, 1, "max_transitions_per_step", 1000, 1);
+        (int)opt_field_int(L, 1, "max_transitions_per_step", 300, 1);
     cfg.random_seed = (uint64_t)opt_field_int(L, 1, "seed", 0, 0);
     cfg.map_concurrency =
         (int)opt_field_int(L, 1, "map_concurrency", cfg.map_concurrency, 1);

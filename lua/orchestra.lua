@@ -41,7 +41,7 @@ M.object = core.object
 --   0 = unlimited), `max_history_events` (default 25000, 0 = unlimited),
 --   `history` ("full", "none", "last:N"), `seed` (MathRandom/UUID),
 --   `region`, `account` (for ARNs), `max_transitions_per_step` (work
---   units per `engine:step()`, default 1000: a transition or timer is 1, a
+--   units per `engine:step()`, default 300: a transition or timer is 1, a
 --   task handed to a handler 10), `map_concurrency` (an inline Map's cap
 --   when MaxConcurrency is 0, default 40), `data_dir` and `resolver`
 --   (`function(bucket, key, mode)` returning a path: where a distributed

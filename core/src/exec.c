@@ -3721,7 +3721,7 @@ void orc_engine_config_init(orc_engine_config *cfg) {
   cfg->max_payload_bytes = 262144;
   cfg->max_history_events = 25000;
   cfg->history = ORC_HISTORY_FULL;
-  cfg->max_transitions_per_step = 1000;
+  cfg->max_transitions_per_step = 300;
   cfg->map_concurrency = 40;
 }
 
@@ -3737,7 +3737,7 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
   else
     orc_engine_config_init(&E->cfg);
   if (E->cfg.max_transitions_per_step <= 0)
-    E->cfg.max_transitions_per_step = 1000;
+    E->cfg.max_transitions_per_step = 300;
   if (E->cfg.map_concurrency <= 0) E->cfg.map_concurrency = 40;
   snprintf(E->region, sizeof E->region, "%s",
            E->cfg.region ? E->cfg.region : "us-east-1");

@@ -63,7 +63,7 @@ typedef struct orc_engine_config {
   int max_transitions_per_step; /* work bound of one step, in units: a
                                    transition or a fired timer is 1, a task
                                    handed to the host ORC_TASK_WEIGHT
-                                   (default 1000: about a millisecond) */
+                                   (default 300: well under a millisecond) */
   int map_concurrency;    /* iterations of an inline Map running at once when
                              MaxConcurrency is 0 (default 40, like AWS) */
   uint64_t random_seed;   /* seed of MathRandom/UUID (0: from time) */
