@@ -4,6 +4,8 @@
 --   lua tools/fuzz.lua definitions SEED N   mutated definitions: load, run
 --   lua tools/fuzz.lua readers SEED N       random files through a
 --                                           distributed Map's ItemReader
+--   lua tools/fuzz.lua json SEED N          mutated JSON texts: decode, and
+--                                           encode/decode round trips
 --
 -- Definitions come from spec/fixtures (the AWS-recorded cases and the
 -- validation fixtures) and are mutated: values replaced by values of other
@@ -182,12 +184,52 @@ end
 
 -- }======
 
+-- {====== json
+
+-- Mutated JSON texts: decode must give a value or a clear error; a decoded
+-- value must encode and decode back to the same text.
+local function run_json()
+  local seeds = { '{"a":[1,2.5,-0.0,1e300,null,true,{"b":"\\u00e9\\ud83d\\ude00"}],"c":{}}',
+    '[9007199254740993,-9223372036854775808,18446744073709551616,0.1,1E-7]',
+    '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '{"k":{"k":{"k":[[[[]]]]}}}' }
+  local bytes = { "{", "}", "[", "]", ",", ":", "\"", "\\", "u", "0", "9", "-", ".", "e",
+    "n", "t", "f", " ", "\n", "\0", "\255", "\195", "\169", "\237\160\128" }
+  for _ = 1, n do
+    local t = seeds[math.random(#seeds)]
+    for _ = 1, math.random(1, 4) do
+      local i = math.random(#t + 1)
+      local r = math.random(3)
+      if r == 1 then
+        t = t:sub(1, i - 1) .. bytes[math.random(#bytes)] .. t:sub(i)
+      elseif r == 2 then
+        t = t:sub(1, i - 1) .. t:sub(i + 1)
+      else
+        t = t:sub(1, i - 1) .. bytes[math.random(#bytes)] .. t:sub(i + 1)
+      end
+    end
+    local ok, v = pcall(json.decode, t)
+    if ok then
+      local a = json.encode(v)
+      local b = json.encode(json.decode(a))
+      if a ~= b then error("round trip differs: " .. a .. " / " .. b) end
+      count("decoded")
+    else
+      if type(v) ~= "string" and type(v) ~= "table" then error("odd error " .. tostring(v)) end
+      count("refused")
+    end
+  end
+end
+
+-- }======
+
 if mode == "definitions" then
   run_definitions()
+elseif mode == "json" then
+  run_json()
 elseif mode == "readers" then
   run_readers()
 else
-  io.stderr:write("usage: lua tools/fuzz.lua definitions|readers SEED N\n")
+  io.stderr:write("usage: lua tools/fuzz.lua definitions|readers|json SEED N\n")
   os.exit(2)
 end
 local keys = {}
