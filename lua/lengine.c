@@ -696,20 +696,15 @@ static int engine_new(lua_State *L) {
   }
   b->E = orc_engine_new(&cfg, &err); /* copies region/account */
   if (b->E == NULL) return luaL_error(L, "orchestra.engine: %s", err.message);
-  lua_newtable(L);
-  b->handlers = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_newtable(L);
-  b->parked = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_newtable(L);
-  b->ctxcache = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_newtable(L);
-  b->pool = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_newtable(L);
-  b->strings = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_newtable(L);
-  b->hcache = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_newtable(L);
-  b->pq = luaL_ref(L, LUA_REGISTRYINDEX);
+  {
+    int *tables[] = {&b->handlers, &b->parked, &b->ctxcache, &b->pool,
+                     &b->strings,  &b->hcache, &b->pq};
+    size_t i;
+    for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+      lua_newtable(L);
+      *tables[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+  }
   lua_pushlightuserdata(L, b);
   lua_pushcclosure(L, dispatch_body, 1);
   b->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -728,21 +723,16 @@ static int engine_close(lua_State *L) {
     return luaL_error(L, "cannot close an engine from inside its step");
   orc_engine_free(b->E); /* drops tasks: task_drop_cb still works */
   b->E = NULL;
-  luaL_unref(L, LUA_REGISTRYINDEX, b->handlers);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->default_fn);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->parked);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->home_ref);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->resolver);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->ctxcache);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->pool);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->strings);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->hcache);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->pq);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->body_ref);
-  luaL_unref(L, LUA_REGISTRYINDEX, b->resume_ref);
-  b->pq = b->body_ref = b->resume_ref = LUA_NOREF;
-  b->handlers = b->default_fn = b->parked = b->home_ref = LUA_NOREF;
-  b->resolver = b->ctxcache = b->pool = b->strings = b->hcache = LUA_NOREF;
+  {
+    int *refs[] = {&b->handlers, &b->default_fn, &b->parked,   &b->home_ref,
+                   &b->resolver, &b->ctxcache,   &b->pool,     &b->strings,
+                   &b->hcache,   &b->pq,         &b->body_ref, &b->resume_ref};
+    size_t i;
+    for (i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+      luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);
+      *refs[i] = LUA_NOREF;
+    }
+  }
   release_held(b);
   free(b->held);
   b->held = NULL;
