@@ -91,6 +91,14 @@ void orci_posts_free(orci_posts *Q) {
   free(Q);
 }
 
+int orci_posts_pending(orci_posts *Q) {
+  int any;
+  pthread_mutex_lock(&Q->lock);
+  any = Q->head != NULL;
+  pthread_mutex_unlock(&Q->lock);
+  return any;
+}
+
 void orci_posts_drain(orc_engine *E, orci_posts *Q) {
   post *p;
   pthread_mutex_lock(&Q->lock);

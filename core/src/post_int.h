@@ -22,7 +22,10 @@ void orci_posts_free(orci_posts *Q);
 ** posts for tokens with no pending task are dropped. */
 void orci_posts_drain(orc_engine *E, orci_posts *Q);
 
-/* The engine's queue (exec.c): set once by orc_engine_new, so any thread
+/* 1 when posts wait to be applied (any thread may have added them). */
+int orci_posts_pending(orci_posts *Q);
+
+/* The engine's queue (engine.c): set once by orc_engine_new, so any thread
 ** may read it while the engine lives. */
 orci_posts *orci_engine_posts(const orc_engine *E);
 

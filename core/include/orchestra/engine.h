@@ -24,10 +24,13 @@ typedef struct orc_task orc_task;
 
 /* Called when an execution reaches a Task state. The handler may complete
 ** the task at once (orc_task_succeed / orc_task_fail inside the call) or
-** later; until then the task is pending. The task stays valid until it is
-** completed or its execution ends (see orc_task_is_live). Return ORC_OK, or
-** a negative status for an internal failure (the task then fails with
-** States.TaskFailed). */
+** later; until then the task is pending. The task stays valid during the
+** call whatever the handler does (answers it, twice, or stops or closes
+** its execution: the first answer or the stop wins, a later answer is
+** ORC_EMISUSE). After the call it stays valid until it is answered or
+** abandoned (task_drop), unless the host retains it (orc_task_retain).
+** Return ORC_OK, or a negative status for an internal failure (the task
+** then fails with States.TaskFailed). */
 typedef int (*orc_task_fn)(void *ud, orc_task *task);
 
 /* Called once per task the engine abandons without an answer (execution
@@ -46,16 +49,19 @@ typedef char *(*orc_resolve_fn)(void *ud, const char *bucket, const char *key,
 ** handler call costs about ten transitions). */
 #define ORC_TASK_WEIGHT 10
 
-#define ORC_CLOCK_REAL    0
-#define ORC_CLOCK_VIRTUAL 1
+#define ORC_CLOCK_REAL    0 /* the system clock */
+#define ORC_CLOCK_VIRTUAL 1 /* jumps to the next timer when idle */
+#define ORC_CLOCK_MANUAL  2 /* moves only by orc_engine_advance */
 
 #define ORC_HISTORY_FULL 0 /* keep every event */
 #define ORC_HISTORY_NONE 1 /* keep none (status and output only) */
 #define ORC_HISTORY_LAST 2 /* keep the last history_keep events */
 
 typedef struct orc_engine_config {
-  int clock;                    /* ORC_CLOCK_REAL (default) or _VIRTUAL */
-  int64_t start_time_ms;        /* virtual clock start, Unix ms (0: now) */
+  int clock;                    /* ORC_CLOCK_REAL (default), _VIRTUAL or
+                                   _MANUAL */
+  int64_t start_time_ms;        /* virtual/manual clock start, Unix ms
+                                   (0: now) */
   size_t max_payload_bytes;     /* default 262144 (AWS); 0 = unlimited */
   size_t max_history_events;    /* default 25000 (AWS); 0 = unlimited */
   int history;                  /* ORC_HISTORY_FULL / _NONE / _LAST */
@@ -205,7 +211,8 @@ ORC_API const char *orc_task_state_name(const orc_task *T);
 /* Host data attached to a task (e.g. a Lua registry ref). */
 ORC_API void orc_task_set_userdata(orc_task *T, void *ud);
 ORC_API void *orc_task_userdata(const orc_task *T);
-/* Complete a task. output is taken. ORC_EMISUSE if already completed. */
+/* Complete a task. output is taken. ORC_EMISUSE (output released) if it
+** was answered or abandoned already: the first answer wins. */
 ORC_API int orc_task_succeed(orc_task *T, orc_json *output, orc_error *err);
 ORC_API int orc_task_fail(orc_task *T, const char *error, const char *cause,
                           orc_error *err);
@@ -216,10 +223,20 @@ ORC_API const char *orc_task_token(const orc_task *T);
 ** abandoned). */
 ORC_API orc_task *orc_engine_find_task(orc_engine *E, const char *token);
 /* 1 when token belonged to a task that timed out (Step Functions answers
-** TaskTimedOut then, TaskDoesNotExist for unknown tokens). */
+** TaskTimedOut then, TaskDoesNotExist for unknown tokens). Timed-out
+** tokens are remembered while their execution is held: closing it forgets
+** them (lookups are constant-time). */
 ORC_API int orc_engine_task_expired(const orc_engine *E, const char *token);
-/* The host is still working on T: restarts its HeartbeatSeconds clock. */
+/* The host is still working on T: restarts its HeartbeatSeconds clock.
+** ORC_EMISUSE once T is answered or abandoned. */
 ORC_API int orc_task_heartbeat(orc_task *T, orc_error *err);
+/* Keep T's memory valid across calls that may end it (a host that resumes
+** its own handler later): every retain is paired with a release. A done
+** task (orc_task_is_done) can still be read but not answered. */
+ORC_API void orc_task_retain(orc_task *T);
+ORC_API void orc_task_release(orc_task *T);
+/* 1 once T was answered or abandoned. */
+ORC_API int orc_task_is_done(const orc_task *T);
 
 /* }====== */
 
@@ -236,6 +253,23 @@ ORC_API int64_t orc_engine_next_deadline(const orc_engine *E);
 ORC_API int64_t orc_engine_now(const orc_engine *E);
 /* Number of executions still running. */
 ORC_API size_t orc_engine_nrunning(const orc_engine *E);
+/* Under ORC_CLOCK_MANUAL, move the engine's time forward by ms (>= 0):
+** timers it passes fire, in order, on the next steps; history timestamps
+** follow. ORC_EMISUSE under another clock, ORC_EINVAL for ms < 0. */
+ORC_API int orc_engine_advance(orc_engine *E, int64_t ms, orc_error *err);
+
+/* Sizes of the engine's internal tables, for hosts that watch memory. */
+typedef struct orc_engine_stats_t {
+  size_t task_slots;     /* capacity of the pending-task table */
+  size_t pending_tasks;  /* tasks out with the host */
+  size_t name_slots;     /* capacity of the execution-name table */
+  size_t executions;     /* executions held (running or not yet closed) */
+  size_t expired_tokens; /* timed-out tokens remembered (see task_success) */
+  size_t expired_slots;  /* capacity of their table */
+  size_t timers;         /* timers armed */
+  size_t timer_slots;    /* capacity of the timer table */
+} orc_engine_stats_t;
+ORC_API void orc_engine_stats(const orc_engine *E, orc_engine_stats_t *st);
 
 /* Block the engine's thread until a post (below) or orc_engine_wakeup
 ** arrives, or timeout_ms passes: < 0 waits for a post, 0 returns at once.

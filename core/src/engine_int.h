@@ -1,0 +1,48 @@
+/*
+** The engine (engine.c): lifecycle, clocks, the step loop and its work
+** bound, deadlines, and the engine-wide random generator. Other units
+** reach the engine's parts through this structure.
+*/
+#ifndef ORCHESTRA_ENGINE_INT_H
+#define ORCHESTRA_ENGINE_INT_H
+
+#include "history_int.h"
+#include "post_int.h"
+#include "sched_int.h"
+#include "table_int.h"
+#include "task_int.h"
+
+struct orc_engine {
+  orc_engine_config cfg;
+  char region[64], account[32];
+  int64_t now_ms; /* the virtual or manual clock */
+  orc_machine *machines;
+  orc_execution *executions;
+  size_t nrunning;
+  orci_sched sched; /* timers and the run queue */
+  uint64_t rng;
+  orc_json *keys[K_COUNT];
+  orc_json *not_truncated; /* {"truncated": false} */
+  int stepping;
+  int failed;          /* an engine failure (ORC_ENOMEM) to report */
+  orci_table tasks;    /* pending tasks by token */
+  orci_table names;    /* executions held, by (machine, name) */
+  orci_table expired;  /* timed-out tokens of executions still held */
+  orci_posts *posts;   /* answers posted by other threads (post.c) */
+  char *data_dir;      /* copy of cfg.data_dir */
+  char role[96];       /* the executions' RoleArn */
+  uint64_t dispatched; /* tasks handed to the host (they weigh more) */
+  orc_json *role_json; /* role as a JSON string, shared */
+  orci_vec resources;  /* orci_resource: built-in task resources */
+  orci_vec hooks;      /* orci_hook: see every appended event */
+  orci_vec evtypes;    /* const orci_event_type *: types past EV_COUNT */
+};
+
+uint64_t orci_rng_next(orc_engine *E);
+void orci_put_hex(char *p, uint64_t v, int n);
+/* A version 4 UUID from the engine's generator (replayable). */
+void orci_make_uuid(orc_engine *E, char *buf);
+/* Random values for intrinsics (ud is the drawing frame). */
+uint64_t orci_env_random(void *ud);
+
+#endif
