@@ -241,6 +241,9 @@ static int ends_with(const char *s, const char *suffix) {
 static void settle(lua_State *L, lengine *b, lua_State *co, int ico,
                    orc_task *T, int status) {
   if (status == LUA_YIELD) {
+    /* the coroutine is resumed outside the engine's call: keep T valid
+    ** until it is unparked (unpark releases) */
+    orc_task_retain(T);
     lua_rawgeti(L, LUA_REGISTRYINDEX, b->parked);
     lua_pushlightuserdata(L, T);
     lua_pushvalue(L, ico);
@@ -298,7 +301,10 @@ static int resume_parked(lua_State *L) {
     lua_pushvalue(L, -2);
     lua_pushnil(L);
     lua_rawset(L, -5); /* unpark; settle parks it again if needed */
+    /* the handler may stop its execution or answer its own token: T stays
+    ** valid (retained since it parked) and a late answer is ignored */
     settle(L, b, co, ico, T, resume(co, L, 0));
+    orc_task_release(T);
     lua_pop(L, 2);
   }
   if (b->pq_head > b->pq_tail) b->pq_head = 1, b->pq_tail = 0;
@@ -476,18 +482,34 @@ static int dispatch_body(lua_State *L) {
   return 0;
 }
 
-/* The engine abandons a task (timeout, stop): forget its parked handler. */
-static void task_drop_cb(void *ud, orc_task *T) {
-  lengine *b = (lengine *)ud;
-  lua_State *L = b->L ? b->L : b->home;
-  if (L == NULL || b->parked == LUA_NOREF) return;
+/* Forget T's parked handler, if it has one, and the hold parking took. */
+static void unpark(lua_State *L, lengine *b, orc_task *T) {
+  int parked;
+  if (b->parked == LUA_NOREF) return;
   lua_rawgeti(L, LUA_REGISTRYINDEX, b->parked);
-  if (lua_istable(L, -1)) {
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushlightuserdata(L, T);
+  lua_rawget(L, -2);
+  parked = !lua_isnil(L, -1);
+  lua_pop(L, 1);
+  if (parked) {
     lua_pushlightuserdata(L, T);
     lua_pushnil(L);
     lua_rawset(L, -3);
   }
   lua_pop(L, 1);
+  if (parked) orc_task_release(T);
+}
+
+/* The engine abandons a task (timeout, stop): forget its parked handler. */
+static void task_drop_cb(void *ud, orc_task *T) {
+  lengine *b = (lengine *)ud;
+  lua_State *L = b->L ? b->L : b->home;
+  if (L == NULL || b->parked == LUA_NOREF) return;
+  unpark(L, b, T);
 }
 
 /* The core's task callback: runs only inside engine:step(). */
@@ -553,6 +575,7 @@ static void run_until(lua_State *L, lengine *b, orc_execution *X) {
     }
     d = orc_engine_next_deadline(b->E);
     if (d < 0) return;
+    if (d > 0 && b->clock == ORC_CLOCK_MANUAL) return; /* needs advance */
     if (d > 0 && b->clock == ORC_CLOCK_REAL)
       orc_engine_wait(b->E, d > 100 ? 100 : d);
   }
@@ -625,10 +648,12 @@ static int engine_new(lua_State *L) {
       const char *c = luaL_checkstring(L, -1);
       if (!strcmp(c, "virtual"))
         cfg.clock = ORC_CLOCK_VIRTUAL;
+      else if (!strcmp(c, "manual"))
+        cfg.clock = ORC_CLOCK_MANUAL;
       else if (strcmp(c, "real"))
         return luaL_error(L,
-                          "option 'clock' must be \"real\" or "
-                          "\"virtual\", not \"%s\"",
+                          "option 'clock' must be \"real\", \"virtual\" "
+                          "or \"manual\", not \"%s\"",
                           c);
     }
     lua_pop(L, 1);
@@ -829,14 +854,6 @@ static orc_task *task_by_token(lua_State *L, lengine *b, int i) {
   return T;
 }
 
-static void unpark(lua_State *L, lengine *b, orc_task *T) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, b->parked);
-  lua_pushlightuserdata(L, T);
-  lua_pushnil(L);
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
-}
-
 /* engine:task_success(token, output): answer a pending task. */
 static int engine_task_success(lua_State *L) {
   lengine *b = check_engine(L, 1);
@@ -898,6 +915,38 @@ static int engine_next_deadline(lua_State *L) {
     lua_pushnil(L);
   else
     lua_pushnumber(L, (lua_Number)d);
+  return 1;
+}
+
+/* engine:advance(ms): under the manual clock, move time forward */
+static int engine_advance(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  lua_Number ms = luaL_checknumber(L, 2);
+  orc_error err;
+  if (orc_engine_advance(b->E, (int64_t)ms, &err) != ORC_OK)
+    return luaL_error(L, "engine:advance: %s", err.message);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* engine:stats() -> sizes of the engine's internal tables */
+static int engine_stats(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  orc_engine_stats_t st;
+  orc_engine_stats(b->E, &st);
+  lua_createtable(L, 0, 8);
+#define STAT(name)                                                             \
+  lua_pushinteger(L, (lua_Integer)st.name);                                    \
+  lua_setfield(L, -2, #name)
+  STAT(task_slots);
+  STAT(pending_tasks);
+  STAT(name_slots);
+  STAT(executions);
+  STAT(expired_tokens);
+  STAT(expired_slots);
+  STAT(timers);
+  STAT(timer_slots);
+#undef STAT
   return 1;
 }
 
@@ -1020,11 +1069,8 @@ static int execution_gc(lua_State *L) {
 /* execution:close(): stop it if running and release it */
 static int execution_close(lua_State *L) {
   lexecution *x = (lexecution *)luaL_checkudata(L, 1, EXECUTION_MT);
-  if (x->X && x->eb->E) {
-    if (x->eb->L != NULL)
-      return luaL_error(L, "cannot close an execution inside a step");
-    orc_execution_close(x->X);
-  }
+  if (x->X && x->eb->E)
+    orc_execution_close(x->X); /* inside a step: freed when the step ends */
   x->X = NULL;
   luaL_unref(L, LUA_REGISTRYINDEX, x->engine_ref);
   x->engine_ref = LUA_NOREF;
@@ -1258,6 +1304,8 @@ void orcL_open_engine(lua_State *L) {
       {"next_deadline", engine_next_deadline},
       {"now", engine_now},
       {"running", engine_running},
+      {"advance", engine_advance},
+      {"stats", engine_stats},
       {"task_success", engine_task_success},
       {"task_failure", engine_task_failure},
       {"task_heartbeat", engine_task_heartbeat},

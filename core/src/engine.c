@@ -169,6 +169,7 @@ void orc_engine_free(orc_engine *E) {
   orci_vec_free(&E->resources);
   orci_vec_free(&E->hooks);
   orci_vec_free(&E->evtypes);
+  orci_vec_free(&E->zombies);
   orci_posts_free(E->posts);
   free(E->data_dir);
   free(E);
@@ -181,6 +182,7 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
     return orci_error(err, ORC_EMISUSE, NULL,
                       "orc_engine_step called from inside a step");
   E->stepping = 1;
+  orci_engine_enter(E);
   /* Under the virtual clock, time jumps to the next timer only when a step
   ** begins with nothing runnable and nothing posted: never inside the step
   ** that handed a task out, so the host always has the gap between two
@@ -205,6 +207,7 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
     budget -= 1 + (int)(E->dispatched - before) * (ORC_TASK_WEIGHT - 1);
   }
   E->stepping = 0;
+  orci_engine_leave(E);
   if (E->failed) { /* an event or task could not be stored */
     int rc = E->failed;
     E->failed = 0;

@@ -25,6 +25,8 @@ struct orc_engine {
   orc_json *not_truncated; /* {"truncated": false} */
   int stepping;
   int failed;          /* an engine failure (ORC_ENOMEM) to report */
+  int busy;            /* nested pieces of work in progress (enter/leave) */
+  orci_vec zombies;    /* orc_execution *: closed while busy */
   orci_table tasks;    /* pending tasks by token */
   orci_table names;    /* executions held, by (machine, name) */
   orci_table expired;  /* timed-out tokens of executions still held */

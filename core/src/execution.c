@@ -396,12 +396,10 @@ int orc_execution_stop(orc_execution *X, const char *error, const char *cause,
     return orci_error(err, ORC_EMISUSE, NULL,
                       "execution '%s' is not running (%s)", X->name,
                       orc_status_text(X->status));
+  orci_engine_enter(X->E); /* a drop callback may close X */
   orci_finish(X, ORC_STATUS_ABORTED, NULL, error, cause, X->root.last_event);
+  orci_engine_leave(X->E);
   return ORC_OK;
-}
-
-void orci_execution_hold(orc_execution *X) {
-  X->holds++;
 }
 
 /* Unlink X from the engine and free it. */
@@ -415,19 +413,33 @@ static void close_now(orc_execution *X) {
   orci_execution_free(X);
 }
 
-void orci_execution_release(orc_execution *X) {
-  if (--X->holds == 0 && X->closing) close_now(X);
+void orci_engine_enter(orc_engine *E) {
+  E->busy++;
+}
+
+void orci_engine_leave(orc_engine *E) {
+  size_t i;
+  if (--E->busy > 0) return;
+  /* executions closed while the engine was at work are freed now, when no
+  ** caller up the stack can still hold one of their frames or tasks */
+  for (i = 0; i < E->zombies.n; i++)
+    close_now(ORCI_VEC_AT(&E->zombies, orc_execution *, i));
+  E->zombies.n = 0;
 }
 
 void orc_execution_close(orc_execution *X) {
+  orc_engine *E;
   if (X == NULL || X->closing) return;
+  E = X->E;
+  orci_engine_enter(E);
+  X->closing = 1;
   if (X->status == ORC_STATUS_RUNNING)
     orci_finish(X, ORC_STATUS_ABORTED, NULL, NULL, NULL, X->root.last_event);
-  if (X->holds > 0) { /* a host call inside it is running: free after it */
-    X->closing = 1;
-    return;
+  if (orci_vec_push(&E->zombies, sizeof X, &X) != ORC_OK) {
+    /* cannot defer: only safe when nothing else is at work */
+    if (E->busy == 1) close_now(X);
   }
-  close_now(X);
+  orci_engine_leave(E);
 }
 
 /* }====== */

@@ -150,10 +150,12 @@ void orci_execution_free(orc_execution *X);
 /* The execution ends with status (output borrowed). */
 void orci_finish(orc_execution *X, int status, orc_json *output,
                  const char *error, const char *cause, int64_t prev);
-/* A host call inside X begins / ends: X is not freed in between (a close
-** during the call is carried out by the release). */
-void orci_execution_hold(orc_execution *X);
-void orci_execution_release(orc_execution *X);
+/* The engine is at work (a step, a stop, a close) / done: an execution
+** closed meanwhile (by host code the engine called) becomes a zombie,
+** freed when the outermost piece of work ends, so that nothing up the stack
+** holds a freed frame or task. */
+void orci_engine_enter(orc_engine *E);
+void orci_engine_leave(orc_engine *E);
 /* Frame F has work: put it on the run queue. */
 void orci_enqueue(orci_frame *F);
 void orci_unqueue(orci_frame *F);

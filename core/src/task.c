@@ -339,10 +339,10 @@ void orci_task_start(orci_frame *F) {
                        "no task handler is set on the engine", NULL);
     return;
   }
-  /* The call may answer T, answer it twice, stop or close X: T and X stay
-  ** valid until it returns (held), and F as long as X does. */
+  /* The call may answer T, answer it twice, stop or close X: T stays valid
+  ** until it returns (held), X and F until the step ends (a closed
+  ** execution is freed when the engine is idle). */
   T->holds++;
-  orci_execution_hold(X);
   if (builtin) {
     rc = builtin->start(builtin->ud, T);
   } else {
@@ -365,7 +365,6 @@ void orci_task_start(orci_frame *F) {
     }
   }
   task_unhold(T);
-  orci_execution_release(X); /* last: a close during the call frees X here */
 }
 
 /* A task's timeout or heartbeat expired: the host's task is abandoned and
