@@ -321,3 +321,92 @@ describe("a handler that answers its own task by token", function()
     engine_still_works(e)
   end)
 end)
+
+describe("the same pattern elsewhere", function()
+  it("a handler inside a Map iteration stops the execution: ABORTED, the other iterations end", function()
+    local e = engine()
+    local ex, calls = nil, 0
+    e:handler("r", function(input)
+      calls = calls + 1
+      if input == 2 then ex:stop("Stopped", "from iteration 2") end
+      return input
+    end)
+    ex = e:load({ StartAt = "M", States = { M = { Type = "Map", End = true, MaxConcurrency = 1,
+      ItemProcessor = { StartAt = "T", States = { T = { Type = "Task", Resource = "r", End = true } } } } } })
+      :start({ 1, 2, 3 })
+    assert.equal("ABORTED", ex:wait())
+    assert.equal("Stopped", ex.error)
+    local t = types(ex)
+    assert.equal("ExecutionAborted", t[#t])
+    assert.equal(2, calls) -- iteration 3 never started
+    assert.equal(0, e:running())
+    engine_still_works(e)
+  end)
+
+  it("a handler inside a Parallel branch stops the execution while the other branch's task is pending", function()
+    local e = engine()
+    local ex
+    e:handler("slow", function() return orchestra.pending end)
+    e:handler("r", function() ex:stop("Stopped", "from a branch") return 1 end)
+    ex = e:load({ StartAt = "P", States = { P = { Type = "Parallel", End = true, Branches = {
+      { StartAt = "S", States = { S = { Type = "Task", Resource = "slow", End = true } } },
+      { StartAt = "T", States = { T = { Type = "Task", Resource = "r", End = true } } } } } } }):start({})
+    assert.equal("ABORTED", ex:wait())
+    assert.equal("Stopped", ex.error)
+    assert.equal(0, e:running())
+    engine_still_works(e)
+  end)
+
+  it("a handler stops another execution whose task is pending: that one ends ABORTED", function()
+    local e = engine()
+    local other, other_token
+    e:handler("slow", function(_, ctx) other_token = ctx.Task.Token return orchestra.pending end)
+    e:handler("r", function() other:stop("Stopped", "by a sibling") return { done = true } end)
+    other = e:load({ StartAt = "S", States = { S = { Type = "Task", Resource = "slow", End = true } } }):start({})
+    e:step()
+    assert.is_string(other_token)
+    local ex = e:load(ONE_TASK):start({})
+    assert.equal("SUCCEEDED", ex:wait(), ex.cause)
+    assert.equal("ABORTED", other.status)
+    local ok, err = pcall(e.task_success, e, other_token, {})
+    assert.is_false(ok)
+    assert.equal("TaskDoesNotExist", err.code)
+  end)
+
+  it("a child's handler stops the parent that waits on it with .sync:2: the parent ends ABORTED", function()
+    local e = engine()
+    local parent
+    e:handler("r", function() parent:stop("Stopped", "by the child's task") return { child = true } end)
+    e:load(ONE_TASK, { name = "Child" })
+    parent = e:load({ StartAt = "Run", States = { Run = { Type = "Task",
+      Resource = "arn:aws:states:::states:startExecution.sync:2",
+      Parameters = { StateMachineArn = "Child", Input = {} }, End = true } } }):start({})
+    e:run()
+    assert.equal("ABORTED", parent.status)
+    assert.equal("Stopped", parent.error)
+    assert.equal(0, e:running())
+    engine_still_works(e)
+  end)
+
+  it("a resolver that stops the execution reading through it: ABORTED, no crash", function()
+    local helper = require "spec.helper"
+    local dir = helper.tmpdir()
+    helper.run("mkdir -p " .. helper.shell_quote(dir .. "/bkt"), true)
+    helper.write(dir .. "/bkt/items.json", "[1, 2, 3]")
+    local ex
+    local e = orchestra.engine({ clock = "virtual", seed = 1, resolver = function(bucket, key)
+      ex:stop("Stopped", "by the resolver")
+      return dir .. "/" .. bucket .. "/" .. key
+    end })
+    ex = e:load({ StartAt = "M", States = { M = { Type = "Map", End = true,
+      ItemReader = { Resource = "arn:aws:states:::s3:getObject", ReaderConfig = { InputType = "JSON" },
+        Parameters = { Bucket = "bkt", Key = "items.json" } },
+      ItemProcessor = { ProcessorConfig = { Mode = "DISTRIBUTED", ExecutionType = "STANDARD" },
+        StartAt = "P", States = { P = { Type = "Pass", End = true } } } } } }):start({})
+    local status = ex:wait()
+    helper.run("rm -rf " .. helper.shell_quote(dir), true)
+    assert.equal("ABORTED", status)
+    assert.equal("Stopped", ex.error)
+    assert.equal(0, e:running())
+  end)
+end)
