@@ -86,7 +86,7 @@ clean:
 
 # The benchmark against the peer (bench/README.md): installs the peer with
 # npm into $(BUILD)/bench-node, runs everything, writes bench/RESULTS.md.
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-soak
 bench: deps build-lua5.4 build-luajit
 	@BUILD=$(BUILD) sh bench/setup.sh
 	@BUILD=$(BUILD) lua5.4 bench/bench.lua
@@ -96,3 +96,11 @@ bench: deps build-lua5.4 build-luajit
 bench-smoke: deps build-lua5.4 build-luajit
 	@BUILD=$(BUILD) sh bench/setup.sh
 	@BUILD=$(BUILD) lua5.4 bench/bench.lua --smoke
+
+# Memory under churn: SOAK_N start/close cycles per variant (with and
+# without task timeouts), RSS and engine:stats() every 100,000; exits 1
+# unless memory stays flat (bench/README.md).
+SOAK_N ?= 2000000
+bench-soak: deps build-lua5.4
+	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
+	  lua5.4 bench/soak.lua $(SOAK_N)

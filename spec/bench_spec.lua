@@ -22,14 +22,19 @@ describe("bench/run.lua", function()
   for _, name in ipairs(W.NAMES) do
     for _, size in ipairs({ 1, 3 }) do
       it("runs " .. name .. " at size " .. size .. ", output and transitions checked", function()
+        local t0 = orchestra.monotonic()
         local r = run(name .. " --size " .. size)
+        local wall = orchestra.monotonic() - t0
         assert.equal("ok", r.check)
         assert.equal(name, r.workload)
         assert.equal(size, r.size)
         assert.equal(W.transitions(name, size), r.transitions)
         assert.equal(W.transitions(name, size), r.counted_transitions)
         assert.equal(W.transitions(name, size), r.history_counted_transitions)
-        assert.is_true(r.seconds >= 0)
+        -- the in-process time is positive and within the process's own
+        assert.is_true(r.seconds > 0 and r.seconds <= wall,
+          ("in-process %s s, the whole process %s s"):format(r.seconds, wall))
+        assert.is_true(r.transitions_per_s > 0)
       end)
     end
   end

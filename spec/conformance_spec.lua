@@ -400,6 +400,22 @@ describe("AWS conformance", function()
       end)
     elseif f then
       f:close()
+    elseif not only or only[category] then
+      it(category .. " has its fixture file", function()
+        assert(false, "missing fixture file " .. path)
+      end)
+    end
+  end
+  if only then -- a category asked for by name must exist
+    local known = {}
+    for _, c in ipairs(CATEGORIES) do known[c] = true end
+    for c in pairs(only) do
+      if not known[c] then
+        it("knows the category " .. c, function()
+          assert(false, "ORCHESTRA_CONFORMANCE_ONLY names '" .. c .. "', which is not a category ("
+            .. table.concat(CATEGORIES, ", ") .. ")")
+        end)
+      end
     end
   end
 end)
