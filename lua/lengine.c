@@ -1077,15 +1077,42 @@ static int execution_close(lua_State *L) {
   return 0;
 }
 
-/* execution:wait() -> status: run the engine until this execution ends, or
-** nothing can happen without an outside event (then still "RUNNING"). */
+/* [-0, +1, m] Why a RUNNING execution cannot move on without the host. */
+static void push_why_waiting(lua_State *L, lengine *b, orc_execution *X) {
+  orc_task *tasks[1];
+  size_t n = orc_execution_pending_tasks(X, tasks, 1);
+  if (n > 0 && ends_with(orc_task_resource(tasks[0]), ".waitForTaskToken")) {
+    lua_pushfstring(L,
+                    "waiting for a task token: state '%s' sent it (%s) and "
+                    "waits for engine:task_success/task_failure with it",
+                    orc_task_state_name(tasks[0]), orc_task_resource(tasks[0]));
+  } else if (n > 0) {
+    lua_pushfstring(L,
+                    "waiting for a task answer: the handler of state '%s' "
+                    "(%s) left it pending; answer it with "
+                    "engine:task_success/task_failure",
+                    orc_task_state_name(tasks[0]), orc_task_resource(tasks[0]));
+  } else if (b->clock == ORC_CLOCK_MANUAL &&
+             orc_engine_next_deadline(b->E) > 0) {
+    lua_pushliteral(L, "waiting for time: the manual clock moves only by "
+                       "engine:advance");
+  } else {
+    lua_pushliteral(L, "waiting for another execution or an outside event");
+  }
+}
+
+/* execution:wait() -> status [, why]: run the engine until this execution
+** ends, or nothing can happen without an outside event (then "RUNNING" and
+** a sentence saying what it waits for). */
 static int execution_wait(lua_State *L) {
   lexecution *x = check_execution(L, 1);
   if (x->eb->L != NULL)
     return luaL_error(L, "execution:wait called from inside a task handler");
   run_until(L, x->eb, x->X);
   lua_pushstring(L, orc_status_text(orc_execution_status(x->X)));
-  return 1;
+  if (orc_execution_status(x->X) != ORC_STATUS_RUNNING) return 1;
+  push_why_waiting(L, x->eb, x->X);
+  return 2;
 }
 
 /* execution:stop([error [, cause]]) */

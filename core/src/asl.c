@@ -1006,6 +1006,14 @@ static void classify_resource(cc *c, orci_state *s) {
   if (strncmp(r, svc, sizeof svc - 1) == 0) {
     const char *rest = r + sizeof svc - 1, *colon = strrchr(rest, ':');
     s->resource_kind = ORCI_RES_SERVICE;
+    /* "service:action" (aws-sdk:s3:getObject: "aws-sdk:s3", "getObject");
+    ** a version suffix stays with its action (startExecution.sync:2) */
+    if (colon && colon[1] >= '0' && colon[1] <= '9') {
+      const char *p = colon;
+      while (p > rest && p[-1] != ':')
+        p--;
+      colon = p > rest ? p - 1 : NULL;
+    }
     if (colon) {
       s->resource_type = dupstr(c, rest, (size_t)(colon - rest));
       s->resource_name = dupstr(c, colon + 1, strlen(colon + 1));

@@ -125,6 +125,7 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
       (E->cfg.data_dir = E->data_dir = strdup(E->cfg.data_dir)) == NULL)
     return engine_fail(E, err);
   E->now_ms = E->cfg.start_time_ms ? E->cfg.start_time_ms : real_now_ms();
+  E->target_ms = E->now_ms;
   E->rng = E->cfg.random_seed ? E->cfg.random_seed
                               : (uint64_t)real_now_ms() ^ (uint64_t)(size_t)E;
   for (i = 0; i < K_COUNT; i++)
@@ -175,6 +176,14 @@ void orc_engine_free(orc_engine *E) {
   free(E);
 }
 
+/* Manual clock: with nothing runnable and no timer before the target, the
+** engine's time is the target. */
+static void catch_up(orc_engine *E) {
+  int64_t due = orci_timer_next(&E->sched);
+  if (E->sched.nready == 0 && (due < 0 || due > E->target_ms))
+    E->now_ms = E->target_ms;
+}
+
 int orc_engine_step(orc_engine *E, orc_error *err) {
   int budget = E->cfg.max_transitions_per_step;
   orci_sched *S = &E->sched;
@@ -187,9 +196,14 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
   ** begins with nothing runnable and nothing posted: never inside the step
   ** that handed a task out, so the host always has the gap between two
   ** steps to answer it. */
-  if (E->cfg.clock == ORC_CLOCK_VIRTUAL && S->nready == 0 &&
+  /* Under the manual clock it moves the same way, but never past the time
+  ** the host advanced to: the timers one advance passes fire in order, each
+  ** at its own due time. */
+  if (E->cfg.clock != ORC_CLOCK_REAL && S->nready == 0 &&
       !orci_posts_pending(E->posts)) {
     int64_t due = orci_timer_next(S);
+    if (E->cfg.clock == ORC_CLOCK_MANUAL)
+      due = due >= 0 && due < E->target_ms ? due : E->target_ms;
     if (due > E->now_ms) E->now_ms = due;
   }
   orci_posts_drain(E, E->posts); /* answers from other threads */
@@ -206,6 +220,7 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
     ** ORC_TASK_WEIGHT transitions */
     budget -= 1 + (int)(E->dispatched - before) * (ORC_TASK_WEIGHT - 1);
   }
+  if (E->cfg.clock == ORC_CLOCK_MANUAL) catch_up(E);
   E->stepping = 0;
   orci_engine_leave(E);
   if (E->failed) { /* an event or task could not be stored */
@@ -237,7 +252,8 @@ int orc_engine_advance(orc_engine *E, int64_t ms, orc_error *err) {
     return orci_error(err, ORC_EINVAL, NULL,
                       "time cannot go back (advance by %lld ms)",
                       (long long)ms);
-  E->now_ms += ms; /* timers that it passes fire in order on the next steps */
+  E->target_ms += ms; /* the next steps catch up, timer by timer */
+  catch_up(E);
   return ORC_OK;
 }
 

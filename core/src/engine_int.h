@@ -15,7 +15,8 @@
 struct orc_engine {
   orc_engine_config cfg;
   char region[64], account[32];
-  int64_t now_ms; /* the virtual or manual clock */
+  int64_t now_ms;    /* the virtual or manual clock */
+  int64_t target_ms; /* manual clock: where engine:advance has taken it */
   orc_machine *machines;
   orc_execution *executions;
   size_t nrunning;

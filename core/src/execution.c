@@ -386,6 +386,22 @@ uint64_t orc_execution_transitions(const orc_execution *X) {
   return X->transitions;
 }
 
+size_t orc_execution_pending_tasks(const orc_execution *X, orc_task **out,
+                                   size_t max) {
+  size_t n = 0;
+  const orci_frame *F;
+  if (X->root.task) {
+    if (n < max) out[n] = X->root.task;
+    n++;
+  }
+  for (F = X->children; F; F = F->next_child)
+    if (F->task) {
+      if (n < max) out[n] = F->task;
+      n++;
+    }
+  return n;
+}
+
 /* }====== */
 
 /* {====== stopping and closing */

@@ -81,6 +81,24 @@ char *orci_default_resolve(const char *dir, const char *bucket, const char *key,
     p += len + (e != NULL);
   }
   n = strlen(dir) + strlen(bucket) + strlen(key) + 3;
+  { /* a bucket is a directory: none, no bucket (S3 creates no buckets) */
+    struct stat st;
+    char *bdir = (char *)malloc(n);
+    int missing;
+    if (bdir == NULL) {
+      *cause = strdup("out of memory");
+      return NULL;
+    }
+    snprintf(bdir, n, "%s/%s", dir, bucket);
+    missing = stat(bdir, &st) != 0 || !S_ISDIR(st.st_mode);
+    free(bdir);
+    if (missing) {
+      *cause = fmt("NoSuchBucket: The specified bucket does not exist "
+                   "(bucket '%s', no directory '%s/%s')",
+                   bucket, dir, bucket);
+      return NULL;
+    }
+  }
   out = (char *)malloc(n);
   if (out == NULL) {
     *cause = strdup("out of memory");

@@ -321,7 +321,29 @@ static orc_json *apply_assigned(orci_frame *F) {
   return texts;
 }
 
+/* Step Functions' cause for a result over the payload limit (owned). */
+static char *data_limit_cause(const char *who) {
+  size_t n = strlen(who) + 128;
+  char *cause = (char *)malloc(n);
+  if (cause)
+    snprintf(cause, n,
+             "The state/task '%s' returned a result with a size exceeding "
+             "the maximum number of bytes service limit.",
+             who);
+  return cause;
+}
+
 void orci_exit_state(orci_frame *F, orc_json *output, int next) {
+  if (output != F->input && F->X->E->cfg.max_payload_bytes &&
+      orci_json_size(output) > F->X->E->cfg.max_payload_bytes) {
+    /* every state's output, not only a task's result (a Pass's Result,
+    ** Parameters that copy a large value) */
+    char *cause = data_limit_cause(F->B->states[F->state].name);
+    orc_json_unref(output);
+    orci_handle_error(F, "States.DataLimitExceeded", cause);
+    free(cause);
+    return;
+  }
   orc_execution *X = F->X;
   orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
@@ -415,20 +437,25 @@ static void task_done(orci_frame *F) {
   }
   if (E->cfg.max_payload_bytes &&
       orci_json_size(result) > E->cfg.max_payload_bytes) {
-    char *cause = NULL;
-    size_t n = strlen(s->name) + 128;
-    cause = (char *)malloc(n);
-    if (cause)
-      snprintf(cause, n,
-               "The state/task '%s' returned a result with a size exceeding "
-               "the maximum number of bytes service limit.",
-               lambda ? s->resource : s->name);
+    /* the cause names the function for a Lambda ARN, the service for an
+    ** integration (arn:aws:states:::lambda:invoke: 'lambda'), else the
+    ** state, as Step Functions records it */
+    char *cause = data_limit_cause(lambda ? s->resource
+                                   : s->resource_kind == ORCI_RES_SERVICE
+                                       ? s->resource_type
+                                       : s->name);
     orc_json_unref(result);
     F->last_event = orci_add_event(
         ORCI_FRAME_HISTORY(F), F->last_event,
         lambda ? EV_LAMBDA_FAILED : EV_TASK_FAILED,
-        orci_kv_object(E, 2, K_ERROR, orci_skey("States.DataLimitExceeded"),
-                       K_CAUSE, orci_str_or_null(cause)));
+        lambda
+            ? orci_kv_object(E, 2, K_ERROR,
+                             orci_skey("States.DataLimitExceeded"), K_CAUSE,
+                             orci_str_or_null(cause))
+            : orci_kv_object(E, 4, K_RESOURCE_TYPE, orci_skey(s->resource_type),
+                             K_RESOURCE, orci_skey(s->resource_name), K_ERROR,
+                             orci_skey("States.DataLimitExceeded"), K_CAUSE,
+                             orci_str_or_null(cause)));
     orci_handle_error(F, "States.DataLimitExceeded", cause);
     free(cause);
     return;

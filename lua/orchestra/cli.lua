@@ -264,7 +264,7 @@ local function cmd_run(args)
     err("run: %s", tostring(ex))
     return M.EXIT_USAGE
   end
-  local status = ex:wait()
+  local status, why = ex:wait()
   if opts.history then
     local wrote, we = write_file(opts.history, ex:history_json({ indent = true }) .. "\n")
     if not wrote then err("run: cannot write the history: %s", we) end
@@ -275,7 +275,7 @@ local function cmd_run(args)
   end
   if status == "RUNNING" then
     err("run: the execution is still running but nothing can move it on "
-      .. "(a task is pending with no handler to answer it)")
+      .. "(%s)", why)
     return M.EXIT_FAILED
   end
   local result = orchestra.object()

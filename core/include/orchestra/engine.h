@@ -193,6 +193,11 @@ ORC_API const char *orc_execution_nested_arn(const orc_execution *X, size_t i);
 /* The execution of this ARN the engine still holds (borrowed), or NULL. */
 ORC_API orc_execution *orc_engine_find_execution(orc_engine *E,
                                                  const char *arn);
+/* The tasks of X out with the host (borrowed views, valid until answered
+** or abandoned): up to max of them are stored in out; returns how many
+** there are. */
+ORC_API size_t orc_execution_pending_tasks(const orc_execution *X,
+                                           orc_task **out, size_t max);
 /* Release a finished execution (its name becomes free). Running
 ** executions are stopped first. NULL is ignored. */
 ORC_API void orc_execution_close(orc_execution *X);
