@@ -3,7 +3,8 @@
 ** by orc_engine_advance(E, ms). A Wait of 10 s does not end however often
 ** the engine steps, ends when the advances add up to 10 s, and its history
 ** timestamps follow; timers that one advance passes fire in order at their
-** own due times; a negative advance is refused.
+** own due times; a negative advance is refused (ORC_EINVAL), and so is an
+** advance under another clock (ORC_EMISUSE).
 ** Until engine.h defines ORC_CLOCK_MANUAL this test fails with one check
 ** that says so (the rest of the suite still builds).
 */
@@ -83,12 +84,12 @@ static void test_wait_moves_only_by_advance(void) {
   CHECK(orc_execution_status(X) == ORC_STATUS_RUNNING);
   CHECK(orc_engine_now(E) == START);
   CHECK(orc_engine_next_deadline(E) == 10000);
-  CHECK(orc_engine_advance(E, 4000) == ORC_OK);
+  CHECK(orc_engine_advance(E, 4000, NULL) == ORC_OK);
   steps(E, 50);
   CHECK(orc_execution_status(X) == ORC_STATUS_RUNNING);
   CHECK(orc_engine_now(E) == START + 4000);
   CHECK(orc_engine_next_deadline(E) == 6000);
-  CHECK(orc_engine_advance(E, 6000) == ORC_OK);
+  CHECK(orc_engine_advance(E, 6000, NULL) == ORC_OK);
   steps(E, 1);
   CHECK(orc_execution_status(X) == ORC_STATUS_SUCCEEDED);
   CHECK(orc_engine_now(E) == START + 10000);
@@ -105,7 +106,7 @@ static void test_one_advance_passes_two_timers(void) {
   three = start_wait(E, 3);
   if (five == NULL || three == NULL) return;
   steps(E, 1);
-  CHECK(orc_engine_advance(E, 10000) == ORC_OK);
+  CHECK(orc_engine_advance(E, 10000, NULL) == ORC_OK);
   steps(E, 5);
   CHECK(orc_execution_status(three) == ORC_STATUS_SUCCEEDED);
   CHECK(orc_execution_status(five) == ORC_STATUS_SUCCEEDED);
@@ -115,10 +116,24 @@ static void test_one_advance_passes_two_timers(void) {
   orc_engine_free(E);
 }
 
-static void test_negative_advance(void) {
+static void test_bad_advance(void) {
   orc_engine *E = manual_engine();
+  orc_engine_config cfg;
+  orc_error err;
   if (E == NULL) return;
-  CHECK(orc_engine_advance(E, -1) == ORC_EINVAL);
+  err.message[0] = '\0';
+  CHECK(orc_engine_advance(E, -1, &err) == ORC_EINVAL);
+  CHECK(err.message[0] != '\0'); /* says why */
+  CHECK(orc_engine_now(E) == START);
+  orc_engine_free(E);
+  /* only the manual clock is moved by hand */
+  orc_engine_config_init(&cfg);
+  cfg.clock = ORC_CLOCK_VIRTUAL;
+  cfg.start_time_ms = START;
+  E = orc_engine_new(&cfg, &err);
+  CHECK(E != NULL);
+  if (E == NULL) return;
+  CHECK(orc_engine_advance(E, 1000, NULL) == ORC_EMISUSE);
   CHECK(orc_engine_now(E) == START);
   orc_engine_free(E);
 }
@@ -126,7 +141,7 @@ static void test_negative_advance(void) {
 int main(void) {
   test_wait_moves_only_by_advance();
   test_one_advance_passes_two_timers();
-  test_negative_advance();
+  test_bad_advance();
   printf("%d checks, %d failed\n", nchecks, nfailed);
   return nfailed ? 1 : 0;
 }
