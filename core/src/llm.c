@@ -616,7 +616,7 @@ static int transport_error(const orci_llm_provider *P,
                                       "HostNotFound",
                                       "TLSError",
                                       "TransportError"};
-  error_init(e, 0);
+  error_init(e, res->status); /* a cut body may follow a status line */
   snprintf(e->type, sizeof e->type, "%s",
            res->error <= ORCI_HTTP_OTHER ? types[res->error]
                                          : "TransportError");

@@ -30,7 +30,11 @@
 //   POST /_control/enqueue   a step or a list of steps, appended to the script
 //   GET  /_control/requests  the requests received so far, oldest first:
 //                            [{provider, method, path, headers, body, problem,
-//                              signature, step}]
+//                              signature, step, remote_port}] (problem: why
+//                            the request was refused, or null; signature:
+//                            "ok"/"bad" for Bedrock; remote_port: the
+//                            client's port, equal across requests when a
+//                            connection was kept alive)
 // --script FILE preloads the script (a JSON list of steps); --log FILE
 // appends each received request as one JSON line; --config FILE preloads
 // the config: enough for a test with no HTTP client of its own.
@@ -342,7 +346,7 @@ async function control(req, res, path, bodyText) {
 
 async function model(req, res, provider, rawPath, query, bodyText, modelId) {
   const entry = { provider, method: req.method, path: rawPath, headers: req.headers, body: null,
-                  problem: null, signature: null, step: null };
+                  problem: null, signature: null, step: null, remote_port: req.socket.remotePort };
   let body;
   const reject = (status, message, type) => {
     entry.problem = message;
