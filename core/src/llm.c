@@ -702,7 +702,10 @@ int orci_llm_parse(const orci_llm_provider *P, const orci_http_response *res,
     orci_llm_turn_free(turn);
     if (e->type[0] == '\0')
       snprintf(e->type, sizeof e->type, "MalformedResponse");
-    snprintf(msg, sizeof msg, "%s %d: %s", name, res->status, e->message);
+    /* a long message is cut, as every message here is */
+    if (snprintf(msg, sizeof msg, "%s %d: %s", name, res->status, e->message) <
+        0)
+      msg[0] = '\0';
     memcpy(e->message, msg, sizeof msg);
     e->status = res->status;
     scrub(P, e);

@@ -62,7 +62,9 @@ fail(orc_error *err, const ptr *p, const char *fmt, ...) {
   else
     orci_error(err, ORC_EINVAL, NULL, "%s: %s", p->s[0] ? p->s : "(root)",
                what);
-  snprintf(err->where, sizeof err->where, "%s", p->s);
+  /* a pointer longer than where holds is cut (the message shows its end) */
+  if (snprintf(err->where, sizeof err->where, "%s", p->s) < 0)
+    err->where[0] = '\0';
   return ORC_EINVAL;
 }
 
@@ -436,7 +438,8 @@ int orci_schema_validate(const orc_json *schema, const orc_json *v,
   if (rc != ORC_OK) {
     if (err) {
       char msg[sizeof err->message];
-      snprintf(msg, sizeof msg, "invalid schema at %s", err->message);
+      if (snprintf(msg, sizeof msg, "invalid schema at %s", err->message) < 0)
+        msg[0] = '\0';
       memcpy(err->message, msg, sizeof msg);
     }
     return rc;

@@ -253,13 +253,29 @@ static void civil(int64_t days, int *y, int *m, int *d) {
   *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
+static void digits(char *p, unsigned v, int n) {
+  while (n-- > 0) {
+    p[n] = (char)('0' + v % 10);
+    v /= 10;
+  }
+}
+
+/* "YYYYMMDDTHHMMSSZ" of t (years outside 0..9999 wrap: not dates AWS
+** accepts anyway) */
 static void amz_date(int64_t t, char out[17]) {
   int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-  int64_t secs = t - days * 86400;
+  unsigned secs = (unsigned)(t - days * 86400);
   int y, m, d;
   civil(days, &y, &m, &d);
-  snprintf(out, 17, "%04d%02d%02dT%02d%02d%02dZ", y % 10000, m, d,
-           (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+  digits(out, (unsigned)(y < 0 ? 0 : y), 4);
+  digits(out + 4, (unsigned)m, 2);
+  digits(out + 6, (unsigned)d, 2);
+  out[8] = 'T';
+  digits(out + 9, secs / 3600, 2);
+  digits(out + 11, secs / 60 % 60, 2);
+  digits(out + 13, secs % 60, 2);
+  out[15] = 'Z';
+  out[16] = '\0';
 }
 
 static char *take(orci_buf *b) {
