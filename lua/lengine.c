@@ -42,6 +42,8 @@ typedef struct lengine {
   int budget;   /* max_transitions_per_step: resumes per step too */
   int body_ref; /* registry refs of the dispatch and resume closures */
   int resume_ref;
+  int xcache; /* registry ref: weak table, execution (light userdata) ->
+                 its one Lua userdata (engine:executions() reuses it) */
 } lengine;
 
 /* orchestra.pending: a handler returning it leaves its task pending. */
@@ -59,6 +61,7 @@ typedef struct lexecution {
   lengine *eb;
   int engine_ref;
   int fields; /* registry ref: the plain fields as close() left them */
+  int owned;  /* made by machine:start: its __gc releases a finished X */
 } lexecution;
 
 /* {====== helpers */
@@ -694,7 +697,7 @@ static int engine_new(lua_State *L) {
   b->parked = LUA_NOREF;
   b->resolver = LUA_NOREF;
   b->ctxcache = b->pool = b->strings = b->hcache = LUA_NOREF;
-  b->pq = b->body_ref = b->resume_ref = LUA_NOREF;
+  b->pq = b->body_ref = b->resume_ref = b->xcache = LUA_NOREF;
   b->pq_head = 1;
   b->pq_tail = 0;
   b->budget = cfg.max_transitions_per_step;
@@ -709,13 +712,19 @@ static int engine_new(lua_State *L) {
   if (b->E == NULL) return orcL_error(L, "%s", err.message);
   {
     int *tables[] = {&b->handlers, &b->parked, &b->ctxcache, &b->pool,
-                     &b->strings,  &b->hcache, &b->pq};
+                     &b->strings,  &b->hcache, &b->pq,       &b->xcache};
     size_t i;
     for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
       lua_newtable(L);
       *tables[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
   }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->xcache);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pop(L, 1);
   lua_pushlightuserdata(L, b);
   lua_pushcclosure(L, dispatch_body, 1);
   b->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -737,7 +746,8 @@ static int engine_close(lua_State *L) {
   {
     int *refs[] = {&b->handlers, &b->default_fn, &b->parked,   &b->home_ref,
                    &b->resolver, &b->ctxcache,   &b->pool,     &b->strings,
-                   &b->hcache,   &b->pq,         &b->body_ref, &b->resume_ref};
+                   &b->hcache,   &b->pq,         &b->body_ref, &b->resume_ref,
+                   &b->xcache};
     size_t i;
     for (i = 0; i < sizeof refs / sizeof refs[0]; i++) {
       luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);
@@ -979,6 +989,7 @@ static int start(lua_State *L, int json_text) {
   x->eb = m->eb;
   x->engine_ref = LUA_NOREF;
   x->fields = LUA_NOREF;
+  x->owned = 1;
   luaL_getmetatable(L, EXECUTION_MT);
   lua_setmetatable(L, -2);
   if (json_text) {
@@ -1002,6 +1013,11 @@ static int start(lua_State *L, int json_text) {
   x->X = X;
   lua_rawgeti(L, LUA_REGISTRYINDEX, m->engine_ref);
   x->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, m->eb->xcache);
+  lua_pushlightuserdata(L, X);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
   return 1;
 }
 
@@ -1029,11 +1045,29 @@ static int machine_index(lua_State *L) {
 
 /* {====== executions */
 
+/* Whether the engine's cache maps x's execution to another userdata. */
+static int has_other_userdata(lua_State *L, lexecution *x) {
+  int other;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, x->eb->xcache);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushlightuserdata(L, x->X);
+  lua_rawget(L, -2);
+  other = lua_touserdata(L, -1) != NULL && lua_touserdata(L, -1) != (void *)x;
+  lua_pop(L, 2);
+  return other;
+}
+
 static int execution_gc(lua_State *L) {
   lexecution *x = (lexecution *)luaL_checkudata(L, 1, EXECUTION_MT);
   /* A running execution goes on (the engine owns it); a finished one is
-  ** released. */
-  if (x->X && x->eb->E && orc_execution_status(x->X) != ORC_STATUS_RUNNING)
+  ** released, unless engine:executions() has made it another userdata
+  ** since this one became garbage (the weak cache forgot this one). */
+  if (x->X && x->eb->E && x->owned &&
+      orc_execution_status(x->X) != ORC_STATUS_RUNNING &&
+      !has_other_userdata(L, x))
     orc_execution_close(x->X);
   x->X = NULL;
   luaL_unref(L, LUA_REGISTRYINDEX, x->engine_ref);
@@ -1276,6 +1310,139 @@ static int execution_index(lua_State *L) {
 
 /* }====== */
 
+/* {====== listing executions (ListExecutions, DescribeExecution) */
+
+/* Push the one userdata of X: the cached one, or a new one that does not
+** release X when collected (X was started elsewhere, e.g. by a nested
+** task). The engine userdata is at index ei. [-0, +1, m] */
+static void push_execution(lua_State *L, lengine *b, int ei, orc_execution *X) {
+  lexecution *x;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->xcache);
+  lua_pushlightuserdata(L, X);
+  lua_rawget(L, -2);
+  x = (lexecution *)lua_touserdata(L, -1);
+  if (x != NULL && x->X == X) {
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 1);
+  x = (lexecution *)lua_newuserdata(L, sizeof *x);
+  x->X = X;
+  x->eb = b;
+  x->fields = LUA_NOREF;
+  x->owned = 0;
+  lua_pushvalue(L, ei);
+  x->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  luaL_getmetatable(L, EXECUTION_MT);
+  lua_setmetatable(L, -2);
+  lua_pushlightuserdata(L, X);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -4);
+  lua_remove(L, -2);
+}
+
+/* The machine the value at i names (a machine, its name or its ARN), or
+** raises. */
+static orc_machine *machine_arg(lua_State *L, lengine *b, int i) {
+  orc_execution *X;
+  const char *want;
+  if (lua_isuserdata(L, i)) {
+    lmachine *m = check_machine(L, i);
+    if (m->eb != b)
+      orcL_error(L, "option 'machine': a machine of another engine");
+    return m->M;
+  }
+  if (lua_type(L, i) != LUA_TSTRING)
+    orcL_error(
+        L, "option 'machine' must be a machine, its name or its ARN, not %s",
+        luaL_typename(L, i));
+  want = lua_tostring(L, i);
+  for (X = orc_engine_next_execution(b->E, NULL); X;
+       X = orc_engine_next_execution(b->E, X)) {
+    orc_machine *M = orc_execution_machine(X);
+    if (!strcmp(orc_machine_name(M), want) || !strcmp(orc_machine_arn(M), want))
+      return M;
+  }
+  return NULL; /* a machine without executions lists none */
+}
+
+/* engine:executions([{status=, machine=}]) -> the executions, newest first,
+** optionally those with that status and of that machine (a machine, its
+** name or ARN). */
+static int engine_executions(lua_State *L) {
+  static const char *const known[] = {"status", "machine", NULL};
+  static const char *const statuses[] = {"RUNNING",   "SUCCEEDED", "FAILED",
+                                         "TIMED_OUT", "ABORTED",   NULL};
+  lengine *b = check_engine(L, 1);
+  const char *status = NULL;
+  orc_machine *M = NULL;
+  int by_machine = 0, n = 0;
+  orc_execution *X;
+  lua_settop(L, 2);
+  if (!lua_isnil(L, 2)) {
+    orcL_checktype(L, 2, LUA_TTABLE);
+    orcL_checkoptions(L, 2, known);
+    status = orcL_optfield_string(L, 2, "status");
+    if (status != NULL) {
+      int k;
+      for (k = 0; statuses[k] && strcmp(statuses[k], status); k++)
+        ;
+      if (statuses[k] == NULL)
+        return orcL_error(L,
+                          "option 'status' must be RUNNING, SUCCEEDED, "
+                          "FAILED, TIMED_OUT or ABORTED, not '%s'",
+                          status);
+    }
+    lua_getfield(L, 2, "machine");
+    if (!lua_isnil(L, -1)) {
+      by_machine = 1;
+      M = machine_arg(L, b, lua_gettop(L));
+    }
+    lua_pop(L, 1);
+  }
+  lua_newtable(L);
+  for (X = orc_engine_next_execution(b->E, NULL); X;
+       X = orc_engine_next_execution(b->E, X)) {
+    if (by_machine && orc_execution_machine(X) != M) continue;
+    if (status && strcmp(orc_status_text(orc_execution_status(X)), status) != 0)
+      continue;
+    push_execution(L, b, 1, X);
+    lua_rawseti(L, -2, ++n);
+  }
+  return 1;
+}
+
+/* engine:execution(name_or_arn) -> the execution, or nil. A bare name
+** used by executions of two machines is ambiguous: pass the ARN. */
+static int engine_execution(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  const char *key = orcL_checkstring(L, 2);
+  orc_execution *X, *found = NULL;
+  if (strstr(key, ":execution:") != NULL) {
+    found = orc_engine_find_execution(b->E, key);
+  } else {
+    for (X = orc_engine_next_execution(b->E, NULL); X;
+         X = orc_engine_next_execution(b->E, X)) {
+      if (strcmp(orc_execution_name(X), key) != 0) continue;
+      if (found != NULL)
+        return orcL_error(L,
+                          "'%s' names executions of state machines '%s' and "
+                          "'%s': pass the ARN",
+                          key, orc_machine_name(orc_execution_machine(found)),
+                          orc_machine_name(orc_execution_machine(X)));
+      found = X;
+    }
+  }
+  if (found == NULL) {
+    lua_pushnil(L);
+    return 1;
+  }
+  push_execution(L, b, 1, found);
+  return 1;
+}
+
+/* }====== */
+
 /* orchestra.validate(definition) -> true | false, {{pointer=, message=}} */
 static int l_validate(lua_State *L) {
   orc_engine *E;
@@ -1333,6 +1500,8 @@ void orcL_open_engine(lua_State *L) {
       {"task_success", engine_task_success},
       {"task_failure", engine_task_failure},
       {"task_heartbeat", engine_task_heartbeat},
+      {"executions", engine_executions},
+      {"execution", engine_execution},
       {"close", engine_close},
       {NULL, NULL}};
   static const luaL_Reg machine_methods[] = {{"start", machine_start},

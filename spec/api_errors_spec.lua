@@ -152,3 +152,68 @@ describe("integer fields", function()
     end
   end)
 end)
+
+describe("managing executions (ListExecutions, DescribeExecution)", function()
+  local WAIT = '{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wait","End":true}}}'
+
+  local function setup()
+    local e = engine()
+    e:handler("wait", function() return orchestra.pending end)
+    local a = e:load(PASS, { name = "A" })
+    local b = e:load(WAIT, { name = "B" })
+    local a1 = a:start({}, { name = "one" })
+    local b1 = b:start({}, { name = "one" })
+    local a2 = a:start({}, { name = "two" })
+    e:run()
+    return e, a, b, a1, b1, a2
+  end
+
+  it("lists them newest first, by status and machine, as the same objects", function()
+    local e, a, b, a1, b1, a2 = setup()
+    local all = e:executions()
+    assert.equal(3, #all)
+    assert.equal(a2, all[1])
+    assert.equal(b1, all[2])
+    assert.equal(a1, all[3])
+    assert.same({ b1 }, e:executions { status = "RUNNING" })
+    assert.same({ a2, a1 }, e:executions { machine = a })
+    assert.same({ a2, a1 }, e:executions { machine = "A" })
+    assert.same({ b1 }, e:executions { machine = b.arn, status = "RUNNING" })
+    assert.same({}, e:executions { machine = a, status = "FAILED" })
+    assert.equal("engine:executions: option 'status' must be RUNNING, SUCCEEDED, FAILED, "
+      .. "TIMED_OUT or ABORTED, not 'DONE'",
+      message(function() return e:executions { status = "DONE" } end))
+    assert.equal("engine:executions: unknown option 'state' (did you mean 'status'?)",
+      message(function() return e:executions { state = "RUNNING" } end))
+  end)
+
+  it("finds one by ARN or by a name that only one machine uses", function()
+    local e, _, _, a1, b1, a2 = setup()
+    assert.equal(a2, e:execution("two"))
+    assert.equal(a1, e:execution(a1.arn))
+    assert.equal(b1, e:execution("arn:aws:states:us-east-1:123456789012:execution:B:one"))
+    assert.is_nil(e:execution("three"))
+    assert.equal("engine:execution: 'one' names executions of state machines 'B' and 'A': "
+      .. "pass the ARN", message(function() return e:execution("one") end))
+  end)
+
+  it("gives executions started inside the engine a userdata that does not release them", function()
+    local e = engine()
+    e:load(PASS, { name = "Child" })
+    local parent = e:load('{"StartAt":"S","States":{"S":{"Type":"Task",'
+      .. '"Resource":"arn:aws:states:::states:startExecution.sync:2",'
+      .. '"Parameters":{"StateMachineArn":"Child","Name":"kid"},"End":true}}}', { name = "Parent" })
+    local p = parent:start({})
+    p:wait()
+    assert.equal("SUCCEEDED", p.status)
+    local kid = e:execution("kid")
+    assert.equal("SUCCEEDED", kid.status)
+    assert.equal(p.arn, kid.parent_arn)
+    kid = nil
+    collectgarbage()
+    collectgarbage()
+    -- still there: the listing's userdata did not close it
+    assert.equal("SUCCEEDED", e:execution("kid").status)
+    assert.equal(1, #p:children())
+  end)
+end)

@@ -4252,3 +4252,8 @@ orc_execution *orc_engine_find_execution(orc_engine *E, const char *arn) {
 uint64_t orc_execution_transitions(const orc_execution *X) {
   return X->transitions;
 }
+
+orc_execution *orc_engine_next_execution(const orc_engine *E,
+                                         const orc_execution *X) {
+  return X == NULL ? E->executions : X->next_x;
+}
