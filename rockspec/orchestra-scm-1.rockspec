@@ -44,6 +44,7 @@ build = {
     lua = {
       ["orchestra"] = "lua/orchestra.lua",
       ["orchestra.cli"] = "lua/orchestra/cli.lua",
+      ["orchestra.cli_history"] = "lua/orchestra/cli_history.lua",
       ["orchestra.graph"] = "lua/orchestra/graph.lua",
     },
     bin = { orchestra = "bin/orchestra" },

@@ -113,3 +113,72 @@ describe("orchestra command line", function()
     assert.equal("orchestra: validate: cannot read /no/such.json: No such file or directory\n", err)
   end)
 end)
+
+describe("orchestra history", function()
+  local dir
+  before_each(function() dir = h.tmpdir() end)
+  after_each(function() h.run("rm -rf " .. q(dir)) end)
+
+  -- A run whose task fails twice (retried once, then caught) and a Fail.
+  local function history()
+    h.write(dir .. "/def.json", [[{"StartAt":"Charge","States":{
+      "Charge":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:charge",
+        "Retry":[{"ErrorEquals":["Busy"],"IntervalSeconds":2,"MaxAttempts":1}],
+        "Catch":[{"ErrorEquals":["States.ALL"],"Next":"Declined"}],"End":true},
+      "Declined":{"Type":"Fail","Error":"Declined","Cause":"card"}}}]])
+    h.write(dir .. "/tasks.lua", [[return { ["arn:aws:lambda:us-east-1:1:function:charge"] =
+      function() error({ Error = "Busy", Cause = "try again" }) end }]])
+    local status, _, err = h.orchestra("run " .. q(dir .. "/def.json") .. " --tasks "
+      .. q(dir .. "/tasks.lua") .. " --history " .. q(dir .. "/h.json"))
+    assert.equal(1, status, err)
+    return dir .. "/h.json"
+  end
+
+  it("prints one line per event with failures and retries marked, then a summary", function()
+    local status, out, err = h.orchestra("history " .. q(history()))
+    assert.equal(0, status, err)
+    assert.equal("", err)
+    local lines = {}
+    for line in out:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+    assert.equal("  ID        TIME          TYPE                     STATE     PAYLOAD", lines[1])
+    assert.equal("   1     +0.000s          ExecutionStarted                   {}", lines[2])
+    assert.equal("   2     +0.000s          TaskStateEntered         Charge    {}", lines[3])
+    assert.equal("   5     +0.000s  FAILED  LambdaFunctionFailed     Charge    Busy: try again", lines[6])
+    assert.equal("   6     +2.000s  RETRY   LambdaFunctionScheduled  Charge    {}", lines[7])
+    assert.equal("   8     +2.000s  FAILED  LambdaFunctionFailed     Charge    Busy: try again", lines[9])
+    assert.equal("  10     +2.000s          FailStateEntered         Declined  "
+      .. '{"Error":"Busy","Cause":"try again"}', lines[11])
+    assert.equal("  11     +2.000s  FAILED  ExecutionFailed                    Declined: card", lines[12])
+    assert.equal("", lines[13])
+    assert.equal("status: FAILED   duration: 2.000 s   transitions: 2   events: 11", lines[14])
+    assert.equal("tasks:", lines[15])
+    assert.equal("      2  arn:aws:lambda:us-east-1:1:function:charge", lines[16])
+    assert.equal(16, #lines)
+  end)
+
+  it("prints the same as JSON with --format json, and reads '-'", function()
+    local file = history()
+    local status, out, err = h.run("cat " .. q(file) .. " | " .. h.lua_env() .. h.LUA .. " "
+      .. h.ROOT .. "/bin/orchestra history - --format json")
+    assert.equal(0, status, err)
+    local v = require("orchestra").json.decode(out)
+    assert.equal(11, #v.events)
+    assert.same({ id = 6, offset = 2, mark = "RETRY", type = "LambdaFunctionScheduled",
+      state = "Charge", payload = "{}" }, v.events[6])
+    assert.same({ status = "FAILED", duration = 2, transitions = 2, events = 11,
+      tasks = { ["arn:aws:lambda:us-east-1:1:function:charge"] = 2 } }, v.summary)
+  end)
+
+  it("says what is wrong with its input", function()
+    h.write(dir .. "/x.json", '{"a":1}')
+    local status, _, err = h.orchestra("history " .. q(dir .. "/x.json"))
+    assert.equal(64, status)
+    assert.equal("orchestra: history: " .. dir .. '/x.json is not an execution history ({"events": [...]})\n', err)
+    status, _, err = h.orchestra("history /no/such.json")
+    assert.equal(66, status)
+    assert.equal("orchestra: history: cannot read /no/such.json: No such file or directory\n", err)
+    status, _, err = h.orchestra("history " .. q(dir .. "/x.json") .. " --format yaml")
+    assert.equal(64, status)
+    assert.equal("orchestra: history: --format must be table or json, not 'yaml'\n", err)
+  end)
+end)
