@@ -28,4 +28,9 @@ void orcL_open_json(lua_State *L);
 ** engines, machines and executions into the table on top of the stack. */
 void orcL_open_engine(lua_State *L);
 
+/* Register orchestra.core.cost_catalog, cost_meter and cost_summarize
+** and their metatables into the table on top of the stack (after
+** orcL_open_engine, whose error metatable it uses). */
+void orcL_open_cost(lua_State *L);
+
 #endif

@@ -33,11 +33,14 @@ build = {
   modules = {
     ["orchestra"] = "lua/orchestra.lua",
     ["orchestra.cli"] = "lua/orchestra/cli.lua",
+    ["orchestra.cli_cost"] = "lua/orchestra/cli_cost.lua",
+    ["orchestra.cost"] = "lua/orchestra/cost.lua",
     ["orchestra.graph"] = "lua/orchestra/graph.lua",
     ["orchestra.core"] = {
       -- keep equal to core/src/*.c lua/*.c (spec/luarocks_spec.lua checks)
       sources = {
         "core/src/asl.c",
+        "core/src/cost.c",
         "core/src/exec.c",
         "core/src/intrinsics.c",
         "core/src/items.c",
@@ -45,6 +48,7 @@ build = {
         "core/src/orc.c",
         "core/src/path.c",
         "core/src/post.c",
+        "lua/lcost.c",
         "lua/lengine.c",
         "lua/ljson.c",
         "lua/lorchestra.c",
@@ -56,6 +60,8 @@ build = {
   },
   install = {
     bin = { orchestra = "bin/orchestra" },
+    -- the price catalog next to orchestra/cost.lua, where it looks first
+    lua = { ["orchestra.prices"] = "data/prices.json" },
   },
 }
 
