@@ -49,7 +49,6 @@ exit status: 0 success, 1 execution failed, 2 invalid definition,
 -- The sub-commands whose work has not landed yet: they say so and exit 64,
 -- never printing made-up output.
 local PENDING = {
-  cost = "the cost model",
 }
 
 local function err(fmt, ...)
@@ -312,6 +311,7 @@ function M.main(args)
   if first == "run" then return cmd_run(args) end
   if first == "validate" then return cmd_validate(args) end
   if first == "graph" then return cmd_graph(args) end
+  if first == "cost" then return require("orchestra.cli_cost").main(args) end
   local pending = PENDING[first]
   if pending then
     err("'%s' is not available yet: it arrives with %s", first, pending)
