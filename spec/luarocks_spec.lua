@@ -32,7 +32,7 @@ describe("LuaRocks packaging", function()
     local version = h.LUA == "luajit" and "5.1" or h.LUA:match("%d%.%d")
     local interp = "/usr/bin/" .. h.LUA
     -- build from a copy: the builtin backend writes objects next to sources
-    assert.equal(0, (h.run("cd " .. q(h.ROOT) .. " && tar cf - core lua bin rockspec"
+    assert.equal(0, (h.run("cd " .. q(h.ROOT) .. " && tar cf - core lua bin rockspec data"
       .. " | (cd " .. q(dir) .. " && tar xf -)", true)))
     local config = ""
     if h.LUA == "luajit" then
@@ -59,6 +59,8 @@ package.cpath = "@TREE@/lib/lua/@VER@/?.so"
 local o = require "orchestra"
 local text = o.json.encode(o.json.decode('{"a":[1,2.5,null,{}],"b":[]}'))
 io.write(o.VERSION, " ", o.built_for, " ", text, "\n")
+-- the price catalog installed next to orchestra/cost.lua
+io.write(o.cost.catalog_path(), " ", o.cost.catalog():standard(1000), "\n")
 ]]
     script = script:gsub("@TREE@", tree):gsub("@VER@", version)
     h.write(dir .. "/check.lua", script)
@@ -67,7 +69,8 @@ io.write(o.VERSION, " ", o.built_for, " ", text, "\n")
     assert.equal(0, status, err)
     local built_for = h.LUA == "luajit" and "LuaJIT" or ("Lua " .. version)
     assert.equal(require("orchestra").VERSION .. " " .. built_for
-      .. ' {"a":[1,2.5,null,{}],"b":[]}\n', out)
+      .. ' {"a":[1,2.5,null,{}],"b":[]}\n'
+      .. tree .. "/share/lua/" .. version .. "/orchestra/prices.json 0.025\n", out)
 
     status, out, err = h.run("cd / && env -i PATH=/usr/bin:/bin "
       .. q(tree .. "/bin/orchestra") .. " --version", true)
