@@ -1564,12 +1564,19 @@ int orc_cost_compare(const orc_cost_catalog *C, const orc_json *scenarios,
     if ((rc = orci_scenario_parse(orc_json_array_get(scenarios, k), &s[k],
                                   err))) {
       if (err) { /* the pointer names the scenario in the array */
-        char where[128], message[256];
+        char where[sizeof err->where + 24], message[sizeof err->message + 24];
+        size_t len;
         snprintf(where, sizeof where, "/%zu%s", k, err->where);
         snprintf(message, sizeof message, "/%zu%s%s", k,
                  err->message[0] == '/' ? "" : ": ", err->message);
-        snprintf(err->where, sizeof err->where, "%s", where);
-        snprintf(err->message, sizeof err->message, "%s", message);
+        len = strlen(where) < sizeof err->where ? strlen(where)
+                                                : sizeof err->where - 1;
+        memcpy(err->where, where, len);
+        err->where[len] = '\0';
+        len = strlen(message) < sizeof err->message ? strlen(message)
+                                                    : sizeof err->message - 1;
+        memcpy(err->message, message, len);
+        err->message[len] = '\0';
       }
       return rc;
     }
