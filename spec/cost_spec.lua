@@ -492,6 +492,63 @@ describe("simulation", function()
   end)
 end)
 
+describe("the seed's comparison (pricing reference, section 5)", function()
+  local function agent(input, steps, model)
+    return { agent = { model = model or "claude-3-5-sonnet", steps = steps or 5,
+      input_tokens = input or 2000, output_tokens = 500 } }
+  end
+  local function sfn(t, free) return { workflow = { transitions = t, free_tier = free or false } } end
+  local rows = { 1000, 10000, 100000, 1000000 }
+
+  it("follows from the stated prices where it can", function()
+    local exact = { 67.5, 675, 6750, 67500 }
+    local at_010 = { 0.25, 2.5, 25, 250 }
+    for i, n in ipairs(rows) do
+      near(exact[i], cost.monthly(agent(), n), 1e-9)
+      near(at_010[i], cost.monthly(sfn(10), n), 1e-12)
+    end
+    assert.equal(0.0675, cost.scenario(agent()).per_execution.total)
+    assert.equal(0.00025, cost.scenario(sfn(10)).per_execution.total)
+  end)
+
+  it("needs extra assumptions for the published figures, and says which", function()
+    -- $0.09 a task: 3,500 input tokens a step; seed SFN rows 1-3: 5
+    -- transitions; its last row: one transition per step
+    local published_agent = { 90, 900, 9000, 90000 }
+    local published_sfn = { 0.125, 1.25, 12.5 }
+    for i, n in ipairs(rows) do
+      near(published_agent[i], cost.monthly(agent(3500), n), 1e-9)
+      if published_sfn[i] then near(published_sfn[i], cost.monthly(sfn(5), n), 1e-12) end
+    end
+    near(25, cost.monthly(sfn(1), 1000000), 1e-12)
+    -- 7 model calls give $0.0945, about $0.09; 1M single steps $13,500
+    near(0.0945, cost.scenario(agent(2000, 7)).per_execution.total)
+    near(13500, cost.monthly(agent(2000, 1), 1000000), 1e-9)
+    -- not context growth: re-reading earlier outputs $0.0825, everything $0.1425
+    near(0.0825, cost.scenario({ agent = { model = "claude-3-5-sonnet", steps = 5, input_tokens = 2000,
+      output_tokens = 500, context_growth = 500 } }).per_execution.total)
+    near(0.1425, cost.scenario({ agent = { model = "claude-3-5-sonnet", steps = 5, input_tokens = 2000,
+      output_tokens = 500, context_growth = 2500 } }).per_execution.total)
+    -- the free tier: 0.15 / 2.40 / 24.90 / 249.90 at 10 transitions
+    local free = { 0.15, 2.4, 24.9, 249.9 }
+    for i, n in ipairs(rows) do near(free[i], cost.monthly(sfn(10, true), n), 1e-12) end
+    -- current price of 3.5 Sonnet v2 ($6 / $30): $0.135 a task
+    assert.equal(0.135, cost.scenario(agent(2000, 5, "claude-3-5-sonnet-v2")).per_execution.total)
+  end)
+
+  it("prints its verdicts in examples/cost_comparison.lua", function()
+    local status, out, err = h.run(h.lua_env() .. h.LUA .. " " .. h.ROOT .. "/examples/cost_comparison.lua")
+    assert.equal(0, status, err)
+    assert.matches("= $0.0675 (the seed says about $0.09)", out, 1, true)
+    assert.matches("$90.00 +$67.50 +needs an extra assumption: %+1,500 input tokens a step", out)
+    assert.matches("$0.125 +$0.25 +needs an extra assumption: 5 transitions per execution", out)
+    assert.matches("$25.00 +$250.00 +needs an extra assumption: 1 transition per row unit", out)
+    assert.matches("the stated tokens it is $13,500.00", out, 1, true)
+    assert.matches("$0.15 / $2.40 / $24.90 / $249.90", out, 1, true)
+    assert.matches("$135.00", out, 1, true)
+  end)
+end)
+
 describe("the simulation benchmark", function()
   it("runs bench/simulate.lua and checks its result", function()
     local status, out, err = h.run(h.lua_env() .. h.LUA .. " " .. h.ROOT .. "/bench/simulate.lua --runs 50")
