@@ -385,6 +385,27 @@ describe("measured cost", function()
     assert.equal(12, cost.of(ex:history_json()).counts.transitions)
   end)
 
+  it("includes a distributed Map's child executions", function()
+    local dir = h.tmpdir()
+    os.execute("mkdir -p " .. h.shell_quote(dir .. "/bkt"))
+    h.write(dir .. "/bkt/items.json", "[1, 2, 3, 4]")
+    local def = json.encode({ StartAt = "M", States = { M = { Type = "Map", End = true,
+      ItemReader = { Resource = "arn:aws:states:::s3:getObject", ReaderConfig = { InputType = "JSON" },
+        Parameters = { Bucket = "bkt", Key = "items.json" } },
+      ItemProcessor = { ProcessorConfig = { Mode = "DISTRIBUTED", ExecutionType = "STANDARD" },
+        StartAt = "P", States = { P = { Type = "Pass", Next = "Q" }, Q = { Type = "Pass", End = true } } } } } })
+    local engine = orchestra.engine { clock = "virtual", data_dir = dir }
+    local ex = engine:load(def):start({})
+    assert.equal("SUCCEEDED", ex:wait())
+    assert.equal(4, #ex:children())
+    -- the parent's Map state, then P and Q in each of the 4 children
+    local b = cost.of(ex)
+    assert.equal(1 + 4 * 2, b.counts.transitions)
+    assert.equal(5, b.counts.executions)
+    assert.equal(1, cost.of(ex, { children = false }).counts.transitions)
+    os.execute("rm -rf " .. h.shell_quote(dir))
+  end)
+
   it("prices an agent's model calls from its trace events", function()
     -- the shape the agent loop's ModelCallSucceeded events will carry
     local function call(model, i, o, cr, cw)
