@@ -385,6 +385,29 @@ describe("measured cost", function()
     assert.equal(12, cost.of(ex:history_json()).counts.transitions)
   end)
 
+  it("tells retries from first attempts by previousEventId when a history has ids", function()
+    -- two branches enter a Task; the first retries, the second never
+    -- schedules (the execution fails first): counting entries alone would
+    -- take the retry for the second branch's first attempt
+    local history = { events = {
+      { id = 1, previousEventId = 0, type = "ExecutionStarted", timestamp = 0 },
+      { id = 2, previousEventId = 1, type = "TaskStateEntered", timestamp = 0 },
+      { id = 3, previousEventId = 1, type = "TaskStateEntered", timestamp = 0 },
+      { id = 4, previousEventId = 2, type = "TaskScheduled", timestamp = 0 },
+      { id = 5, previousEventId = 4, type = "TaskFailed", timestamp = 1 },
+      { id = 6, previousEventId = 5, type = "TaskScheduled", timestamp = 2 },
+      { id = 7, previousEventId = 6, type = "ExecutionFailed", timestamp = 3 },
+    } }
+    local b = cost.of(history)
+    assert.equal(2, b.counts.state_entries)
+    assert.equal(1, b.counts.retries)
+    assert.equal(3, b.counts.transitions)
+    -- without ids the meter can only count entries: it says 0 retries here
+    local m = require("orchestra.core").cost_meter()
+    for _, ev in ipairs(history.events) do m:add(ev.type, ev.timestamp) end
+    assert.equal(0, m:counts().retries)
+  end)
+
   it("includes a distributed Map's child executions", function()
     local dir = h.tmpdir()
     os.execute("mkdir -p " .. h.shell_quote(dir .. "/bkt"))

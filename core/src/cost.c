@@ -786,8 +786,22 @@ static int add_model_call(orc_meter *m, const orc_json *d, orc_error *err) {
   return ORC_OK;
 }
 
-int orc_meter_add_event(orc_meter *m, const char *type, double timestamp,
-                        const orc_json *details, orc_error *err) {
+/* An attempt (a task scheduled, a Map or Parallel started): first is 1
+** when the event's previous event is its state's entry, 0 when it is not
+** (a retry), -1 when unknown (then the count of entries still waiting for
+** their first attempt decides, which is exact in total as long as every
+** entry makes an attempt). */
+static void count_attempt(orc_meter *m, uint64_t *pending, int first) {
+  if (first == 1 || (first < 0 && *pending > 0)) {
+    if (*pending > 0) (*pending)--;
+  } else {
+    m->c.retries++;
+    m->c.transitions++;
+  }
+}
+
+int orc_meter_add_event_ex(orc_meter *m, const char *type, double timestamp,
+                           const orc_json *details, int first, orc_error *err) {
   if (ends_with(type, "StateEntered")) {
     m->c.state_entries++;
     m->c.transitions++;
@@ -798,22 +812,10 @@ int orc_meter_add_event(orc_meter *m, const char *type, double timestamp,
   } else if (strcmp(type, "TaskScheduled") == 0 ||
              strcmp(type, "LambdaFunctionScheduled") == 0 ||
              strcmp(type, "ActivityScheduled") == 0) {
-    /* The count of first attempts is exact in total even when Map
-    ** iterations interleave: every entry schedules once before it retries */
-    if (m->pending_task > 0) {
-      m->pending_task--;
-    } else {
-      m->c.retries++;
-      m->c.transitions++;
-    }
+    count_attempt(m, &m->pending_task, first);
   } else if (strcmp(type, "MapStateStarted") == 0 ||
              strcmp(type, "ParallelStateStarted") == 0) {
-    if (m->pending_group > 0) {
-      m->pending_group--;
-    } else {
-      m->c.retries++;
-      m->c.transitions++;
-    }
+    count_attempt(m, &m->pending_group, first);
   } else if (strcmp(type, "ExecutionStarted") == 0) {
     m->c.executions++;
     m->started_at = timestamp;
@@ -841,6 +843,11 @@ int orc_meter_add_event(orc_meter *m, const char *type, double timestamp,
   return ORC_OK;
 }
 
+int orc_meter_add_event(orc_meter *m, const char *type, double timestamp,
+                        const orc_json *details, orc_error *err) {
+  return orc_meter_add_event_ex(m, type, timestamp, details, -1, err);
+}
+
 /* The ...EventDetails member of a history event, or NULL. */
 static const orc_json *event_details(const orc_json *ev) {
   size_t i;
@@ -849,6 +856,47 @@ static const orc_json *event_details(const orc_json *ev) {
     if (ends_with(k, "EventDetails")) return orc_json_object_value(ev, i);
   }
   return NULL;
+}
+
+static int is_attempt(const char *type) {
+  return strcmp(type, "TaskScheduled") == 0 ||
+         strcmp(type, "LambdaFunctionScheduled") == 0 ||
+         strcmp(type, "ActivityScheduled") == 0 ||
+         strcmp(type, "MapStateStarted") == 0 ||
+         strcmp(type, "ParallelStateStarted") == 0;
+}
+
+/* Whether event i is an attempt whose previous event is its state's
+** entry (1), another event (0), or unknown (-1: no ids to follow). Ids
+** normally equal positions + 1; otherwise the 64 events before are
+** searched. */
+static int first_attempt(const orc_json *events, size_t i) {
+  const orc_json *ev = orc_json_array_get(events, i);
+  const orc_json *prev_id = member(ev, "previousEventId");
+  const orc_json *prev = NULL;
+  size_t j;
+  int64_t want;
+  if (prev_id == NULL || orc_json_type_of(prev_id) != ORC_JSON_INT) return -1;
+  want = orc_json_int_value(prev_id);
+  if (want >= 1 && (size_t)want <= i) {
+    const orc_json *cand = orc_json_array_get(events, (size_t)want - 1);
+    const orc_json *id = member(cand, "id");
+    if (id && orc_json_type_of(id) == ORC_JSON_INT &&
+        orc_json_int_value(id) == want)
+      prev = cand;
+  }
+  for (j = i; prev == NULL && j-- > 0 && i - j <= 64;) {
+    const orc_json *cand = orc_json_array_get(events, j);
+    const orc_json *id = member(cand, "id");
+    if (id && orc_json_type_of(id) == ORC_JSON_INT &&
+        orc_json_int_value(id) == want)
+      prev = cand;
+  }
+  if (prev == NULL) return -1;
+  {
+    const char *t = string_of(member(prev, "type"));
+    return t && ends_with(t, "StateEntered") ? 1 : 0;
+  }
 }
 
 int orc_meter_add_history(orc_meter *m, const orc_json *history,
@@ -875,8 +923,9 @@ int orc_meter_add_history(orc_meter *m, const orc_json *history,
       return orci_error(err, ORC_EINVAL, where,
                         "%s/timestamp: must be a number (epoch seconds)",
                         where);
-    rc = orc_meter_add_event(m, type, ts ? orc_json_number(ts) : NAN,
-                             event_details(ev), err);
+    rc = orc_meter_add_event_ex(
+        m, type, ts ? orc_json_number(ts) : NAN, event_details(ev),
+        is_attempt(type) ? first_attempt(events, i) : -1, err);
     if (rc != ORC_OK) {
       if (err) snprintf(err->where, sizeof err->where, "%s", where);
       return rc;

@@ -109,6 +109,15 @@ static void test_meter(orc_cost_catalog *C) {
                                &err) == 0);
   orc_json_unref(d);
   orc_meter_free(m);
+  /* interleaved entries: the caller's flag decides */
+  m = orc_meter_new();
+  CHECK(orc_meter_add_event_ex(m, "TaskStateEntered", 0, NULL, -1, &err) == 0);
+  CHECK(orc_meter_add_event_ex(m, "TaskStateEntered", 0, NULL, -1, &err) == 0);
+  CHECK(orc_meter_add_event_ex(m, "TaskScheduled", 0, NULL, 1, &err) == 0);
+  CHECK(orc_meter_add_event_ex(m, "TaskScheduled", 0, NULL, 0, &err) == 0);
+  orc_meter_counts_get(m, &c);
+  CHECK(c.transitions == 3 && c.retries == 1);
+  orc_meter_free(m);
 }
 
 static void test_errors(orc_cost_catalog *C) {

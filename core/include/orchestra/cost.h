@@ -147,6 +147,19 @@ ORC_API void orc_meter_reset(orc_meter *m);
 ORC_API int orc_meter_add_event(orc_meter *m, const char *type,
                                 double timestamp, const orc_json *details,
                                 orc_error *err);
+/* The same when the caller knows whether an attempt event (TaskScheduled,
+** LambdaFunctionScheduled, ActivityScheduled, MapStateStarted,
+** ParallelStateStarted) is its state entry's first attempt: first_attempt
+** 1 (the first), 0 (a retry) or -1 (unknown: other events, or no way to
+** tell). With -1 the meter counts entries still waiting for their first
+** attempt, which is exact in total when every entry makes one (a Task
+** whose input processing fails ends the execution before any attempt);
+** with several executions' events interleaved into one meter, pass the
+** flag (the executor knows it from the state's retry count; a history's
+** previousEventId tells it too, which orc_meter_add_history uses). */
+ORC_API int orc_meter_add_event_ex(orc_meter *m, const char *type,
+                                   double timestamp, const orc_json *details,
+                                   int first_attempt, orc_error *err);
 /* Count a whole history: {"events": [...]} or the array itself, events in
 ** GetExecutionHistory shape (borrowed). err->where names a bad event. */
 ORC_API int orc_meter_add_history(orc_meter *m, const orc_json *history,
