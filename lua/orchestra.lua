@@ -113,6 +113,11 @@ M.json = {
   null = core.null,
 }
 
+--- The cost model: `orchestra.cost.scenario{...}`, `.compare`, `.sweep`,
+-- `.sensitivity`, `.of(execution)`, `.simulate{...}`, `.catalog{...}`
+-- (see lua/orchestra/cost.lua).
+M.cost = require "orchestra.cost"
+
 --- Draw a machine as Graphviz DOT or Mermaid text: `machine:graph{format =
 -- "dot" | "mermaid", history = ...}`, where `history` (optional) is a history
 -- table, its JSON text or an execution. See `orchestra.graph.render`.
