@@ -185,6 +185,7 @@ void orci_execution_free(orc_execution *X) {
   orci_timer_cancel(&E->sched, &X->t_timeout);
   orci_task_forget_expired(E, X);
   orci_history_free(X);
+  orci_meter_detach(X);
   frame_release(F);
   orc_json_unref(X->input);
   orc_json_unref(X->output);
@@ -274,6 +275,10 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   X->status = ORC_STATUS_RUNNING;
   X->start_ms = orc_engine_now(E);
   X->next_id = 1;
+  if (orci_meter_attach(X, NULL) != ORC_OK) {
+    orci_execution_free(X);
+    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  }
   orci_add_event_ex(X, 0, EV_EXECUTION_STARTED, NULL, &orci_start_marker,
                     orc_json_ref(input));
   X->root.X = X;
