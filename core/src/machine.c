@@ -14,32 +14,44 @@
 
 /* {====== machines and executions */
 
+/* Free a machine record: its compiled definition, then its strings (the
+** engine's memory) and itself. */
+void orci_machine_free(orc_machine *M) {
+  orc_engine *E = M->E;
+  orci_machine_release(M);
+  orci_strfree(E, M->name);
+  orci_strfree(E, M->arn);
+  orci_free(E, M, sizeof *M);
+}
+
 int orc_machine_load_json(orc_engine *E, orc_json *def, const char *name,
                           orc_machine **out, orc_diagnostics *diag,
                           orc_error *err) {
-  orc_machine *M = (orc_machine *)calloc(1, sizeof *M);
+  int failed = E->mem.failed; /* a refusal here is reported here */
+  orc_machine *M = (orc_machine *)orci_calloc(E, sizeof *M);
   int rc;
-  size_t n;
   *out = NULL;
-  if (M == NULL) return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  if (M == NULL) {
+    E->mem.failed = failed;
+    return orci_error(err, ORC_ENOMEM, NULL,
+                      "out of memory: loading a machine");
+  }
   M->E = E;
   rc = orci_machine_compile(M, def, diag, err);
   if (rc != ORC_OK) {
-    orci_machine_release(M);
-    free(M);
+    orci_machine_free(M);
     return rc;
   }
   if (name == NULL) name = "StateMachine";
-  M->name = strdup(name);
-  n = strlen(name) + strlen(E->region) + strlen(E->account) + 40;
-  M->arn = (char *)malloc(n);
+  M->name = orci_strdup(E, name);
+  M->arn = orci_strfmt(E, "arn:aws:states:%s:%s:stateMachine:%s", E->region,
+                       E->account, name);
   if (M->name == NULL || M->arn == NULL) {
-    orci_machine_release(M);
-    free(M);
-    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+    orci_machine_free(M);
+    E->mem.failed = failed;
+    return orci_error(err, ORC_ENOMEM, NULL,
+                      "out of memory: loading a machine");
   }
-  snprintf(M->arn, n, "arn:aws:states:%s:%s:stateMachine:%s", E->region,
-           E->account, name);
   M->next_machine = E->machines;
   E->machines = M;
   *out = M;

@@ -21,6 +21,7 @@ typedef struct orci_frame orci_frame;
 #define ORCI_TASK_ABANDONED 2
 
 struct orc_task {
+  orc_engine *E; /* whose memory it is */
   orci_frame *F; /* the frame waiting on it; NULL once done */
   orc_execution *X;
   const char *resource;   /* the state's (machines outlive tasks) */
