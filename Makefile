@@ -10,7 +10,7 @@ lua_ver = $(if $(filter luajit,$(1)),luajit,$(patsubst lua%,%,$(1)))
 
 ALL_LUAS  := lua5.4 lua5.3 lua5.2 lua5.1 luajit
 
-.PHONY: all deps build demo test test-asan test-tsan fuzz conformance format format-check clean \
+.PHONY: all deps node-deps build demo test test-asan test-tsan fuzz conformance format format-check clean \
         $(addprefix build-,$(ALL_LUAS))
 
 all: build
@@ -27,17 +27,36 @@ $(addprefix build-,$(ALL_LUAS)): build-%:
 	  -DORCHESTRA_WERROR=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD)/$* -j $(JOBS)
 
-demo: deps build-lua5.4
+# The demo installs and builds only what it needs (Lua 5.4 and the module,
+# not the test tools or the C tests) and prints only the demo's output (the
+# build's is in $(BUILD)/demo-build.log, shown if it fails).
+demo:
+	@sh tools/deps.sh demo
+	@mkdir -p $(BUILD)
+	@cmake -S . -B $(BUILD)/lua5.4 -DORCHESTRA_LUA=5.4 -DORCHESTRA_WERROR=ON \
+	  $(CMAKE_ARGS) >$(BUILD)/demo-build.log 2>&1 || { cat $(BUILD)/demo-build.log; exit 1; }
+	@cmake --build $(BUILD)/lua5.4 -j $(JOBS) --target orchestra_lua \
+	  >>$(BUILD)/demo-build.log 2>&1 || { cat $(BUILD)/demo-build.log; exit 1; }
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 examples/order_flow.lua
 
-test: build
+# The model server's npm packages (spec/support/package-lock.json), for the
+# C test that drives every provider through it: installed when the lock
+# file is newer than what npm ci last installed.
+NODE_DEPS := spec/support/node_modules/.package-lock.json
+$(NODE_DEPS): spec/support/package-lock.json
+	@cd spec/support && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-deps: $(NODE_DEPS)
+
+test: build node-deps
 	@LUAS="$(LUAS)" BUILD="$(BUILD)" sh tools/run-tests.sh
 
 # AddressSanitizer + UndefinedBehaviorSanitizer: the C tests, then the specs
 # under Lua 5.4 (an uninstrumented interpreter, so the runtimes are
 # preloaded).
-test-asan: deps build-lua5.4 build-luajit
+test-asan: deps build-lua5.4 build-luajit node-deps
 	@cmake -S . -B $(BUILD)/asan-lua5.4 -DORCHESTRA_LUA=5.4 -DORCHESTRA_WERROR=ON \
 	  -DCMAKE_BUILD_TYPE=Debug -DORCHESTRA_SANITIZE=address,undefined >/dev/null
 	@cmake --build $(BUILD)/asan-lua5.4 -j $(JOBS)
@@ -45,7 +64,7 @@ test-asan: deps build-lua5.4 build-luajit
 
 # ThreadSanitizer over the C tests, among them test_threads: four threads
 # posting 10,000 task answers while the engine's thread steps.
-test-tsan: deps
+test-tsan: deps node-deps
 	@cmake -S . -B $(BUILD)/tsan -DORCHESTRA_LUA=5.4 -DORCHESTRA_WERROR=ON \
 	  -DCMAKE_BUILD_TYPE=Debug -DORCHESTRA_SANITIZE=thread >/dev/null
 	@cmake --build $(BUILD)/tsan -j $(JOBS)

@@ -149,6 +149,10 @@ void orci_machine_free(orc_machine *M);
 /* execution.c */
 /* *dst (the engine's string, or NULL) becomes a copy of s. */
 void orci_set_str(orc_engine *E, char **dst, const char *s);
+/* A name Step Functions accepts (executions, machines): 1 to 80
+** characters, no whitespace or any of < > { } [ ] ? * " # % \ ^ ~ $ & , ; :
+** / | ` */
+int orci_valid_name(const char *s);
 orc_execution *orci_name_find(const orc_engine *E, const orc_machine *M,
                               const char *name);
 void orci_frame_free(orci_frame *F);

@@ -24,13 +24,43 @@ void orci_machine_free(orc_machine *M) {
   orci_free(E, M, sizeof *M);
 }
 
+static orc_machine *machine_named(const orc_engine *E, const char *name) {
+  orc_machine *M;
+  for (M = E->machines; M; M = M->next_machine)
+    if (strcmp(M->name, name) == 0) return M;
+  return NULL;
+}
+
 int orc_machine_load_json(orc_engine *E, orc_json *def, const char *name,
                           orc_machine **out, orc_diagnostics *diag,
                           orc_error *err) {
   int failed = E->mem.failed; /* a refusal here is reported here */
-  orc_machine *M = (orc_machine *)orci_calloc(E, sizeof *M);
+  orc_machine *M;
   int rc;
+  char auto_name[32]; /* "StateMachine-2"... for the unnamed */
   *out = NULL;
+  /* Names follow Step Functions' rules, and one name is one machine: its
+  ** ARN is what states:startExecution and orc_engine_find_execution look
+  ** up. The unnamed are numbered. */
+  if (name != NULL && !orci_valid_name(name))
+    return orci_error(err, ORC_EINVAL, NULL,
+                      "InvalidName: invalid state machine name '%s': 1 to 80 "
+                      "characters, no whitespace or any of < > { } [ ] ? * "
+                      "\" # %% \\ ^ ~ $ & , ; : / | `",
+                      name);
+  if (name != NULL && machine_named(E, name) != NULL)
+    return orci_error(err, ORC_EINVAL, NULL,
+                      "StateMachineAlreadyExists: this engine already has a "
+                      "state machine named '%s' (its ARN would name both)",
+                      name);
+  if (name == NULL) {
+    unsigned k = 1;
+    snprintf(auto_name, sizeof auto_name, "StateMachine");
+    while (machine_named(E, auto_name) != NULL)
+      snprintf(auto_name, sizeof auto_name, "StateMachine-%u", ++k);
+    name = auto_name;
+  }
+  M = (orc_machine *)orci_calloc(E, sizeof *M);
   if (M == NULL) {
     E->mem.failed = failed;
     return orci_error(err, ORC_ENOMEM, NULL,
@@ -42,7 +72,6 @@ int orc_machine_load_json(orc_engine *E, orc_json *def, const char *name,
     orci_machine_free(M);
     return rc;
   }
-  if (name == NULL) name = "StateMachine";
   M->name = orci_strdup(E, name);
   M->arn = orci_strfmt(E, "arn:aws:states:%s:%s:stateMachine:%s", E->region,
                        E->account, name);

@@ -116,7 +116,10 @@ orc_json *orc_task_input(const orc_task *T) {
 
 orc_json *orc_task_context(const orc_task *T) {
   /* made from the frame when asked (a pending task keeps no copy) */
-  return T->F ? orc_json_ref(orci_frame_context(T->F)) : NULL;
+  if (T->F) return orc_json_ref(orci_frame_context(T->F));
+  if (T->owner && T->owner->context && T->done == ORCI_TASK_PENDING)
+    return T->owner->context(T->owner_data, T);
+  return NULL;
 }
 
 orc_execution *orc_task_execution(const orc_task *T) {
@@ -161,6 +164,15 @@ int orci_task_complete(orc_task *T, int ok, orc_json *output, const char *error,
                             "it timed out)");
   }
   task_detach(T, ORCI_TASK_ANSWERED);
+  if (F == NULL) { /* an owner's task */
+    T->holds++;
+    if (T->owner && T->owner->done)
+      T->owner->done(T->owner_data, T, ok, output, error, cause);
+    else
+      orc_json_unref(output);
+    task_unhold(T);
+    return ORC_OK;
+  }
   F->task_ok = ok;
   F->result = output;
   /* copies: a refused one leaves NULL (States.TaskFailed, no cause) and
@@ -195,6 +207,8 @@ void orci_drop_task(orc_engine *E, orc_task *T) {
     orci_finish(C, ORC_STATUS_ABORTED, NULL, NULL, NULL, C->root.last_event);
   }
   if (E->cfg.task_drop) E->cfg.task_drop(E->cfg.task_ud, T);
+  if (T->owner && T->owner->done)
+    T->owner->done(T->owner_data, T, -1, NULL, NULL, NULL);
   task_unhold(T);
 }
 
@@ -274,6 +288,28 @@ static int task_seconds(orci_frame *F, int64_t lit, orci_path *p,
   return 0;
 }
 
+/* Hand T to its built-in resource or the host's handler, holding it. */
+static void task_dispatch(orc_engine *E, orc_task *T) {
+  const orci_resource *builtin = orci_resource_find(E, T->resource);
+  int rc;
+  if (builtin == NULL && E->cfg.task == NULL) {
+    orci_task_complete(T, 0, NULL, "States.TaskFailed",
+                       "no task handler is set on the engine", NULL);
+    return;
+  }
+  T->holds++;
+  if (builtin) {
+    rc = builtin->start(builtin->ud, T);
+  } else {
+    E->dispatched++;
+    rc = E->cfg.task(E->cfg.task_ud, T);
+  }
+  if (rc < 0 && T->done == ORCI_TASK_PENDING)
+    orci_task_complete(T, 0, NULL, "States.TaskFailed",
+                       "the task handler failed internally", NULL);
+  task_unhold(T);
+}
+
 /* Hand the frame's task out: to a built-in resource of the resource
 ** table, else to the host's handler. */
 void orci_task_start(orci_frame *F) {
@@ -281,9 +317,8 @@ void orci_task_start(orci_frame *F) {
   orc_engine *E = X->E;
   orc_execution *H = ORCI_FRAME_HISTORY(F);
   const orci_state *s = &F->B->states[F->state];
-  const orci_resource *builtin;
   orc_task *T;
-  int lambda = s->resource_kind == ORCI_RES_LAMBDA, rc;
+  int lambda = s->resource_kind == ORCI_RES_LAMBDA;
   int64_t timeout_s, heartbeat_s, now;
   orci_failure f = {NULL, NULL};
   if (task_seconds(F, s->timeout_s, s->timeout_path, "TimeoutSecondsPath",
@@ -337,25 +372,11 @@ void orci_task_start(orci_frame *F) {
     orci_fail_frame(F, "States.Runtime", "out of memory");
     return;
   }
-  builtin = orci_resource_find(E, s->resource);
-  if (builtin == NULL && E->cfg.task == NULL) {
-    orci_task_complete(T, 0, NULL, "States.TaskFailed",
-                       "no task handler is set on the engine", NULL);
-    return;
-  }
   /* The call may answer T, answer it twice, stop or close X: T stays valid
   ** until it returns (held), X and F until the step ends (a closed
   ** execution is freed when the engine is idle). */
   T->holds++;
-  if (builtin) {
-    rc = builtin->start(builtin->ud, T);
-  } else {
-    E->dispatched++;
-    rc = E->cfg.task(E->cfg.task_ud, T);
-  }
-  if (rc < 0 && T->done == ORCI_TASK_PENDING)
-    orci_task_complete(T, 0, NULL, "States.TaskFailed",
-                       "the task handler failed internally", NULL);
+  task_dispatch(E, T);
   if (T->done == ORCI_TASK_PENDING && X->status == ORC_STATUS_RUNNING) {
     /* still pending, maybe for long: "$$" is made again if a path needs it
     ** later (100,000 waiting executions would each keep ~0.5 KB of it).
@@ -369,6 +390,37 @@ void orci_task_start(orci_frame *F) {
     }
   }
   task_unhold(T);
+}
+
+int orci_task_launch(orc_execution *X, const char *resource, const char *name,
+                     orc_json *input, const orci_task_owner *owner, void *data,
+                     orc_task **out) {
+  orc_engine *E = X->E;
+  orc_task *T = (orc_task *)orci_calloc(E, sizeof *T);
+  if (out) *out = NULL;
+  if (T == NULL) {
+    orc_json_unref(input);
+    return ORC_ENOMEM;
+  }
+  T->E = E;
+  T->X = X;
+  T->resource = resource;
+  T->state_name = name;
+  T->input = input;
+  T->owner = owner;
+  T->owner_data = data;
+  orci_make_token(E, T->token);
+  if (orci_table_put(&E->mem, &E->tasks, orci_hash_str(T->token), T) !=
+      ORC_OK) {
+    orc_json_unref(T->input);
+    orci_free(E, T, sizeof *T);
+    return ORC_ENOMEM;
+  }
+  T->holds++; /* so that it can be looked at after the dispatch */
+  task_dispatch(E, T);
+  if (out && T->done == ORCI_TASK_PENDING) *out = T;
+  task_unhold(T);
+  return ORC_OK;
 }
 
 /* A task's timeout or heartbeat expired: the host's task is abandoned and

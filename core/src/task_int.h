@@ -20,9 +20,21 @@ typedef struct orci_frame orci_frame;
 #define ORCI_TASK_ANSWERED  1
 #define ORCI_TASK_ABANDONED 2
 
+/* The owner of a task that no frame waits on (the agent loop's model and
+** tool calls): told once when the task is answered (output taken; error
+** and cause borrowed) or abandoned (ok = -1), and asked for the context
+** object a handler sees. */
+typedef struct orci_task_owner {
+  void (*done)(void *data, orc_task *T, int ok, orc_json *output,
+               const char *error, const char *cause);
+  orc_json *(*context)(void *data, const orc_task *T); /* returns owned */
+} orci_task_owner;
+
 struct orc_task {
-  orc_engine *E; /* whose memory it is */
-  orci_frame *F; /* the frame waiting on it; NULL once done */
+  orc_engine *E;                /* whose memory it is */
+  orci_frame *F;                /* the frame waiting on it; NULL once done */
+  const orci_task_owner *owner; /* or this owner (F is NULL) */
+  void *owner_data;
   orc_execution *X;
   const char *resource;   /* the state's (machines outlive tasks) */
   const char *state_name; /* the state's */
@@ -56,6 +68,17 @@ const orci_resource *orci_resource_find(const orc_engine *E,
 
 /* Hand the frame's task out (first try or a retry). */
 void orci_task_start(orci_frame *F);
+/* A task of X owned by owner/data (no frame): resource and name are
+** borrowed and must outlive the task (they belong to a compiled agent or
+** machine); input is taken. It gets a fresh token, is put in the token
+** table and handed to a built-in resource or the host's handler at once
+** (the call may answer it before this returns: owner->done runs then).
+** ORC_OK with *out (may be NULL) the task while it is still pending
+** (valid until answered or abandoned), or NULL when it was answered
+** already; ORC_ENOMEM (input released, owner not called). */
+int orci_task_launch(orc_execution *X, const char *resource, const char *name,
+                     orc_json *input, const orci_task_owner *owner, void *data,
+                     orc_task **out);
 /* The engine abandons T (its execution or frame ended): the host hears of
 ** it through task_drop; freed when no call holds it. */
 void orci_drop_task(orc_engine *E, orc_task *T);
