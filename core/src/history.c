@@ -186,10 +186,14 @@ int64_t orci_add_event_ex(orc_execution *X, int64_t prev, int type,
     if (X->nevents == X->cap) {
       size_t cap = X->cap ? X->cap * 2 : 4; /* 100,000 suspended
                                                 executions hold few */
+      int failed = E->mem.failed;
       orci_event *p = (orci_event *)orci_realloc(
           E, X->events, X->cap * sizeof *p, cap * sizeof *p);
       if (p == NULL) {
-        X->lost_events++; /* numbered, not stored: the step reports it */
+        /* numbered, not stored: the step reports it, unless X is being
+        ** closed (nobody can read its history any more) */
+        X->lost_events++;
+        if (X->closing) E->mem.failed = failed;
         ev = &tmp;
         goto unstored;
       }
