@@ -58,24 +58,26 @@ typedef char *(*orc_resolve_fn)(void *ud, const char *bucket, const char *key,
 #define ORC_HISTORY_LAST 2 /* keep the last history_keep events */
 
 /* The engine's memory. Every block the engine's run-time keeps comes from
-** alloc (with alloc_ud), lua_Alloc's contract (orc.h), with exact sizes:
-** the engine itself, its executions, frames, Map/Parallel groups, tasks,
-** timers and run queue, its hash tables and vectors, history events
-** arrays, retry counters, drawn random values, error/cause/ARN/name
-** strings, remembered timed-out tokens, the distributed Map's item reader
-** and result writer bookkeeping, nested execution ARNs, machine records
-** and the completion queue. A host (a game) can thus account for and cap
-** what the engine holds (orc_engine_memory): a request the allocator
-** refuses makes orc_execution_start fail with ORC_ENOMEM, and work a step
-** could not do or record makes orc_engine_step return ORC_ENOMEM; neither
-** ever crashes. Not covered: orc_json payload values (json.h: they are
-** shared with the host and between engines, so they use the process
-** allocator, as does JSON text printed for a moment), a machine's
-** compiled definition (states, paths, intrinsics) and diagnostics,
-** cJSON's and libcurl's own allocations, paths a resolver returns and
-** answers posted by other threads (orc_engine_post_*: made on the posting
-** thread). The allocator is called on the engine's thread only. NULL:
-** the C library's realloc and free. */
+** alloc (with alloc_ud), with lua_Alloc's contract (orc.h) and exact sizes,
+** so a counting allocator balances to 0 when the engine is freed: the
+** engine itself, machine records, executions, frames, Map/Parallel groups,
+** tasks (the agent loop's included), timers and the run queue, hash
+** tables and vectors, history events arrays, retry counters, drawn random
+** values, error/cause/ARN/name strings, remembered timed-out tokens, the
+** distributed Map's records, run ARNs, result file names and batches,
+** nested execution ARNs and the completion queue. A host (a game) can thus
+** account for and cap what the engine holds (orc_engine_memory): a request
+** the allocator refuses makes orc_execution_start fail with ORC_ENOMEM,
+** and one refused during a step (or between steps, by an answer) makes the
+** next orc_engine_step return ORC_ENOMEM with a message; neither crashes.
+** Not covered: orc_json payload values (json.h: they are shared with the
+** host and between engines, so they use the process allocator, as does
+** JSON text printed for a moment), a machine's compiled definition
+** (states, paths, intrinsics) and diagnostics, the ItemReader's file
+** buffers (items.c), cJSON's and libcurl's own allocations, paths a
+** resolver returns (malloc'd, copied), and answers posted by other threads
+** (orc_engine_post_*: made on the posting thread). The allocator is called
+** on the engine's thread only. NULL: the C library's realloc and free. */
 
 typedef struct orc_engine_config {
   orc_alloc alloc;          /* the engine's allocator, or NULL (realloc/free) */
