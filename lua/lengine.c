@@ -43,8 +43,12 @@ typedef struct lengine {
   int budget;   /* max_transitions_per_step: resumes per step too */
   int body_ref; /* registry refs of the dispatch and resume closures */
   int resume_ref;
-  int xcache; /* registry ref: weak table, execution (light userdata) ->
-                 its one Lua userdata (engine:executions() reuses it) */
+  int xcache;        /* registry ref: weak table, execution (light userdata) ->
+                        its one Lua userdata (engine:executions() reuses it) */
+  lua_Alloc allocf;  /* the Lua state's allocator: the engine's memory */
+  void *alloc_ud;    /* its user data */
+  size_t max_memory; /* max_memory option: the cap, or 0 */
+  size_t nheld;      /* bytes the engine holds under the cap */
 } lengine;
 
 /* orchestra.pending: a handler returning it leaves its task pending. */
@@ -554,6 +558,10 @@ static int do_step(lua_State *L, lengine *b) {
   n = orc_engine_step(b->E, &err);
   b->L = NULL;
   lua_pop(L, 1);
+  if (n == ORC_ENOMEM) { /* the engine is still usable */
+    lua_pushfstring(L, "engine:step: %s", err.message);
+    raise_error(L, "OutOfMemory", lua_tostring(L, -1), 0);
+  }
   if (n < 0) luaL_error(L, "engine:step: %s", err.message);
   return n;
 }
@@ -607,8 +615,10 @@ static int64_t opt_field_int(lua_State *L, int t, const char *name, int64_t def,
 
 /* orchestra.engine{clock=, start_time=, max_payload_bytes=,
 ** max_history_events=, history=, seed=, region=, account=,
-** max_transitions_per_step=, map_concurrency=, data_dir=, resolver=}
-** [-0, +1, e] */
+** max_transitions_per_step=, map_concurrency=, data_dir=, resolver=,
+** max_memory=} [-0, +1, e]. The engine allocates with the Lua state's
+** allocator; max_memory caps what it holds (a start past it raises
+** {code = "OutOfMemory"}). */
 /* The engine's resolver: resolver(bucket, key, "read" | "write") returns
 ** the local path of an S3 object a distributed Map reads or writes. */
 static char *resolve_cb(void *ud, const char *bucket, const char *key,
@@ -641,11 +651,25 @@ static char *resolve_cb(void *ud, const char *bucket, const char *key,
   return path;
 }
 
+/* The engine's allocator under max_memory: the Lua state's, refusing what
+** would take the engine past the cap (the core then reports ENOMEM). The
+** box's memory is stable and outlives the engine (freed in its __gc). */
+static void *capped_alloc(void *ud, void *p, size_t osize, size_t nsize) {
+  lengine *b = (lengine *)ud;
+  void *q;
+  if (p == NULL) osize = 0;
+  if (nsize > osize && b->nheld - osize + nsize > b->max_memory) return NULL;
+  q = b->allocf(b->alloc_ud, p, osize, nsize);
+  if (q != NULL || nsize == 0) b->nheld = b->nheld - osize + nsize;
+  return q;
+}
+
 static int engine_new(lua_State *L) {
   orc_engine_config cfg;
   orc_error err;
   lengine *b;
   int resolver = 0;
+  size_t max_memory = 0;
   orc_engine_config_init(&cfg);
   if (!lua_isnoneornil(L, 1)) {
     static const char *const known[] = {"clock",
@@ -660,6 +684,7 @@ static int engine_new(lua_State *L) {
                                         "account",
                                         "data_dir",
                                         "resolver",
+                                        "max_memory",
                                         "meter",
                                         NULL};
     const char *c;
@@ -692,6 +717,7 @@ static int engine_new(lua_State *L) {
     lua_pop(L, 1);
     cfg.map_concurrency =
         (int)opt_field_int(L, 1, "map_concurrency", cfg.map_concurrency, 1);
+    max_memory = (size_t)opt_field_int(L, 1, "max_memory", 0, 1);
     c = orcL_optfield_string(L, 1, "history");
     if (c != NULL) {
       const char *h = c;
@@ -734,6 +760,16 @@ static int engine_new(lua_State *L) {
   b->pq_tail = 0;
   b->budget = cfg.max_transitions_per_step;
   b->clock = cfg.clock;
+  /* the engine's memory is the Lua state's (STYLE.md: lua_getallocf) */
+  b->allocf = lua_getallocf(L, &b->alloc_ud);
+  b->max_memory = max_memory;
+  if (max_memory) {
+    cfg.alloc = capped_alloc;
+    cfg.alloc_ud = b;
+  } else {
+    cfg.alloc = b->allocf;
+    cfg.alloc_ud = b->alloc_ud;
+  }
   if (resolver && lua_isfunction(L, resolver)) {
     lua_pushvalue(L, resolver);
     b->resolver = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -741,7 +777,11 @@ static int engine_new(lua_State *L) {
     cfg.resolve_ud = b;
   }
   b->E = orc_engine_new(&cfg, &err); /* copies region/account */
-  if (b->E == NULL) return orcL_error(L, "%s", err.message);
+  if (b->E == NULL) {
+    if (err.code == ORC_ENOMEM)
+      return raise_error(L, "OutOfMemory", err.message, 0);
+    return orcL_error(L, "%s", err.message);
+  }
   {
     int *tables[] = {&b->handlers, &b->parked, &b->ctxcache, &b->pool,
                      &b->strings,  &b->hcache, &b->pq,       &b->xcache};
@@ -985,6 +1025,14 @@ static int engine_stats(lua_State *L) {
   return 1;
 }
 
+/* engine:memory() -> bytes the engine holds through its allocator (the Lua
+** state's), payload values excepted (engine.h says what is counted) */
+static int engine_memory(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  lua_pushinteger(L, (lua_Integer)orc_engine_memory(b->E));
+  return 1;
+}
+
 /* engine:now() -> engine time in Unix milliseconds */
 /* engine:running() -> the number of executions still running */
 static int engine_running(lua_State *L) {
@@ -1060,12 +1108,14 @@ static int start(lua_State *L, int json_text) {
   rc = orc_execution_start(m->M, input, name, &X, &err);
   orc_json_unref(input);
   if (rc != ORC_OK)
-    return raise_error(
-        L,
-        strstr(err.message, "ExecutionAlreadyExists") ? "ExecutionAlreadyExists"
-        : strstr(err.message, "DataLimitExceeded") ? "States.DataLimitExceeded"
-                                                   : "InvalidArgument",
-        err.message, 0);
+    return raise_error(L,
+                       rc == ORC_ENOMEM ? "OutOfMemory"
+                       : strstr(err.message, "ExecutionAlreadyExists")
+                           ? "ExecutionAlreadyExists"
+                       : strstr(err.message, "DataLimitExceeded")
+                           ? "States.DataLimitExceeded"
+                           : "InvalidArgument",
+                       err.message, 0);
   x->X = X;
   lua_rawgeti(L, LUA_REGISTRYINDEX, m->engine_ref);
   x->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -1615,6 +1665,7 @@ void orcL_open_engine(lua_State *L) {
       {"running", engine_running},
       {"advance", engine_advance},
       {"stats", engine_stats},
+      {"memory", engine_memory},
       {"task_success", engine_task_success},
       {"task_failure", engine_task_failure},
       {"task_heartbeat", engine_task_heartbeat},

@@ -1801,10 +1801,7 @@ void orci_machine_release(orc_machine *M) {
   orc_json_unref(M->definition);
   orc_json_unref(M->ctx);
   M->ctx = NULL;
-  M->definition = NULL;
-  free(M->name);
-  free(M->arn);
-  M->name = M->arn = NULL;
+  M->definition = NULL; /* name and arn are machine.c's */
 }
 
 /* Mark the states reachable from start. */

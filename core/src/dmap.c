@@ -16,44 +16,43 @@
 /* {====== a distributed Map's child executions */
 
 void orci_sub_free(orc_execution *S) {
+  orc_engine *E = S->E;
   orci_history_free(S);
   orci_meter_detach(S);
   orc_json_unref(S->input);
   orc_json_unref(S->output);
   orc_json_unref(S->ctx_execution);
-  free(S->error);
-  free(S->cause);
-  free(S->arn);
-  free(S->parent_arn);
-  free(S->map_run_arn);
-  free(S);
+  orci_strfree(E, S->error);
+  orci_strfree(E, S->cause);
+  orci_strfree(E, S->arn);
+  orci_strfree(E, S->parent_arn);
+  orci_strfree(E, S->map_run_arn);
+  orci_free(E, S, sizeof *S);
 }
 
 /* The execution record of a distributed Map's child, with its own
 ** ExecutionStarted. */
 orc_execution *orci_sub_new(orci_frame *F, const orci_state *s,
                             orc_json *input) {
-  orc_execution *X = F->X, *S = (orc_execution *)calloc(1, sizeof *S);
+  orc_execution *X = F->X;
   orc_engine *E = X->E;
+  orc_execution *S = (orc_execution *)orci_calloc(E, sizeof *S);
   const char *parent = F->sub ? F->sub->arn : X->arn;
   char uuid[40];
-  size_t n;
   if (S == NULL) return NULL;
   orci_make_uuid(E, uuid);
   S->E = E;
   S->M = X->M;
   S->input = orc_json_ref(input);
-  n = strlen(X->M->name) + strlen(s->label ? s->label : s->name) +
-      strlen(E->region) + strlen(E->account) + 80;
-  S->arn = (char *)malloc(n);
-  S->parent_arn = strdup(parent);
-  S->map_run_arn = strdup(F->G->run_arn ? F->G->run_arn : "");
+  S->arn =
+      orci_strfmt(E, "arn:aws:states:%s:%s:execution:%s/%s:%s", E->region,
+                  E->account, X->M->name, s->label ? s->label : s->name, uuid);
+  S->parent_arn = orci_strdup(E, parent);
+  S->map_run_arn = orci_strdup(E, F->G->run_arn ? F->G->run_arn : "");
   if (S->arn == NULL || S->parent_arn == NULL || S->map_run_arn == NULL) {
     orci_sub_free(S);
     return NULL;
   }
-  snprintf(S->arn, n, "arn:aws:states:%s:%s:execution:%s/%s:%s", E->region,
-           E->account, X->M->name, s->label ? s->label : s->name, uuid);
   S->name = S->arn + strlen(S->arn) - strlen(uuid); /* the ARN's tail */
   S->status = ORC_STATUS_RUNNING;
   S->start_ms = orc_engine_now(E);
@@ -81,8 +80,8 @@ void orci_sub_end(orci_frame *C, int status, orc_json *output,
                                   K_OUTPUT_DETAILS,
                                   orc_json_ref(E->not_truncated)));
   } else {
-    orci_set_str(&S->error, error);
-    orci_set_str(&S->cause, cause);
+    orci_set_str(E, &S->error, error);
+    orci_set_str(E, &S->cause, cause);
     orci_add_event(S, C->last_event, type,
                    status == ORC_STATUS_ABORTED
                        ? NULL
@@ -104,13 +103,15 @@ void orci_sub_release(orci_frame *C) {
     orci_sub_free(S);
     return;
   }
-  if (orci_vec_push(&X->subs, sizeof S, &S) != ORC_OK) orci_sub_free(S);
+  if (orci_vec_push(&X->E->mem, &X->subs, sizeof S, &S) != ORC_OK)
+    orci_sub_free(S);
 }
 
 /* }====== */
 /* {====== ItemReader and ResultWriter */
 
-/* An S3 (bucket, key) as a local path (owned), or NULL with *cause. */
+/* An S3 (bucket, key) as a local path, or NULL with *cause (both the
+** engine's strings: the resolver's malloc'd answer is copied). */
 static char *resolve(orc_engine *E, const char *bucket, const char *key,
                      int write, char **cause) {
   char *path;
@@ -120,17 +121,22 @@ static char *resolve(orc_engine *E, const char *bucket, const char *key,
     err.message[0] = '\0';
     path = E->cfg.resolve(E->cfg.resolve_ud, bucket, key, write, &err);
     if (path == NULL)
-      *cause = strdup(err.message[0] ? err.message : "the resolver failed");
+      *cause =
+          orci_strdup(E, err.message[0] ? err.message : "the resolver failed");
   } else {
+    char *why = NULL;
     path = orci_default_resolve(E->cfg.data_dir ? E->cfg.data_dir : ".", bucket,
-                                key, cause);
+                                key, &why);
+    if (path == NULL) *cause = orci_str_adopt(E, why);
+  }
+  if (path && (path = orci_str_adopt(E, path)) == NULL) {
+    *cause = orci_strdup(E, "out of memory");
+    return NULL;
   }
   if (path && write && orci_make_parents(path) != 0) {
-    *cause = (char *)malloc(strlen(path) + 200);
-    if (*cause)
-      sprintf(*cause, "cannot create the directories of '%s': %s", path,
-              strerror(errno));
-    free(path);
+    *cause = orci_strfmt(E, "cannot create the directories of '%s': %s", path,
+                         strerror(errno));
+    orci_strfree(E, path);
     return NULL;
   }
   return path;
@@ -163,11 +169,12 @@ int orci_x_reader_open(orci_frame *F, orci_group *G, const orci_state *s,
     key = "";
   if (bucket == NULL || key == NULL) {
     f->error = "States.ItemReaderFailed";
-    f->cause = strdup(s->reader == ORCI_READ_LIST
-                          ? "the ItemReader's Parameters need a string Bucket "
-                            "(and Prefix)"
-                          : "the ItemReader's Parameters need a string Bucket "
-                            "and Key");
+    f->cause =
+        orci_strdup(E, s->reader == ORCI_READ_LIST
+                           ? "the ItemReader's Parameters need a string Bucket "
+                             "(and Prefix)"
+                           : "the ItemReader's Parameters need a string Bucket "
+                             "and Key");
     orc_json_unref(p);
     return -1;
   }
@@ -181,7 +188,7 @@ int orci_x_reader_open(orci_frame *F, orci_group *G, const orci_state *s,
     }
     if (mi <= 0) {
       f->error = "States.ItemReaderFailed";
-      f->cause = strdup("field MaxItems must be positive");
+      f->cause = orci_strdup(E, "field MaxItems must be positive");
       orc_json_unref(p);
       return -1;
     }
@@ -203,12 +210,12 @@ int orci_x_reader_open(orci_frame *F, orci_group *G, const orci_state *s,
   rc.csv_delim = s->csv_delim;
   rc.max_items = (int64_t)mi;
   G->reader = orci_reader_open(&rc, &cause);
-  free(path);
+  orci_strfree(E, path);
   /* the listing copied the prefix; files do not need it after opening */
   orc_json_unref(p);
   if (G->reader == NULL) {
     f->error = "States.ItemReaderFailed";
-    f->cause = cause;
+    f->cause = orci_str_adopt(E, cause);
     return -1;
   }
   return 0;
@@ -221,30 +228,28 @@ int orci_writer_open(orci_frame *F, orci_group *G, const orci_state *s,
   orc_json *p = orci_eval_tmpl(F, s->writer_params, F->effective, f);
   const char *bucket, *prefix;
   static const char *const names[2] = {"SUCCEEDED_0", "FAILED_0"};
-  size_t n;
   int k;
   if (p == NULL) return -1;
   bucket = param_str(p, "Bucket");
   prefix = param_str(p, "Prefix");
   if (bucket == NULL) {
     f->error = "States.ResultWriterFailed";
-    f->cause = strdup("the ResultWriter's Parameters need a string Bucket");
+    f->cause =
+        orci_strdup(E, "the ResultWriter's Parameters need a string Bucket");
     orc_json_unref(p);
     return -1;
   }
   if (prefix == NULL) prefix = "";
-  n = strlen(prefix) + strlen(run_id) + 3;
-  G->bucket = strdup(bucket);
-  G->dir_key = (char *)malloc(n);
+  G->bucket = orci_strdup(E, bucket);
+  G->dir_key = orci_strfmt(
+      E, "%s%s%s", prefix,
+      prefix[0] && prefix[strlen(prefix) - 1] != '/' ? "/" : "", run_id);
+  orc_json_unref(p);
   if (G->bucket == NULL || G->dir_key == NULL) {
-    orc_json_unref(p);
     f->error = "States.ResultWriterFailed";
-    f->cause = strdup("out of memory");
+    f->cause = orci_strdup(E, "out of memory");
     return -1;
   }
-  snprintf(G->dir_key, n, "%s%s%s", prefix,
-           prefix[0] && prefix[strlen(prefix) - 1] != '/' ? "/" : "", run_id);
-  orc_json_unref(p);
   for (k = 0; k < 2; k++) {
     char key[1200], *cause = NULL;
     snprintf(key, sizeof key, "%s/%s.json%s", G->dir_key, names[k],
@@ -253,11 +258,8 @@ int orci_writer_open(orci_frame *F, orci_group *G, const orci_state *s,
     if (G->out_path[k] == NULL ||
         (G->out[k] = fopen(G->out_path[k], "wb")) == NULL) {
       f->error = "States.ResultWriterFailed";
-      if (cause == NULL) {
-        cause = (char *)malloc(strlen(key) + 200);
-        if (cause)
-          sprintf(cause, "cannot write '%s': %s", key, strerror(errno));
-      }
+      if (cause == NULL)
+        cause = orci_strfmt(E, "cannot write '%s': %s", key, strerror(errno));
       f->cause = cause;
       return -1;
     }
@@ -367,16 +369,13 @@ orc_json *orci_writer_finish(orci_frame *F, orci_group *G, orci_failure *f) {
   if (path == NULL || text == NULL || bad || (mf = fopen(path, "wb")) == NULL ||
       fwrite(text, 1, len, mf) != len || fclose(mf) != 0) {
     f->error = "States.ResultWriterFailed";
-    if (cause == NULL) {
-      cause = (char *)malloc(strlen(key) + 200);
-      if (cause) sprintf(cause, "cannot write '%s'", key);
-    }
+    if (cause == NULL) cause = orci_strfmt(E, "cannot write '%s'", key);
     f->cause = cause;
-    free(path);
+    orci_strfree(E, path);
     orc_free(text);
     return NULL;
   }
-  free(path);
+  orci_strfree(E, path);
   orc_free(text);
   det = orc_json_object_new(2);
   if (det) {
@@ -394,7 +393,8 @@ orc_json *orci_writer_finish(orci_frame *F, orci_group *G, orci_failure *f) {
 }
 
 /* One item from the reader: 1, 0 at the end, -1 with *f. */
-static int read_one(orci_group *G, orc_json **item, orci_failure *f) {
+static int read_one(orc_engine *E, orci_group *G, orc_json **item,
+                    orci_failure *f) {
   char *cause = NULL;
   int rc;
   if (G->peek) {
@@ -405,7 +405,7 @@ static int read_one(orci_group *G, orc_json **item, orci_failure *f) {
   rc = orci_reader_next(G->reader, item, &cause);
   if (rc < 0) {
     f->error = "States.ItemReaderFailed";
-    f->cause = cause;
+    f->cause = orci_str_adopt(E, cause);
   }
   return rc;
 }
@@ -414,6 +414,7 @@ static int read_one(orci_group *G, orc_json **item, orci_failure *f) {
 ** -1 with *f set. */
 int orci_next_item(orci_frame *F, orci_group *G, const orci_state *s,
                    orc_json **out, orci_failure *f) {
+  orc_engine *E = F->X->E;
   orc_json **list = NULL, *arr, *b, *x;
   size_t cnt = 0, cap = 0, bytes = 2, k;
   int rc;
@@ -423,13 +424,13 @@ int orci_next_item(orci_frame *F, orci_group *G, const orci_state *s,
     *out = orc_json_ref(orc_json_array_get(G->items, G->next));
     return 1;
   }
-  if (!s->batched) return read_one(G, out, f);
+  if (!s->batched) return read_one(E, G, out, f);
   for (;;) {
     size_t sz;
-    if ((rc = read_one(G, &x, f)) < 0) {
+    if ((rc = read_one(E, G, &x, f)) < 0) {
       while (cnt > 0)
         orc_json_unref(list[--cnt]);
-      free(list);
+      orci_free(E, list, cap * sizeof *list);
       return -1;
     }
     if (rc == 0) break;
@@ -442,7 +443,8 @@ int orci_next_item(orci_frame *F, orci_group *G, const orci_state *s,
     }
     if (cnt == cap) {
       size_t nc = cap ? cap * 2 : 16;
-      orc_json **l = (orc_json **)realloc(list, nc * sizeof *l);
+      orc_json **l =
+          (orc_json **)orci_realloc(E, list, cap * sizeof *l, nc * sizeof *l);
       if (l == NULL) {
         orc_json_unref(x);
         break;
@@ -454,7 +456,7 @@ int orci_next_item(orci_frame *F, orci_group *G, const orci_state *s,
     bytes += sz;
   }
   if (cnt == 0) {
-    free(list);
+    orci_free(E, list, cap * sizeof *list);
     return 0;
   }
   arr = orc_json_array_new(cnt);
@@ -463,20 +465,19 @@ int orci_next_item(orci_frame *F, orci_group *G, const orci_state *s,
       orc_json_array_set(arr, k, list[k]);
     else
       orc_json_unref(list[k]);
-  free(list);
+  orci_free(E, list, cap * sizeof *list);
   b = orc_json_object_new(G->batch_input ? 2 : 1);
   if (b == NULL || arr == NULL) {
     orc_json_unref(arr);
     orc_json_unref(b);
     f->error = "States.Runtime";
-    f->cause = strdup("out of memory");
+    f->cause = orci_strdup(E, "out of memory");
     return -1;
   }
   orc_json_object_set(b, 0, orci_skey("Items"), arr);
   if (G->batch_input)
     orc_json_object_set(b, 1, orci_skey("BatchInput"),
                         orc_json_ref(G->batch_input));
-  (void)F;
   *out = b;
   return 1;
 }

@@ -39,8 +39,9 @@ uint64_t orci_env_random(void *ud) {
   uint64_t v = orci_rng_next(F->X->E);
   if (F->ndrawn == F->capdrawn) {
     size_t cap = F->capdrawn ? F->capdrawn * 2 : 4;
-    uint64_t *p = (uint64_t *)realloc(F->drawn, cap * sizeof *p);
-    if (p == NULL) return v;
+    uint64_t *p = (uint64_t *)orci_realloc(
+        F->X->E, F->drawn, F->capdrawn * sizeof *p, cap * sizeof *p);
+    if (p == NULL) return v; /* not recorded for replay: step says so */
     F->drawn = p;
     F->capdrawn = cap;
   }
@@ -74,6 +75,45 @@ void orci_make_uuid(orc_engine *E, char *buf) {
 
 /* }====== */
 
+/* {====== memory */
+
+/* lua_Alloc's contract over the C library (cfg.alloc NULL). */
+static void *default_alloc(void *ud, void *p, size_t osize, size_t nsize) {
+  (void)ud;
+  (void)osize;
+  if (nsize == 0) {
+    free(p);
+    return NULL;
+  }
+  return realloc(p, nsize);
+}
+
+char *orci_strfmt(orc_engine *E, const char *fmt, ...) {
+  va_list ap;
+  int n;
+  char *s;
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (s = (char *)orci_malloc(E, (size_t)n + 1)) == NULL) return NULL;
+  va_start(ap, fmt);
+  vsnprintf(s, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+char *orci_str_adopt(orc_engine *E, char *s) {
+  char *d = orci_strdup(E, s);
+  free(s);
+  return d;
+}
+
+size_t orc_engine_memory(const orc_engine *E) {
+  return E->mem.nbytes;
+}
+
+/* }====== */
+
 /* {====== engine */
 
 void orc_engine_config_init(orc_engine_config *cfg) {
@@ -93,22 +133,32 @@ static void *engine_fail(orc_engine *E, orc_error *err) {
 }
 
 orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
-  orc_engine *E = (orc_engine *)calloc(1, sizeof *E);
+  orci_allocator A;
+  orc_engine *E;
   int i;
-  if (E == NULL) {
-    orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  A.fn = cfg && cfg->alloc ? cfg->alloc : default_alloc;
+  A.ud = cfg && cfg->alloc ? cfg->alloc_ud : NULL;
+  A.nbytes = 0;
+  A.failed = 0;
+  if (cfg && cfg->clock != ORC_CLOCK_REAL && cfg->clock != ORC_CLOCK_VIRTUAL &&
+      cfg->clock != ORC_CLOCK_MANUAL) {
+    orci_error(err, ORC_EINVAL, NULL, "unknown clock %d", cfg->clock);
     return NULL;
   }
+  E = (orc_engine *)orci_mem(&A, NULL, 0, sizeof *E);
+  if (E == NULL) {
+    orci_error(err, ORC_ENOMEM, NULL,
+               "out of memory: the allocator refused the engine's %zu bytes",
+               sizeof *E);
+    return NULL;
+  }
+  memset(E, 0, sizeof *E);
+  E->mem = A;
+  E->sched.A = &E->mem;
   if (cfg)
     E->cfg = *cfg;
   else
     orc_engine_config_init(&E->cfg);
-  if (E->cfg.clock != ORC_CLOCK_REAL && E->cfg.clock != ORC_CLOCK_VIRTUAL &&
-      E->cfg.clock != ORC_CLOCK_MANUAL) {
-    free(E);
-    orci_error(err, ORC_EINVAL, NULL, "unknown clock %d", cfg->clock);
-    return NULL;
-  }
   if (E->cfg.max_transitions_per_step <= 0)
     E->cfg.max_transitions_per_step = 300;
   if (E->cfg.map_concurrency <= 0) E->cfg.map_concurrency = 40;
@@ -122,7 +172,7 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
            E->account);
   E->role_json = orc_json_string(E->role, strlen(E->role));
   if (E->cfg.data_dir &&
-      (E->cfg.data_dir = E->data_dir = strdup(E->cfg.data_dir)) == NULL)
+      (E->cfg.data_dir = E->data_dir = orci_strdup(E, E->cfg.data_dir)) == NULL)
     return engine_fail(E, err);
   E->now_ms = E->cfg.start_time_ms ? E->cfg.start_time_ms : real_now_ms();
   E->target_ms = E->now_ms;
@@ -135,7 +185,7 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
   if (E->not_truncated == NULL) return engine_fail(E, err);
   orc_json_object_set(E->not_truncated, 0, orc_json_ref(E->keys[K_TRUNCATED]),
                       orc_json_bool(0));
-  E->posts = orci_posts_new(E->cfg.clock == ORC_CLOCK_VIRTUAL);
+  E->posts = orci_posts_new(&E->mem, E->cfg.clock == ORC_CLOCK_VIRTUAL);
   if (E->posts == NULL || orci_nested_register(E) != ORC_OK ||
       orci_meter_register(E) != ORC_OK)
     return engine_fail(E, err);
@@ -147,6 +197,7 @@ orci_posts *orci_engine_posts(const orc_engine *E) {
 }
 
 void orc_engine_free(orc_engine *E) {
+  orci_allocator A;
   int i;
   if (E == NULL) return;
   while (E->executions) {
@@ -157,24 +208,24 @@ void orc_engine_free(orc_engine *E) {
   while (E->machines) {
     orc_machine *M = E->machines;
     E->machines = M->next_machine;
-    orci_machine_release(M);
-    free(M);
+    orci_machine_free(M);
   }
   for (i = 0; i < K_COUNT; i++)
     orc_json_unref(E->keys[i]);
   orc_json_unref(E->not_truncated);
   orc_json_unref(E->role_json);
   orci_sched_free(&E->sched);
-  orci_table_free(&E->tasks);
-  orci_table_free(&E->names);
-  orci_table_free(&E->expired);
-  orci_vec_free(&E->resources);
-  orci_vec_free(&E->hooks);
-  orci_vec_free(&E->evtypes);
-  orci_vec_free(&E->zombies);
-  orci_posts_free(E->posts);
-  free(E->data_dir);
-  free(E);
+  orci_table_free(&E->mem, &E->tasks);
+  orci_table_free(&E->mem, &E->names);
+  orci_table_free(&E->mem, &E->expired);
+  orci_vec_free(&E->mem, &E->resources);
+  orci_vec_free(&E->mem, &E->hooks);
+  orci_vec_free(&E->mem, &E->evtypes);
+  orci_vec_free(&E->mem, &E->zombies);
+  orci_posts_free(&E->mem, E->posts);
+  orci_strfree(E, E->data_dir);
+  A = E->mem; /* the engine's record is its last block */
+  orci_mem(&A, E, sizeof *E, 0);
 }
 
 /* Manual clock: with nothing runnable and no timer before the target, the
@@ -224,12 +275,14 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
   if (E->cfg.clock == ORC_CLOCK_MANUAL) catch_up(E);
   E->stepping = 0;
   orci_engine_leave(E);
-  if (E->failed) { /* an event or task could not be stored */
-    int rc = E->failed;
-    E->failed = 0;
-    return orci_error(err, rc, NULL,
-                      "out of memory: the engine could not record all of "
-                      "this step's work");
+  if (E->mem.failed) { /* the allocator refused a request (since the
+                          last report): some work was not done or stored */
+    E->mem.failed = 0;
+    return orci_error(err, ORC_ENOMEM, NULL,
+                      "out of memory: the engine's allocator refused memory "
+                      "(%zu bytes held); some of this step's work failed or "
+                      "was not recorded",
+                      E->mem.nbytes);
   }
   if (S->nready == 0 && S->nheap && orci_timer_next(S) <= orc_engine_now(E))
     return 1; /* due timers left for the next step */

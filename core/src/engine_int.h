@@ -6,6 +6,9 @@
 #ifndef ORCHESTRA_ENGINE_INT_H
 #define ORCHESTRA_ENGINE_INT_H
 
+#include <string.h>
+
+#include "alloc_int.h"
 #include "history_int.h"
 #include "post_int.h"
 #include "sched_int.h"
@@ -13,6 +16,7 @@
 #include "task_int.h"
 
 struct orc_engine {
+  orci_allocator mem; /* every block below comes from it (alloc_int.h) */
   orc_engine_config cfg;
   char region[64], account[32];
   int64_t now_ms;    /* the virtual or manual clock */
@@ -25,7 +29,6 @@ struct orc_engine {
   orc_json *keys[K_COUNT];
   orc_json *not_truncated; /* {"truncated": false} */
   int stepping;
-  int failed;          /* an engine failure (ORC_ENOMEM) to report */
   int busy;            /* nested pieces of work in progress (enter/leave) */
   orci_vec zombies;    /* orc_execution *: closed while busy */
   orci_table tasks;    /* pending tasks by token */
@@ -40,6 +43,53 @@ struct orc_engine {
   orci_vec hooks;      /* orci_hook: see every appended event */
   orci_vec evtypes;    /* const orci_event_type *: types past EV_COUNT */
 };
+
+/* {====== the engine's memory: exact sizes (see alloc_int.h); a refused
+** request is reported by the next orc_engine_step */
+
+static inline void *orci_malloc(orc_engine *E, size_t n) {
+  return orci_mem(&E->mem, NULL, 0, n);
+}
+static inline void *orci_calloc(orc_engine *E, size_t n) {
+  void *p = orci_mem(&E->mem, NULL, 0, n);
+  if (p) memset(p, 0, n);
+  return p;
+}
+/* Resize p from old to n bytes: NULL (p untouched) when refused. */
+static inline void *orci_realloc(orc_engine *E, void *p, size_t old, size_t n) {
+  return orci_mem(&E->mem, p, old, n);
+}
+/* Free p, a block of n bytes (NULL is ignored). */
+static inline void orci_free(orc_engine *E, void *p, size_t n) {
+  orci_mem(&E->mem, p, n, 0);
+}
+/* A copy of s (NULL: NULL) of strlen(s) + 1 bytes: free with orci_strfree,
+** so such a string must never be shortened in place. */
+static inline char *orci_strdup(orc_engine *E, const char *s) {
+  size_t n;
+  char *d;
+  if (s == NULL) return NULL;
+  n = strlen(s) + 1;
+  d = (char *)orci_mem(&E->mem, NULL, 0, n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+static inline void orci_strfree(orc_engine *E, char *s) {
+  if (s) orci_mem(&E->mem, s, strlen(s) + 1, 0);
+}
+/* A formatted string of exactly its length + 1 bytes (orci_strfree), or
+** NULL. */
+char *orci_strfmt(orc_engine *E, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* s (made by the C library's allocator: a resolver's path, a reader's
+** cause, printed JSON) copied into the engine's memory; s is freed with
+** free() either way. NULL when s is NULL or the copy is refused. */
+char *orci_str_adopt(orc_engine *E, char *s);
+
+/* }====== */
 
 uint64_t orci_rng_next(orc_engine *E);
 void orci_put_hex(char *p, uint64_t v, int n);

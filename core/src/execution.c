@@ -34,9 +34,9 @@ void orci_frame_cancel_timers(orci_frame *F) {
 
 /* {====== ending executions */
 
-void orci_set_str(char **dst, const char *s) {
-  free(*dst);
-  *dst = s ? strdup(s) : NULL;
+void orci_set_str(orc_engine *E, char **dst, const char *s) {
+  orci_strfree(E, *dst);
+  *dst = orci_strdup(E, s);
 }
 
 /* Inert from now on: no timer, no task, not runnable. */
@@ -68,8 +68,8 @@ void orci_finish(orc_execution *X, int status, orc_json *output,
     details = orci_kv_object(E, 2, K_OUTPUT, orc_json_ref(output),
                              K_OUTPUT_DETAILS, orc_json_ref(E->not_truncated));
   } else {
-    orci_set_str(&X->error, error);
-    orci_set_str(&X->cause, cause);
+    orci_set_str(E, &X->error, error);
+    orci_set_str(E, &X->cause, cause);
     details = orci_kv_object(E, 2, K_ERROR, orci_str_or_null(error), K_CAUSE,
                              orci_str_or_null(cause));
   }
@@ -124,16 +124,23 @@ orc_execution *orci_name_find(const orc_engine *E, const orc_machine *M,
 /* {====== freeing */
 
 static void frame_release(orci_frame *F) {
+  orc_engine *E = F->X->E;
   orc_json_unref(F->input);
   orc_json_unref(F->effective);
   orc_json_unref(F->result);
   orc_json_unref(F->ctx);
   orc_json_unref(F->vars);
   orc_json_unref(F->assigned);
-  free(F->error);
-  free(F->cause);
-  free(F->attempts);
-  free(F->drawn);
+  orci_strfree(E, F->error);
+  orci_strfree(E, F->cause);
+  orci_frame_free_attempts(F);
+  orci_free(E, F->drawn, F->capdrawn * sizeof *F->drawn);
+}
+
+void orci_frame_free_attempts(orci_frame *F) {
+  orci_free(F->X->E, F->attempts, F->nattempts * sizeof *F->attempts);
+  F->attempts = NULL;
+  F->nattempts = 0;
 }
 
 /* Free a child frame (and, first, any children of its own). */
@@ -142,7 +149,7 @@ void orci_frame_free(orci_frame *F) {
   if (F->G) {
     while (F->G->first)
       orci_frame_free(F->G->first);
-    orci_group_free(F->G);
+    orci_group_free(X->E, F->G);
     F->G = NULL;
   }
   frame_stop(F);
@@ -165,21 +172,21 @@ void orci_frame_free(orci_frame *F) {
   else
     X->children = F->next_child;
   if (F->next_child) F->next_child->prev_child = F->prev_child;
-  free(F);
+  orci_free(X->E, F, sizeof *F);
 }
 
 void orci_execution_free(orc_execution *X) {
   size_t i;
   orc_engine *E = X->E;
   orci_frame *F = &X->root;
-  if (X->name) orci_table_del(&E->names, name_hash(X->M, X->name), X);
+  if (X->name) orci_table_del(&E->mem, &E->names, name_hash(X->M, X->name), X);
   if (X->parent_task) { /* its parent's .sync task no longer waits on it */
     X->parent_task->child = NULL;
     X->parent_task = NULL;
   }
   while (X->children)
     orci_frame_free(X->children);
-  orci_group_free(F->G);
+  orci_group_free(E, F->G);
   F->G = NULL;
   frame_stop(F);
   orci_timer_cancel(&E->sched, &X->t_timeout);
@@ -190,18 +197,18 @@ void orci_execution_free(orc_execution *X) {
   orc_json_unref(X->input);
   orc_json_unref(X->output);
   orc_json_unref(X->ctx_execution);
-  free(X->error);
-  free(X->cause);
-  free(X->arn);
-  free(X->parent_arn);
-  free(X->map_run_arn);
+  orci_strfree(E, X->error);
+  orci_strfree(E, X->cause);
+  orci_strfree(E, X->arn);
+  orci_strfree(E, X->parent_arn);
+  orci_strfree(E, X->map_run_arn);
   for (i = 0; i < X->subs.n; i++)
     orci_sub_free(ORCI_VEC_AT(&X->subs, orc_execution *, i));
-  orci_vec_free(&X->subs);
+  orci_vec_free(&E->mem, &X->subs);
   for (i = 0; i < X->nested.n; i++)
-    free(ORCI_VEC_AT(&X->nested, char *, i));
-  orci_vec_free(&X->nested);
-  free(X);
+    orci_strfree(E, ORCI_VEC_AT(&X->nested, char *, i));
+  orci_vec_free(&E->mem, &X->nested);
+  orci_free(E, X, sizeof *X);
 }
 
 /* }====== */
@@ -219,12 +226,22 @@ int orci_valid_name(const char *s) {
   return 1;
 }
 
+/* The allocator refused what a new execution needs: reported here (not
+** again by the next step). */
+static int start_refused(orc_engine *E, int failed, orc_error *err) {
+  E->mem.failed = failed;
+  return orci_error(err, ORC_ENOMEM, NULL,
+                    "out of memory: the engine's allocator refused memory "
+                    "for a new execution (%zu bytes held)",
+                    E->mem.nbytes);
+}
+
 int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
                         orc_execution **out, orc_error *err) {
   orc_engine *E = M->E;
   orc_execution *X, *o;
   char uuid[40];
-  size_t n;
+  int failed = E->mem.failed; /* a refusal here is reported here */
   *out = NULL;
   if (name == NULL) {
     orci_make_uuid(E, uuid);
@@ -254,23 +271,22 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
                       "larger than the payload limit of %zu bytes",
                       E->cfg.max_payload_bytes);
   }
-  X = (orc_execution *)calloc(1, sizeof *X);
+  E->mem.failed = 0; /* any refusal from here on fails the start */
+  X = (orc_execution *)orci_calloc(E, sizeof *X);
   if (X == NULL) {
     orc_json_unref(input);
-    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+    return start_refused(E, failed, err);
   }
   X->E = E;
   X->M = M;
   X->input = input;
-  n = strlen(name) + strlen(M->name) + strlen(E->region) + strlen(E->account) +
-      40;
-  X->arn = (char *)malloc(n);
+  X->root.X = X; /* orci_execution_free needs it from here on */
+  X->arn = orci_strfmt(E, "arn:aws:states:%s:%s:execution:%s:%s", E->region,
+                       E->account, M->name, name);
   if (X->arn == NULL) {
     orci_execution_free(X);
-    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+    return start_refused(E, failed, err);
   }
-  snprintf(X->arn, n, "arn:aws:states:%s:%s:execution:%s:%s", E->region,
-           E->account, M->name, name);
   X->name = X->arn + strlen(X->arn) - strlen(name); /* the ARN's tail */
   X->status = ORC_STATUS_RUNNING;
   X->start_ms = orc_engine_now(E);
@@ -281,16 +297,16 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   }
   orci_add_event_ex(X, 0, EV_EXECUTION_STARTED, NULL, &orci_start_marker,
                     orc_json_ref(input));
-  X->root.X = X;
   X->root.B = &M->top;
   X->root.state = M->top.start;
   X->root.phase = PH_ENTER;
   X->root.input = orc_json_ref(input);
   X->root.last_event = 0; /* the first state's Entered points at 0 */
   X->root.run.run = orci_frame_run;
-  if (orci_table_put(&E->names, name_hash(M, X->name), X) != ORC_OK) {
+  if (E->mem.failed || /* e.g. ExecutionStarted could not be stored */
+      orci_table_put(&E->mem, &E->names, name_hash(M, X->name), X) != ORC_OK) {
     orci_execution_free(X);
-    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+    return start_refused(E, failed, err);
   }
   X->next_x = E->executions;
   if (E->executions) E->executions->prev_x = X;
@@ -300,10 +316,18 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
       orci_timer_set(&E->sched, X->start_ms + M->timeout_s * 1000,
                      orci_execution_timeout_fired, X,
                      &X->t_timeout) != ORC_OK) {
-    orc_execution_close(X);
-    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+    /* freed at once: nothing outside saw it yet */
+    if (X->prev_x)
+      X->prev_x->next_x = X->next_x;
+    else
+      E->executions = X->next_x;
+    if (X->next_x) X->next_x->prev_x = X->prev_x;
+    E->nrunning--;
+    orci_execution_free(X);
+    return start_refused(E, failed, err);
   }
   orci_enqueue(&X->root);
+  E->mem.failed = failed;
   *out = X;
   return ORC_OK;
 }
@@ -461,7 +485,7 @@ void orc_execution_close(orc_execution *X) {
   X->closing = 1;
   if (X->status == ORC_STATUS_RUNNING)
     orci_finish(X, ORC_STATUS_ABORTED, NULL, NULL, NULL, X->root.last_event);
-  if (orci_vec_push(&E->zombies, sizeof X, &X) != ORC_OK) {
+  if (orci_vec_push(&E->mem, &E->zombies, sizeof X, &X) != ORC_OK) {
     /* cannot defer: only safe when nothing else is at work */
     if (E->busy == 1) close_now(X);
   }

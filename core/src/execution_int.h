@@ -32,7 +32,8 @@
 
 typedef struct orci_group orci_group;
 
-/* A runtime failure: a static error name and an owned cause. */
+/* A runtime failure: a static error name and an owned cause (the engine's
+** string: orci_strfree). */
 typedef struct orci_failure {
   const char *error;
   char *cause;
@@ -49,6 +50,7 @@ struct orci_frame {
   int64_t last_event;  /* previousEventId of this frame's next event */
   int64_t entered_ms;
   int64_t *attempts;   /* per retrier of the current state */
+  size_t nattempts;    /* their number (the state's retriers) */
   int retry_count;     /* $$.State.RetryCount */
   orc_task *task;      /* the task out with the host */
   orc_json *result;    /* the task's answer */
@@ -143,8 +145,12 @@ struct orc_execution {
   orc_execution *prev_x, *next_x; /* engine's list */
 };
 
+/* machine.c */
+void orci_machine_free(orc_machine *M);
+
 /* execution.c */
-void orci_set_str(char **dst, const char *s);
+/* *dst (the engine's string, or NULL) becomes a copy of s. */
+void orci_set_str(orc_engine *E, char **dst, const char *s);
 /* A name Step Functions accepts (executions, machines): 1 to 80
 ** characters, no whitespace or any of < > { } [ ] ? * " # % \ ^ ~ $ & , ; :
 ** / | ` */
@@ -152,6 +158,8 @@ int orci_valid_name(const char *s);
 orc_execution *orci_name_find(const orc_engine *E, const orc_machine *M,
                               const char *name);
 void orci_frame_free(orci_frame *F);
+/* Free the current state's retry counters. */
+void orci_frame_free_attempts(orci_frame *F);
 void orci_execution_free(orc_execution *X);
 /* The execution ends with status (output borrowed). */
 void orci_finish(orc_execution *X, int status, orc_json *output,
@@ -173,7 +181,11 @@ void orci_execution_timeout_fired(orc_engine *E, void *data);
 /* state.c */
 orc_json *orci_frame_context(orci_frame *F);
 void orci_frame_env(orci_frame *F, orci_env *env, orc_json *input);
+/* A States.Runtime-style cause naming F's state (the engine's string:
+** orci_strfree), or NULL when refused. */
 char *orci_runtime_cause(orci_frame *F, const char *fmt, ...);
+/* JSON text of v for a message, and a value as causes quote it: printed
+** for a moment, so they come from the C library's allocator (free()). */
 char *orci_compact(orc_json *v);
 char *orci_raw_text(orc_json *v);
 orc_json *orci_apply_path(orci_frame *F, orci_path *p, int is_null,
@@ -205,7 +217,7 @@ void orci_handle_error(orci_frame *F, const char *error, const char *cause);
 void orci_fail_with(orci_frame *F, orci_failure *f);
 
 /* group.c */
-void orci_group_free(orci_group *G);
+void orci_group_free(orc_engine *E, orci_group *G);
 int orci_map_number(orci_frame *F, orci_path *p, const char *field,
                     const char *kind, double *out, orci_failure *f);
 void orci_group_spawn(orci_frame *F, int64_t prev);

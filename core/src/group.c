@@ -17,27 +17,27 @@
 
 #define N_UNKNOWN ((size_t)-1) /* items still being read */
 
-void orci_group_free(orci_group *G) {
+void orci_group_free(orc_engine *E, orci_group *G) {
   size_t i;
   int k;
   if (G == NULL) return;
   for (i = 0; i < G->cap; i++)
     orc_json_unref(G->results[i]);
-  free(G->results);
+  orci_free(E, G->results, G->cap * sizeof *G->results);
   orc_json_unref(G->items);
   orci_reader_close(G->reader);
   orc_json_unref(G->peek);
   orc_json_unref(G->batch_input);
   for (k = 0; k < 2; k++) {
     if (G->out[k]) fclose(G->out[k]);
-    free(G->out_path[k]);
+    orci_strfree(E, G->out_path[k]);
   }
-  free(G->run_arn);
-  free(G->bucket);
-  free(G->dir_key);
-  free(G->error);
-  free(G->cause);
-  free(G);
+  orci_strfree(E, G->run_arn);
+  orci_strfree(E, G->bucket);
+  orci_strfree(E, G->dir_key);
+  orci_strfree(E, G->error);
+  orci_strfree(E, G->cause);
+  orci_free(E, G, sizeof *G);
 }
 
 int orci_map_number(orci_frame *F, orci_path *p, const char *field,
@@ -110,14 +110,16 @@ static orc_json *item_context(orci_frame *F, size_t index, orc_json *item) {
 static orc_json *make_batches(orci_frame *F, const orci_state *s,
                               orc_json *items, int64_t max_items,
                               int64_t max_bytes, orci_failure *f) {
+  orc_engine *E = F->X->E;
   size_t n = orc_json_len(items), i = 0, nb = 0, k;
-  orc_json **batches = (orc_json **)calloc(n ? n : 1, sizeof *batches);
+  size_t size = (n ? n : 1) * sizeof(orc_json *); /* at most n batches */
+  orc_json **batches = (orc_json **)orci_malloc(E, size);
   orc_json *bi = NULL, *out;
   if (batches == NULL) return NULL;
   if (s->batch_input) {
     bi = orci_eval_tmpl(F, s->batch_input, F->effective, f);
     if (bi == NULL) {
-      free(batches);
+      orci_free(E, batches, size);
       return NULL;
     }
   }
@@ -154,7 +156,7 @@ static orc_json *make_batches(orci_frame *F, const orci_state *s,
       orc_json_array_set(out, k, batches[k]);
     else
       orc_json_unref(batches[k]);
-  free(batches);
+  orci_free(E, batches, size);
   return out;
 }
 
@@ -191,6 +193,7 @@ static void group_check(orci_frame *F) {
 /* Start children while the concurrency cap allows. */
 void orci_group_spawn(orci_frame *F, int64_t prev) {
   orc_execution *X = F->X;
+  orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
   orci_group *G = F->G;
   int started = 0;
@@ -221,7 +224,7 @@ void orci_group_spawn(orci_frame *F, int64_t prev) {
         break;
       }
       if (rc < 0) {
-        G->error = strdup(f.error ? f.error : "States.Runtime");
+        G->error = orci_strdup(E, f.error ? f.error : "States.Runtime");
         G->cause = f.cause;
         group_abort(F);
         return;
@@ -229,11 +232,12 @@ void orci_group_spawn(orci_frame *F, int64_t prev) {
       i = G->next++;
       if (G->keep && i >= G->cap) {
         size_t nc = G->cap ? G->cap * 2 : 64;
-        orc_json **r = (orc_json **)realloc(G->results, nc * sizeof *r);
+        orc_json **r = (orc_json **)orci_realloc(
+            E, G->results, G->cap * sizeof *r, nc * sizeof *r);
         if (r == NULL) {
           orc_json_unref(item);
-          G->error = strdup("States.Runtime");
-          G->cause = strdup("out of memory");
+          G->error = orci_strdup(E, "States.Runtime");
+          G->cause = orci_strdup(E, "out of memory");
           group_abort(F);
           return;
         }
@@ -254,7 +258,7 @@ void orci_group_spawn(orci_frame *F, int64_t prev) {
         F->ctx = saved;
         orc_json_unref(item);
         if (input == NULL) {
-          G->error = strdup(f.error ? f.error : "States.Runtime");
+          G->error = orci_strdup(E, f.error ? f.error : "States.Runtime");
           G->cause = f.cause;
           group_abort(F);
           return;
@@ -267,12 +271,12 @@ void orci_group_spawn(orci_frame *F, int64_t prev) {
             orci_add_event_ex(ORCI_FRAME_HISTORY(F), prev, EV_MAP_ITER_STARTED,
                               NULL, s, orc_json_int((int64_t)i));
     }
-    C = (orci_frame *)calloc(1, sizeof *C);
+    C = (orci_frame *)orci_calloc(E, sizeof *C);
     if (C) C->run.run = orci_frame_run;
     if (C == NULL) {
       orc_json_unref(input);
-      G->error = strdup("States.Runtime");
-      G->cause = strdup("out of memory");
+      G->error = orci_strdup(E, "States.Runtime");
+      G->cause = orci_strdup(E, "out of memory");
       group_abort(F);
       return;
     }
@@ -300,8 +304,8 @@ void orci_group_spawn(orci_frame *F, int64_t prev) {
       C->sub = orci_sub_new(F, s, input);
       C->last_event = 0; /* its first state's Entered points at 0 */
       if (C->sub == NULL) {
-        G->error = strdup("States.Runtime");
-        G->cause = strdup("out of memory");
+        G->error = orci_strdup(E, "States.Runtime");
+        G->cause = orci_strdup(E, "out of memory");
         group_abort(F);
         return;
       }
@@ -316,7 +320,7 @@ void orci_group_start(orci_frame *F) {
   orc_execution *X = F->X;
   orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
-  orci_group *G = (orci_group *)calloc(1, sizeof *G);
+  orci_group *G = (orci_group *)orci_calloc(E, sizeof *G);
   orci_failure f = {NULL, NULL};
   size_t n;
   if (G == NULL) {
@@ -412,7 +416,7 @@ void orci_group_start(orci_frame *F) {
                  orci_eval_tmpl(F, s->batch_input, F->effective, &f)) == NULL &&
             f.error == NULL) {
           f.error = "States.Runtime";
-          f.cause = strdup("out of memory");
+          f.cause = orci_strdup(E, "out of memory");
         }
       } else if (f.error == NULL) {
         orc_json *batches = make_batches(F, s, items, bi, bb, &f);
@@ -420,7 +424,7 @@ void orci_group_start(orci_frame *F) {
         items = batches;
         if (items == NULL && f.error == NULL) {
           f.error = "States.Runtime";
-          f.cause = strdup("out of memory");
+          f.cause = orci_strdup(E, "out of memory");
         }
       } else {
         orc_json_unref(items);
@@ -428,7 +432,7 @@ void orci_group_start(orci_frame *F) {
       }
     }
     if (f.error) {
-      orci_group_free(G);
+      orci_group_free(E, G);
       if (nitems != (size_t)-1) /* AWS records the start, then the failure */
         F->last_event = orci_add_event_flags(
             ORCI_FRAME_HISTORY(F), F->last_event, EV_MAP_STARTED,
@@ -455,14 +459,18 @@ void orci_group_start(orci_frame *F) {
       snprintf(arn, sizeof arn, "arn:aws:states:%s:%s:mapRun:%s/%s:%s",
                E->region, E->account, X->M->name, s->label ? s->label : s->name,
                id);
-      G->run_arn = strdup(arn);
+      G->run_arn = orci_strdup(E, arn);
       F->last_event = orci_add_event(
           ORCI_FRAME_HISTORY(F), F->last_event, EV_MAP_RUN_STARTED,
           orci_kv_object(E, 1, K_MAP_RUN_ARN, orci_skey(arn)));
-      if ((s->reader && orci_x_reader_open(F, G, s, &f) < 0) ||
+      if (G->run_arn == NULL) { /* refused: the map run cannot go on */
+        f.error = "States.Runtime";
+        f.cause = orci_strdup(E, "out of memory");
+      }
+      if (f.error || (s->reader && orci_x_reader_open(F, G, s, &f) < 0) ||
           (s->writer && s->writer_params &&
            orci_writer_open(F, G, s, id, &f) < 0)) {
-        G->error = strdup(f.error);
+        G->error = orci_strdup(E, f.error);
         G->cause = f.cause;
         G->failing = 1;
         G->last_event = F->last_event;
@@ -474,14 +482,14 @@ void orci_group_start(orci_frame *F) {
     }
   }
   G->n = n;
-  if (n != N_UNKNOWN && G->keep) {
-    G->cap = n;
-    G->results = (orc_json **)calloc(n ? n : 1, sizeof *G->results);
+  if (n != N_UNKNOWN && n > 0 && G->keep) {
+    G->results = (orc_json **)orci_calloc(E, n * sizeof *G->results);
     if (G->results == NULL) {
-      orci_group_free(G);
+      orci_group_free(E, G);
       orci_fail_frame(F, "States.Runtime", "out of memory");
       return;
     }
+    G->cap = n;
   }
   G->last_event = F->last_event;
   F->G = G;
@@ -542,6 +550,7 @@ void orci_child_done(orci_frame *C, orc_json *output) {
 }
 
 void orci_child_failed(orci_frame *C, const char *error, const char *cause) {
+  orc_engine *E = C->X->E;
   orci_frame *F = C->parent;
   orci_group *G = F->G;
   const orci_state *s = &F->B->states[F->state];
@@ -573,12 +582,12 @@ void orci_child_failed(orci_frame *C, const char *error, const char *cause) {
     return;
   }
   if (map && (G->tolerated_count >= 0 || G->tolerated_pct >= 0)) {
-    G->error = strdup("States.ExceedToleratedFailureThreshold");
-    G->cause = strdup("The specified tolerated failure threshold was "
-                      "exceeded");
+    G->error = orci_strdup(E, "States.ExceedToleratedFailureThreshold");
+    G->cause = orci_strdup(E, "The specified tolerated failure threshold "
+                              "was exceeded");
   } else {
-    G->error = error ? strdup(error) : NULL;
-    G->cause = cause ? strdup(cause) : NULL;
+    G->error = orci_strdup(E, error);
+    G->cause = orci_strdup(E, cause);
   }
   orci_frame_free(C);
   group_abort(F);
@@ -587,6 +596,7 @@ void orci_child_failed(orci_frame *C, const char *error, const char *cause) {
 /* All children ended, or one failed: the Map/Parallel state goes on. */
 void orci_group_finish(orci_frame *F) {
   orc_execution *X = F->X;
+  orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
   orci_group *G = F->G;
   int map = s->type == ORCI_ST_MAP;
@@ -598,29 +608,29 @@ void orci_group_finish(orci_frame *F) {
     char *error = G->error, *cause = G->cause;
     G->error = G->cause = NULL;
     F->last_event = G->last_event;
-    orci_group_free(G);
+    orci_group_free(E, G);
     if (s->distributed)
       F->last_event = orci_add_event(
           ORCI_FRAME_HISTORY(F), F->last_event, EV_MAP_RUN_FAILED,
-          orci_kv_object(X->E, 2, K_ERROR, orci_str_or_null(error), K_CAUSE,
+          orci_kv_object(E, 2, K_ERROR, orci_str_or_null(error), K_CAUSE,
                          orci_str_or_null(cause)));
     orci_handle_error_ev(F, error, cause,
                          map ? EV_MAP_FAILED : EV_PARALLEL_FAILED);
-    free(error);
-    free(cause);
+    orci_strfree(E, error);
+    orci_strfree(E, cause);
     return;
   }
   if (s->distributed && s->writer && !G->keep) {
     result = orci_writer_finish(F, G, &f);
     if (result == NULL) { /* the map run fails with ResultWriterFailed */
       F->last_event = G->last_event;
-      orci_group_free(G);
+      orci_group_free(E, G);
       F->last_event = orci_add_event(
           ORCI_FRAME_HISTORY(F), F->last_event, EV_MAP_RUN_FAILED,
-          orci_kv_object(X->E, 2, K_ERROR, orci_skey(f.error), K_CAUSE,
+          orci_kv_object(E, 2, K_ERROR, orci_skey(f.error), K_CAUSE,
                          orci_str_or_null(f.cause)));
       orci_handle_error_ev(F, f.error, f.cause, EV_MAP_FAILED);
-      free(f.cause);
+      orci_strfree(E, f.cause);
       return;
     }
   } else {
@@ -652,7 +662,7 @@ void orci_group_finish(orci_frame *F) {
   F->last_event =
       orci_add_event(ORCI_FRAME_HISTORY(F), G->last_event,
                      map ? EV_MAP_SUCCEEDED : EV_PARALLEL_SUCCEEDED, NULL);
-  orci_group_free(G);
+  orci_group_free(E, G);
   if (result == NULL) {
     orci_fail_frame(F, "States.Runtime", "out of memory");
     return;

@@ -92,7 +92,7 @@ const orci_event_type *orci_event_type_of(const orc_engine *E, int type) {
 
 int orci_history_add_type(orc_engine *E, const orci_event_type *type) {
   if (EV_COUNT + E->evtypes.n >= 0xFFFF ||
-      orci_vec_push(&E->evtypes, sizeof type, &type) != ORC_OK)
+      orci_vec_push(&E->mem, &E->evtypes, sizeof type, &type) != ORC_OK)
     return -1;
   return (int)(EV_COUNT + E->evtypes.n - 1);
 }
@@ -101,7 +101,7 @@ int orci_history_hook(orc_engine *E, orci_hook_fn fn, void *ud) {
   orci_hook h;
   h.fn = fn;
   h.ud = ud;
-  return orci_vec_push(&E->hooks, sizeof h, &h);
+  return orci_vec_push(&E->mem, &E->hooks, sizeof h, &h);
 }
 
 /* }====== */
@@ -192,10 +192,14 @@ int64_t orci_add_event_flags(orc_execution *X, int64_t prev, int type,
     if (X->nevents == X->cap) {
       size_t cap = X->cap ? X->cap * 2 : 4; /* 100,000 suspended
                                                 executions hold few */
-      orci_event *p = (orci_event *)realloc(X->events, cap * sizeof *p);
+      int failed = E->mem.failed;
+      orci_event *p = (orci_event *)orci_realloc(
+          E, X->events, X->cap * sizeof *p, cap * sizeof *p);
       if (p == NULL) {
-        X->lost_events++; /* numbered, not stored: the engine reports it */
-        E->failed = ORC_ENOMEM;
+        /* numbered, not stored: the step reports it, unless X is being
+        ** closed (nobody can read its history any more) */
+        X->lost_events++;
+        if (X->closing) E->mem.failed = failed;
         ev = &tmp;
         goto unstored;
       }
@@ -406,7 +410,7 @@ void orci_history_free(orc_execution *X) {
   size_t i;
   for (i = X->first; i < X->nevents; i++)
     orci_event_release(&X->events[i]);
-  free(X->events);
+  orci_free(X->E, X->events, X->cap * sizeof *X->events);
   X->events = NULL;
   X->nevents = X->first = X->cap = 0;
 }

@@ -14,6 +14,16 @@
 
 /* {====== machines and executions */
 
+/* Free a machine record: its compiled definition, then its strings (the
+** engine's memory) and itself. */
+void orci_machine_free(orc_machine *M) {
+  orc_engine *E = M->E;
+  orci_machine_release(M);
+  orci_strfree(E, M->name);
+  orci_strfree(E, M->arn);
+  orci_free(E, M, sizeof *M);
+}
+
 static orc_machine *machine_named(const orc_engine *E, const char *name) {
   orc_machine *M;
   for (M = E->machines; M; M = M->next_machine)
@@ -24,9 +34,9 @@ static orc_machine *machine_named(const orc_engine *E, const char *name) {
 int orc_machine_load_json(orc_engine *E, orc_json *def, const char *name,
                           orc_machine **out, orc_diagnostics *diag,
                           orc_error *err) {
+  int failed = E->mem.failed; /* a refusal here is reported here */
   orc_machine *M;
   int rc;
-  size_t n;
   char auto_name[32]; /* "StateMachine-2"... for the unnamed */
   *out = NULL;
   /* Names follow Step Functions' rules, and one name is one machine: its
@@ -50,25 +60,27 @@ int orc_machine_load_json(orc_engine *E, orc_json *def, const char *name,
       snprintf(auto_name, sizeof auto_name, "StateMachine-%u", ++k);
     name = auto_name;
   }
-  M = (orc_machine *)calloc(1, sizeof *M);
-  if (M == NULL) return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  M = (orc_machine *)orci_calloc(E, sizeof *M);
+  if (M == NULL) {
+    E->mem.failed = failed;
+    return orci_error(err, ORC_ENOMEM, NULL,
+                      "out of memory: loading a machine");
+  }
   M->E = E;
   rc = orci_machine_compile(M, def, diag, err);
   if (rc != ORC_OK) {
-    orci_machine_release(M);
-    free(M);
+    orci_machine_free(M);
     return rc;
   }
-  M->name = strdup(name);
-  n = strlen(name) + strlen(E->region) + strlen(E->account) + 40;
-  M->arn = (char *)malloc(n);
+  M->name = orci_strdup(E, name);
+  M->arn = orci_strfmt(E, "arn:aws:states:%s:%s:stateMachine:%s", E->region,
+                       E->account, name);
   if (M->name == NULL || M->arn == NULL) {
-    orci_machine_release(M);
-    free(M);
-    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+    orci_machine_free(M);
+    E->mem.failed = failed;
+    return orci_error(err, ORC_ENOMEM, NULL,
+                      "out of memory: loading a machine");
   }
-  snprintf(M->arn, n, "arn:aws:states:%s:%s:stateMachine:%s", E->region,
-           E->account, name);
   M->next_machine = E->machines;
   E->machines = M;
   *out = M;

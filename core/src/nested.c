@@ -87,6 +87,7 @@ static int start_child(void *ud, orc_task *T) {
   char date[40];
   static const char *const rk[] = {"ExecutionArn", "StartDate"};
   orc_json *rv[2];
+  int rc;
   int mode = !strcmp(suffix, ".sync")               ? 1
              : !strcmp(suffix, ".sync:2")           ? 2
              : !strcmp(suffix, ".waitForTaskToken") ? 3
@@ -129,8 +130,13 @@ static int start_child(void *ud, orc_task *T) {
   name_v = orc_json_object_find(p, "Name", 4);
   if (name_v && orc_json_type_of(name_v) == ORC_JSON_STRING)
     name = orc_json_string_value(name_v, NULL);
-  if (orc_execution_start(M, input, name, &C, &err) != ORC_OK) {
+  if ((rc = orc_execution_start(M, input, name, &C, &err)) != ORC_OK) {
     orc_json_unref(input);
+    if (rc == ORC_ENOMEM) { /* the engine's failure: this step reports it */
+      E->mem.failed = 1;
+      orci_task_complete(T, 0, NULL, "States.Runtime", err.message, NULL);
+      return ORC_OK;
+    }
     orci_task_complete(T, 0, NULL,
                        strstr(err.message, "ExecutionAlreadyExists")
                            ? "StepFunctions.ExecutionAlreadyExistsException"
@@ -139,13 +145,12 @@ static int start_child(void *ud, orc_task *T) {
     return ORC_OK;
   }
   orc_json_unref(input);
-  free(C->parent_arn);
-  C->parent_arn = strdup(X->arn);
+  orci_set_str(E, &C->parent_arn, X->arn);
   {
-    char *arn_copy = strdup(C->arn);
-    if (arn_copy &&
-        orci_vec_push(&X->nested, sizeof arn_copy, &arn_copy) != ORC_OK)
-      free(arn_copy);
+    char *arn_copy = orci_strdup(E, C->arn);
+    if (arn_copy && orci_vec_push(&E->mem, &X->nested, sizeof arn_copy,
+                                  &arn_copy) != ORC_OK)
+      orci_strfree(E, arn_copy);
   }
   orci_format_timestamp(C->start_ms, date);
   rv[0] = orci_skey(C->arn);

@@ -41,18 +41,19 @@ struct orci_posts {
 
 /* {====== the queue */
 
-orci_posts *orci_posts_new(int virtual_clock) {
-  orci_posts *Q = (orci_posts *)calloc(1, sizeof *Q);
+orci_posts *orci_posts_new(orci_allocator *A, int virtual_clock) {
+  orci_posts *Q = (orci_posts *)orci_mem(A, NULL, 0, sizeof *Q);
   pthread_condattr_t ca;
   if (Q == NULL) return NULL;
+  memset(Q, 0, sizeof *Q);
   Q->virtual_clock = virtual_clock;
   if (pthread_mutex_init(&Q->lock, NULL) != 0) {
-    free(Q);
+    orci_mem(A, Q, sizeof *Q, 0);
     return NULL;
   }
   if (pthread_condattr_init(&ca) != 0) {
     pthread_mutex_destroy(&Q->lock);
-    free(Q);
+    orci_mem(A, Q, sizeof *Q, 0);
     return NULL;
   }
   /* time out on the monotonic clock where the condition variable can, so
@@ -65,7 +66,7 @@ orci_posts *orci_posts_new(int virtual_clock) {
   if (pthread_cond_init(&Q->cond, &ca) != 0) {
     pthread_condattr_destroy(&ca);
     pthread_mutex_destroy(&Q->lock);
-    free(Q);
+    orci_mem(A, Q, sizeof *Q, 0);
     return NULL;
   }
   pthread_condattr_destroy(&ca);
@@ -79,7 +80,7 @@ static void post_free(post *p) {
   free(p);
 }
 
-void orci_posts_free(orci_posts *Q) {
+void orci_posts_free(orci_allocator *A, orci_posts *Q) {
   if (Q == NULL) return;
   while (Q->head) {
     post *p = Q->head;
@@ -88,7 +89,7 @@ void orci_posts_free(orci_posts *Q) {
   }
   pthread_cond_destroy(&Q->cond);
   pthread_mutex_destroy(&Q->lock);
-  free(Q);
+  orci_mem(A, Q, sizeof *Q, 0);
 }
 
 int orci_posts_pending(orci_posts *Q) {

@@ -7,17 +7,19 @@
 #ifndef ORCHESTRA_POST_INT_H
 #define ORCHESTRA_POST_INT_H
 
+#include "alloc_int.h"
 #include "orchestra/engine.h"
 
 typedef struct orci_posts orci_posts;
 
-/* Returns an owned, empty queue, or NULL when out of memory. virtual_clock:
-** the engine runs the virtual clock (orc_engine_wait never sleeps while a
-** timer is set). */
-orci_posts *orci_posts_new(int virtual_clock);
+/* Returns an owned, empty queue (from A, the engine's allocator; the posts
+** themselves are made by the posting threads with malloc), or NULL when out
+** of memory. virtual_clock: the engine runs the virtual clock
+** (orc_engine_wait never sleeps while a timer is set). */
+orci_posts *orci_posts_new(orci_allocator *A, int virtual_clock);
 /* Frees the queue and the posts still in it. NULL is ignored. No thread may
 ** use it any more. */
-void orci_posts_free(orci_posts *Q);
+void orci_posts_free(orci_allocator *A, orci_posts *Q);
 /* Engine's thread: apply (and free) everything posted so far, in order;
 ** posts for tokens with no pending task are dropped. */
 void orci_posts_drain(orc_engine *E, orci_posts *Q);

@@ -49,8 +49,10 @@ void orci_handle_error_ev(orci_frame *F, const char *error, const char *cause,
       const orci_retrier *r = &s->retry[i];
       if (!error_matches(r->errors, r->nerrors, name, F->heartbeat_expired))
         continue;
-      if (F->attempts == NULL)
-        F->attempts = (int64_t *)calloc(s->nretry, sizeof *F->attempts);
+      if (F->attempts == NULL &&
+          (F->attempts = (int64_t *)orci_calloc(
+               E, s->nretry * sizeof *F->attempts)) != NULL)
+        F->nattempts = s->nretry;
       if (F->attempts && F->attempts[i] < r->max_attempts) {
         double delay =
             (double)r->interval_s * pow(r->backoff, (double)F->attempts[i]);
@@ -96,7 +98,7 @@ void orci_handle_error_ev(orci_frame *F, const char *error, const char *cause,
       orc_json_unref(info);
       if (out == NULL) {
         orci_fail_frame(F, f.error ? f.error : "States.Runtime", f.cause);
-        free(f.cause);
+        orci_strfree(E, f.cause);
         return;
       }
       orci_exit_state(F, out, ct->next);
@@ -111,9 +113,10 @@ void orci_handle_error(orci_frame *F, const char *error, const char *cause) {
 }
 
 void orci_fail_with(orci_frame *F, orci_failure *f) {
+  orc_engine *E = F->X->E; /* F may be freed by the handling */
   orci_handle_error(F, f->error ? f->error : "States.Runtime",
                     f->cause ? f->cause : "out of memory");
-  free(f->cause);
+  orci_strfree(E, f->cause);
 }
 
 /* Send the task to the host. */

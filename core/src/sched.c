@@ -4,7 +4,6 @@
 ** generic items. Cancelling removes the entry from the heap at once, so
 ** everything in the heap is live: the next deadline is the top.
 */
-#include <stdlib.h>
 #include <string.h>
 
 #include "orchestra/orc.h"
@@ -71,16 +70,24 @@ static void remove_at(orci_sched *S, uint32_t pos) {
   S->free_slot = slot + 1;
 }
 
+/* Double the slots and the heap together (both have capslots entries): the
+** new heap is allocated first, so a refusal leaves both as they were. */
 static int grow(orci_sched *S) {
   uint32_t cap = S->capslots ? S->capslots * 2 : 64;
   orci_timer_slot *ns;
   uint32_t *nh;
   if (cap > 0x7FFFFFFFu) return ORC_ENOMEM;
-  ns = (orci_timer_slot *)realloc(S->slots, cap * sizeof *ns);
-  if (ns == NULL) return ORC_ENOMEM;
-  S->slots = ns;
-  nh = (uint32_t *)realloc(S->heap, cap * sizeof *nh);
+  nh = (uint32_t *)orci_mem(S->A, NULL, 0, cap * sizeof *nh);
   if (nh == NULL) return ORC_ENOMEM;
+  ns = (orci_timer_slot *)orci_mem(S->A, S->slots, S->capslots * sizeof *ns,
+                                   cap * sizeof *ns);
+  if (ns == NULL) {
+    orci_mem(S->A, nh, cap * sizeof *nh, 0);
+    return ORC_ENOMEM;
+  }
+  if (S->nheap) memcpy(nh, S->heap, S->nheap * sizeof *nh);
+  orci_mem(S->A, S->heap, S->capslots * sizeof *nh, 0);
+  S->slots = ns;
   S->heap = nh;
   S->capslots = cap;
   return ORC_OK;
@@ -182,7 +189,11 @@ orci_runnable *orci_run_pop(orci_sched *S) {
 /* }====== */
 
 void orci_sched_free(orci_sched *S) {
-  free(S->slots);
-  free(S->heap);
+  orci_allocator *A = S->A;
+  if (A) {
+    orci_mem(A, S->slots, S->capslots * sizeof *S->slots, 0);
+    orci_mem(A, S->heap, S->capslots * sizeof *S->heap, 0);
+  }
   memset(S, 0, sizeof *S);
+  S->A = A;
 }

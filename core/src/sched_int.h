@@ -2,13 +2,16 @@
 ** The engine's scheduler (sched.c): one timer heap of generic entries and
 ** one run queue of generic items. Neither knows what a frame or an agent
 ** is: a timer is (due, callback, data) behind a handle with a generation,
-** a runnable is a link its owner embeds.
+** a runnable is a link its owner embeds. Its memory comes from the
+** engine's allocator (A, set when the engine is made).
 */
 #ifndef ORCHESTRA_SCHED_INT_H
 #define ORCHESTRA_SCHED_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "alloc_int.h"
 
 typedef struct orc_engine orc_engine;
 
@@ -32,9 +35,11 @@ typedef struct orci_timer_slot {
 } orci_timer_slot;
 
 typedef struct orci_sched {
+  orci_allocator *A; /* the engine's */
   orci_timer_slot *slots;
   uint32_t nslots, capslots, free_slot; /* free list head + 1 (0: none) */
-  uint32_t *heap; /* slot indices, a binary min-heap on (due, seq) */
+  uint32_t *heap; /* slot indices, a binary min-heap on (due, seq);
+                     capslots of them allocated */
   uint32_t nheap;
   uint64_t seq;
   struct orci_runnable *head, *tail; /* the run queue */

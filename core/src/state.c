@@ -120,10 +120,14 @@ char *orci_runtime_cause(orci_frame *F, const char *fmt, ...) {
                 "An error occurred while executing the state '%s' (entered "
                 "at the event id #%lld). ",
                 s->name, (long long)F->entered_id);
+  if (hn < 0) return NULL;
+  if ((size_t)hn >= sizeof head) hn = (int)sizeof head - 1; /* truncated */
   va_start(ap, fmt);
   dn = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  out = (char *)malloc((size_t)hn + (size_t)dn + 1);
+  if (dn < 0) return NULL;
+  /* the engine's string: strlen(out) + 1 bytes exactly (orci_strfree) */
+  out = (char *)orci_malloc(F->X->E, (size_t)hn + (size_t)dn + 1);
   if (out == NULL) return NULL;
   memcpy(out, head, (size_t)hn);
   va_start(ap, fmt);
@@ -322,15 +326,11 @@ static orc_json *apply_assigned(orci_frame *F) {
 }
 
 /* Step Functions' cause for a result over the payload limit (owned). */
-static char *data_limit_cause(const char *who) {
-  size_t n = strlen(who) + 128;
-  char *cause = (char *)malloc(n);
-  if (cause)
-    snprintf(cause, n,
-             "The state/task '%s' returned a result with a size exceeding "
-             "the maximum number of bytes service limit.",
-             who);
-  return cause;
+static char *data_limit_cause(orc_engine *E, const char *who) {
+  return orci_strfmt(E,
+                     "The state/task '%s' returned a result with a size "
+                     "exceeding the maximum number of bytes service limit.",
+                     who);
 }
 
 void orci_exit_state(orci_frame *F, orc_json *output, int next) {
@@ -338,10 +338,11 @@ void orci_exit_state(orci_frame *F, orc_json *output, int next) {
       orci_json_size(output) > F->X->E->cfg.max_payload_bytes) {
     /* every state's output, not only a task's result (a Pass's Result,
     ** Parameters that copy a large value) */
-    char *cause = data_limit_cause(F->B->states[F->state].name);
+    orc_engine *E = F->X->E;
+    char *cause = data_limit_cause(E, F->B->states[F->state].name);
     orc_json_unref(output);
     orci_handle_error(F, "States.DataLimitExceeded", cause);
-    free(cause);
+    orci_strfree(E, cause);
     return;
   }
   orc_execution *X = F->X;
@@ -384,8 +385,7 @@ void orci_exit_state(orci_frame *F, orc_json *output, int next) {
   F->effective = NULL;
   orc_json_unref(F->ctx);
   F->ctx = NULL;
-  free(F->attempts);
-  F->attempts = NULL;
+  orci_frame_free_attempts(F);
   F->retry_count = 0;
   if (next < 0) {
     F->input = NULL;
@@ -431,8 +431,8 @@ static void task_done(orci_frame *F) {
         orci_add_event(ORCI_FRAME_HISTORY(F), F->last_event,
                        lambda ? EV_LAMBDA_FAILED : EV_TASK_FAILED, d);
     orci_handle_error(F, error ? error : "States.TaskFailed", cause);
-    free(error);
-    free(cause);
+    orci_strfree(E, error);
+    orci_strfree(E, cause);
     return;
   }
   if (E->cfg.max_payload_bytes &&
@@ -440,10 +440,10 @@ static void task_done(orci_frame *F) {
     /* the cause names the function for a Lambda ARN, the service for an
     ** integration (arn:aws:states:::lambda:invoke: 'lambda'), else the
     ** state, as Step Functions records it */
-    char *cause = data_limit_cause(lambda ? s->resource
-                                   : s->resource_kind == ORCI_RES_SERVICE
-                                       ? s->resource_type
-                                       : s->name);
+    char *cause = data_limit_cause(E, lambda ? s->resource
+                                      : s->resource_kind == ORCI_RES_SERVICE
+                                          ? s->resource_type
+                                          : s->name);
     orc_json_unref(result);
     F->last_event = orci_add_event(
         ORCI_FRAME_HISTORY(F), F->last_event,
@@ -457,7 +457,7 @@ static void task_done(orci_frame *F) {
                              orci_skey("States.DataLimitExceeded"), K_CAUSE,
                              orci_str_or_null(cause)));
     orci_handle_error(F, "States.DataLimitExceeded", cause);
-    free(cause);
+    orci_strfree(E, cause);
     return;
   }
   F->last_event =
@@ -561,7 +561,8 @@ static int wait_due(orci_frame *F, const orci_state *s, orc_json *in,
 }
 
 /* A Fail state's Error or Cause from its literal, path or intrinsic: 0 with
-** *out owned (NULL when the field is absent), or -1 with f set. */
+** *out owned (the engine's string; NULL when the field is absent), or -1
+** with f set. */
 static int fail_field(orci_frame *F, const char *field, const char *lit,
                       orci_path *p, orci_intrinsic *fn, char **out,
                       orci_failure *f) {
@@ -569,7 +570,7 @@ static int fail_field(orci_frame *F, const char *field, const char *lit,
   orc_json *v = NULL;
   *out = NULL;
   if (lit) {
-    *out = strdup(lit);
+    *out = orci_strdup(F->X->E, lit);
     return 0;
   }
   if (p == NULL && fn == NULL) return 0;
@@ -594,7 +595,7 @@ static int fail_field(orci_frame *F, const char *field, const char *lit,
       return -1;
     }
   }
-  *out = orci_raw_text(v);
+  *out = orci_str_adopt(F->X->E, orci_raw_text(v));
   orc_json_unref(v);
   return 0;
 }
@@ -620,14 +621,14 @@ static void enter_state(orci_frame *F) {
                    &f) < 0 ||
         fail_field(F, "CausePath", s->cause, s->cause_path, s->cause_fn, &cause,
                    &f) < 0) {
-      free(error);
+      orci_strfree(E, error);
       orci_fail_frame(F, f.error, f.cause);
-      free(f.cause);
+      orci_strfree(E, f.cause);
       return;
     }
     orci_fail_frame(F, error, cause);
-    free(error);
-    free(cause);
+    orci_strfree(E, error);
+    orci_strfree(E, cause);
     return;
   }
   eff = orci_apply_path(F, s->input_path, s->input_null, F->input, &f);

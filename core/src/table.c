@@ -5,7 +5,6 @@
 ** size, and it halves when three quarters of it would be empty, so a
 ** long-running host that adds and removes forever keeps a flat footprint.
 */
-#include <stdlib.h>
 #include <string.h>
 
 #include "orchestra/orc.h"
@@ -13,10 +12,12 @@
 
 #define MIN_CAP 64
 
-static int resize(orci_table *T, size_t cap) {
-  orci_table_slot *slots = (orci_table_slot *)calloc(cap, sizeof *slots);
+static int resize(orci_allocator *A, orci_table *T, size_t cap) {
+  orci_table_slot *slots =
+      (orci_table_slot *)orci_mem(A, NULL, 0, cap * sizeof *slots);
   size_t i;
   if (slots == NULL) return ORC_ENOMEM;
+  memset(slots, 0, cap * sizeof *slots);
   for (i = 0; i < T->cap; i++) {
     orci_table_slot *s = &T->slots[i];
     size_t k;
@@ -25,7 +26,7 @@ static int resize(orci_table *T, size_t cap) {
       ;
     slots[k] = *s;
   }
-  free(T->slots);
+  orci_mem(A, T->slots, T->cap * sizeof *T->slots, 0);
   T->slots = slots;
   T->cap = cap;
   T->ntomb = 0;
@@ -44,14 +45,14 @@ void *orci_table_find(const orci_table *T, size_t hash, const void *key,
   return NULL;
 }
 
-int orci_table_put(orci_table *T, size_t hash, void *item) {
+int orci_table_put(orci_allocator *A, orci_table *T, size_t hash, void *item) {
   size_t k;
   if ((T->n + T->ntomb + 1) * 2 > T->cap) {
     /* full of live items: double; full of tombstones: clean in place */
     size_t cap = T->cap == 0               ? MIN_CAP
                  : (T->n + 1) * 4 > T->cap ? T->cap * 2
                                            : T->cap;
-    if (resize(T, cap) != ORC_OK) return ORC_ENOMEM;
+    if (resize(A, T, cap) != ORC_OK) return ORC_ENOMEM;
   }
   for (k = hash & (T->cap - 1);
        T->slots[k].item && T->slots[k].item != ORCI_TABLE_TOMB;
@@ -64,7 +65,8 @@ int orci_table_put(orci_table *T, size_t hash, void *item) {
   return ORC_OK;
 }
 
-void orci_table_del(orci_table *T, size_t hash, const void *item) {
+void orci_table_del(orci_allocator *A, orci_table *T, size_t hash,
+                    const void *item) {
   size_t k;
   if (T->cap == 0) return;
   for (k = hash & (T->cap - 1); T->slots[k].item; k = (k + 1) & (T->cap - 1))
@@ -73,13 +75,13 @@ void orci_table_del(orci_table *T, size_t hash, const void *item) {
       T->n--;
       T->ntomb++;
       if (T->cap > MIN_CAP && T->n * 8 < T->cap)
-        resize(T, T->cap / 2); /* on failure the table stays as it is */
+        resize(A, T, T->cap / 2); /* on failure it stays as it is */
       return;
     }
 }
 
-void orci_table_free(orci_table *T) {
-  free(T->slots);
+void orci_table_free(orci_allocator *A, orci_table *T) {
+  orci_mem(A, T->slots, T->cap * sizeof *T->slots, 0);
   memset(T, 0, sizeof *T);
 }
 
@@ -90,11 +92,13 @@ size_t orci_hash_str(const char *s) {
   return h;
 }
 
-int orci_vec_push(orci_vec *V, size_t elem_size, const void *elem) {
+int orci_vec_push(orci_allocator *A, orci_vec *V, size_t elem_size,
+                  const void *elem) {
   if (V->n == V->cap) {
     size_t cap = V->cap ? V->cap * 2 : 4;
-    void *p = realloc(V->items, cap * elem_size);
+    void *p = orci_mem(A, V->items, V->cap * elem_size, cap * elem_size);
     if (p == NULL) return ORC_ENOMEM;
+    V->elem_size = elem_size;
     V->items = p;
     V->cap = cap;
   }
@@ -103,7 +107,7 @@ int orci_vec_push(orci_vec *V, size_t elem_size, const void *elem) {
   return ORC_OK;
 }
 
-void orci_vec_free(orci_vec *V) {
-  free(V->items);
+void orci_vec_free(orci_allocator *A, orci_vec *V) {
+  orci_mem(A, V->items, V->cap * V->elem_size, 0);
   memset(V, 0, sizeof *V);
 }

@@ -19,7 +19,7 @@
 static void task_unhold(orc_task *T) {
   if (--T->holds > 0 || T->done == ORCI_TASK_PENDING) return;
   orc_json_unref(T->input);
-  free(T);
+  orci_free(T->E, T, sizeof *T);
 }
 
 void orc_task_retain(orc_task *T) {
@@ -80,11 +80,11 @@ int orc_engine_task_expired(const orc_engine *E, const char *token) {
 
 static void remember_expired(orc_engine *E, orc_execution *X,
                              const char *token) {
-  expired *x = (expired *)malloc(sizeof *x);
+  expired *x = (expired *)orci_malloc(E, sizeof *x);
   if (x == NULL) return; /* a late answer then hears TaskDoesNotExist */
   snprintf(x->token, sizeof x->token, "%s", token);
-  if (orci_table_put(&E->expired, orci_hash_str(token), x) != ORC_OK) {
-    free(x);
+  if (orci_table_put(&E->mem, &E->expired, orci_hash_str(token), x) != ORC_OK) {
+    orci_free(E, x, sizeof *x);
     return;
   }
   x->next = (expired *)X->expired;
@@ -95,8 +95,8 @@ void orci_task_forget_expired(orc_engine *E, orc_execution *X) {
   expired *x = (expired *)X->expired;
   while (x) {
     expired *next = x->next;
-    orci_table_del(&E->expired, orci_hash_str(x->token), x);
-    free(x);
+    orci_table_del(&E->mem, &E->expired, orci_hash_str(x->token), x);
+    orci_free(E, x, sizeof *x);
     x = next;
   }
   X->expired = NULL;
@@ -143,7 +143,7 @@ static void task_detach(orc_task *T, int how) {
   orci_frame *F = T->F;
   orc_engine *E = T->X->E;
   T->done = how;
-  orci_table_del(&E->tasks, orci_hash_str(T->token), T);
+  orci_table_del(&E->mem, &E->tasks, orci_hash_str(T->token), T);
   if (F) {
     orci_timer_cancel(&E->sched, &F->t_timeout);
     orci_timer_cancel(&E->sched, &F->t_heartbeat);
@@ -175,8 +175,10 @@ int orci_task_complete(orc_task *T, int ok, orc_json *output, const char *error,
   }
   F->task_ok = ok;
   F->result = output;
-  F->error = error ? strdup(error) : NULL;
-  F->cause = cause ? strdup(cause) : NULL;
+  /* copies: a refused one leaves NULL (States.TaskFailed, no cause) and
+  ** the next step reports the refusal */
+  F->error = orci_strdup(T->E, error);
+  F->cause = orci_strdup(T->E, cause);
   F->phase = PH_TASK_DONE;
   orci_enqueue(F);
   T->holds++; /* freed now unless a call still holds it */
@@ -234,7 +236,7 @@ int orci_resource_add(orc_engine *E, const char *prefix, orci_resource_fn start,
   r.len = strlen(prefix);
   r.start = start;
   r.ud = ud;
-  return orci_vec_push(&E->resources, sizeof r, &r);
+  return orci_vec_push(&E->mem, &E->resources, sizeof r, &r);
 }
 
 const orci_resource *orci_resource_find(const orc_engine *E,
@@ -336,11 +338,12 @@ void orci_task_start(orci_frame *F) {
   else
     F->last_event =
         orci_add_event_ex(H, F->last_event, EV_TASK_STARTED, NULL, s, NULL);
-  T = (orc_task *)calloc(1, sizeof *T);
+  T = (orc_task *)orci_calloc(E, sizeof *T);
   if (T == NULL) {
     orci_fail_frame(F, "States.Runtime", "out of memory");
     return;
   }
+  T->E = E;
   T->F = F;
   T->X = X;
   T->resource = s->resource;
@@ -348,9 +351,10 @@ void orci_task_start(orci_frame *F) {
   T->input = orc_json_ref(F->effective);
   /* one token per state entry: a retry keeps the token Parameters saw */
   memcpy(T->token, F->token, sizeof F->token); /* NUL-terminated */
-  if (orci_table_put(&E->tasks, orci_hash_str(T->token), T) != ORC_OK) {
+  if (orci_table_put(&E->mem, &E->tasks, orci_hash_str(T->token), T) !=
+      ORC_OK) {
     orc_json_unref(T->input);
-    free(T);
+    orci_free(E, T, sizeof *T);
     orci_fail_frame(F, "States.Runtime", "out of memory");
     return;
   }
@@ -392,12 +396,13 @@ int orci_task_launch(orc_execution *X, const char *resource, const char *name,
                      orc_json *input, const orci_task_owner *owner, void *data,
                      orc_task **out) {
   orc_engine *E = X->E;
-  orc_task *T = (orc_task *)calloc(1, sizeof *T);
+  orc_task *T = (orc_task *)orci_calloc(E, sizeof *T);
   if (out) *out = NULL;
   if (T == NULL) {
     orc_json_unref(input);
     return ORC_ENOMEM;
   }
+  T->E = E;
   T->X = X;
   T->resource = resource;
   T->state_name = name;
@@ -405,9 +410,10 @@ int orci_task_launch(orc_execution *X, const char *resource, const char *name,
   T->owner = owner;
   T->owner_data = data;
   orci_make_token(E, T->token);
-  if (orci_table_put(&E->tasks, orci_hash_str(T->token), T) != ORC_OK) {
+  if (orci_table_put(&E->mem, &E->tasks, orci_hash_str(T->token), T) !=
+      ORC_OK) {
     orc_json_unref(T->input);
-    free(T);
+    orci_free(E, T, sizeof *T);
     return ORC_ENOMEM;
   }
   T->holds++; /* so that it can be looked at after the dispatch */

@@ -31,6 +31,7 @@ typedef struct orci_task_owner {
 } orci_task_owner;
 
 struct orc_task {
+  orc_engine *E;                /* whose memory it is */
   orci_frame *F;                /* the frame waiting on it; NULL once done */
   const orci_task_owner *owner; /* or this owner (F is NULL) */
   void *owner_data;

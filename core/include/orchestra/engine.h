@@ -57,12 +57,36 @@ typedef char *(*orc_resolve_fn)(void *ud, const char *bucket, const char *key,
 #define ORC_HISTORY_NONE 1 /* keep none (status and output only) */
 #define ORC_HISTORY_LAST 2 /* keep the last history_keep events */
 
+/* The engine's memory. Every block the engine's run-time keeps comes from
+** alloc (with alloc_ud), with lua_Alloc's contract (orc.h) and exact sizes,
+** so a counting allocator balances to 0 when the engine is freed: the
+** engine itself, machine records, executions, frames, Map/Parallel groups,
+** tasks (the agent loop's included), timers and the run queue, hash
+** tables and vectors, history events arrays, retry counters, drawn random
+** values, error/cause/ARN/name strings, remembered timed-out tokens, the
+** distributed Map's records, run ARNs, result file names and batches,
+** nested execution ARNs and the completion queue. A host (a game) can thus
+** account for and cap what the engine holds (orc_engine_memory): a request
+** the allocator refuses makes orc_execution_start fail with ORC_ENOMEM,
+** and one refused during a step (or between steps, by an answer) makes the
+** next orc_engine_step return ORC_ENOMEM with a message; neither crashes.
+** Not covered: orc_json payload values (json.h: they are shared with the
+** host and between engines, so they use the process allocator, as does
+** JSON text printed for a moment), a machine's compiled definition
+** (states, paths, intrinsics) and diagnostics, the ItemReader's file
+** buffers (items.c), cJSON's and libcurl's own allocations, paths a
+** resolver returns (malloc'd, copied), and answers posted by other threads
+** (orc_engine_post_*: made on the posting thread). The allocator is called
+** on the engine's thread only. NULL: the C library's realloc and free. */
+
 typedef struct orc_engine_config {
-  int clock;                    /* ORC_CLOCK_REAL (default), _VIRTUAL or
-                                   _MANUAL */
-  int64_t start_time_ms;        /* virtual/manual clock start, Unix ms
-                                   (0: now) */
-  size_t max_payload_bytes;     /* default 262144 (AWS); 0 = unlimited */
+  orc_alloc alloc;          /* the engine's allocator, or NULL (realloc/free) */
+  void *alloc_ud;           /* its first argument */
+  int clock;                /* ORC_CLOCK_REAL (default), _VIRTUAL or
+                               _MANUAL */
+  int64_t start_time_ms;    /* virtual/manual clock start, Unix ms
+                               (0: now) */
+  size_t max_payload_bytes; /* default 262144 (AWS); 0 = unlimited */
   size_t max_history_events;    /* default 25000 (AWS); 0 = unlimited */
   int history;                  /* ORC_HISTORY_FULL / _NONE / _LAST */
   size_t history_keep;          /* events kept with ORC_HISTORY_LAST */
@@ -97,8 +121,12 @@ ORC_API void orc_engine_config_init(orc_engine_config *cfg);
 ORC_API orc_engine *orc_engine_new(const orc_engine_config *cfg,
                                    orc_error *err);
 /* Frees the engine, its machines and executions. Pending tasks are dropped
-** (task_drop is called for each). NULL is ignored. */
+** (task_drop is called for each); a task the host retained must be
+** released before (its memory is the engine's). NULL is ignored. */
 ORC_API void orc_engine_free(orc_engine *E);
+/* Bytes the engine holds through its allocator (cfg.alloc) now: the sum of
+** the sizes of its live blocks, the engine's own record included. */
+ORC_API size_t orc_engine_memory(const orc_engine *E);
 
 /* {====== definitions */
 

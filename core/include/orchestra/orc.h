@@ -49,6 +49,15 @@ typedef struct orc_error {
   char where[128];   /* JSON pointer of the offending node, or "" */
 } orc_error;
 
+/* A memory allocator with lua_Alloc's contract, so a Lua host can pass
+** lua_getallocf's function and user data through. ptr NULL: allocate nsize
+** bytes (osize is then 0). nsize 0: free ptr (a block of osize bytes) and
+** return NULL. Otherwise resize ptr from osize to nsize bytes, keeping its
+** contents (return NULL, leaving ptr intact, when that fails). A request
+** for nsize > 0 that returns NULL is an out-of-memory failure; freeing
+** never fails. */
+typedef void *(*orc_alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
+
 /* The version of the linked library, to compare with ORC_VERSION_NUM. */
 ORC_API int orc_version_num(void);
 ORC_API const char *orc_version(void);
