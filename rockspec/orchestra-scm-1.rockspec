@@ -34,9 +34,11 @@ build = {
     ["orchestra"] = "lua/orchestra.lua",
     ["orchestra.cli"] = "lua/orchestra/cli.lua",
     ["orchestra.graph"] = "lua/orchestra/graph.lua",
+    ["orchestra.models"] = "lua/orchestra/models.lua",
     ["orchestra.core"] = {
       -- keep equal to core/src/*.c lua/*.c (spec/luarocks_spec.lua checks)
       sources = {
+        "core/src/agent.c",
         "core/src/asl.c",
         "core/src/choice.c",
         "core/src/dmap.c",
@@ -64,6 +66,7 @@ build = {
         "core/src/state.c",
         "core/src/table.c",
         "core/src/task.c",
+        "lua/lagent.c",
         "lua/lengine.c",
         "lua/ljson.c",
         "lua/lorchestra.c",
