@@ -83,7 +83,6 @@ typedef struct session {
 typedef struct orci_agents {
   orci_vec list; /* orc_agent * */
   int ev[AE_COUNT];
-  size_t unnamed;
 } orci_agents;
 
 struct orc_agent {
@@ -1486,14 +1485,11 @@ int orc_agent_new(orc_engine *E, const orc_agent_config *cfg, orc_agent **out,
   *out = NULL;
   if (R == NULL || register_resources(E) != ORC_OK)
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
-  if (name == NULL) {
-    do {
-      R->unnamed++;
-      if (R->unnamed == 1)
-        snprintf(auto_name, sizeof auto_name, "Agent");
-      else
-        snprintf(auto_name, sizeof auto_name, "Agent-%zu", R->unnamed);
-    } while (orc_engine_find_agent(E, auto_name));
+  if (name == NULL) { /* the first of "Agent", "Agent-2", ... not taken */
+    size_t k = 1;
+    snprintf(auto_name, sizeof auto_name, "Agent");
+    while (orc_engine_find_agent(E, auto_name))
+      snprintf(auto_name, sizeof auto_name, "Agent-%zu", ++k);
     name = auto_name;
   }
   if (!valid_tool_name(name))
