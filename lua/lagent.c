@@ -68,7 +68,8 @@ static double opt_num(lua_State *L, int t, const char *k, double def,
 
 /* The JSON value of field k (a table), or NULL; kept in *keep (released
 ** by the caller). */
-static orc_json *opt_json(lua_State *L, int t, const char *k, const char *what) {
+static orc_json *opt_json(lua_State *L, int t, const char *k,
+                          const char *what) {
   orc_json *v;
   char msg[300];
   lua_getfield(L, t, k);
@@ -263,10 +264,10 @@ static int agent_start(lua_State *L) {
     luaL_checktype(L, 3, LUA_TTABLE);
     lua_pushnil(L);
     while (lua_next(L, 3)) {
-      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+      const char *k =
+          lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
       if (strcmp(k, "session") && strcmp(k, "name"))
-        return luaL_error(L,
-                          "agent:start: unknown option '%s' (session, name)",
+        return luaL_error(L, "agent:start: unknown option '%s' (session, name)",
                           k);
       lua_pop(L, 1);
     }
@@ -370,7 +371,8 @@ static int execution_resume(lua_State *L) {
   lua_pushnil(L); /* check first: all or nothing */
   while (lua_next(L, 2)) {
     int found = 0;
-    const char *id = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    const char *id =
+        lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     for (i = 0; id && i < n; i++) {
       const char *tid = orc_json_string_value(
           orc_json_object_find(orc_task_input(tasks[i]), "id", 2), NULL);
@@ -396,7 +398,8 @@ static int execution_resume(lua_State *L) {
     }
     v = orcL_tojson(L, -1, 0, msg, sizeof msg);
     lua_pop(L, 1);
-    if (v == NULL) return luaL_error(L, "ex:resume: result of '%s' %s", tid, msg);
+    if (v == NULL)
+      return luaL_error(L, "ex:resume: result of '%s' %s", tid, msg);
     orc_task_succeed(tasks[i], v, NULL);
   }
   lua_settop(L, 1);

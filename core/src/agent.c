@@ -142,7 +142,7 @@ typedef struct llm_call { /* a provider request and its retries */
 struct invocation {
   orc_agent *A;
   orc_execution *X;
-  session *S; /* or NULL */
+  session *S;    /* or NULL */
   orci_vec msgs; /* orc_json *: the conversation (references) */
   orc_json *attrs;
   int phase;
@@ -278,7 +278,8 @@ static void add_message(invocation *inv, orc_json *m) {
 
 static orc_json *text_message(const char *role, const char *text) {
   orc_json *c = orc_json_array_new(1);
-  if (c) orc_json_array_set(c, 0, obj(2, "type", jstr("text"), "text", jstr(text)));
+  if (c)
+    orc_json_array_set(c, 0, obj(2, "type", jstr("text"), "text", jstr(text)));
   return obj(2, "role", jstr(role), "content", c);
 }
 
@@ -343,10 +344,10 @@ static void inv_enqueue(invocation *inv) {
 
 /* The cause of a failed invocation: JSON text. */
 static char *fail_cause(invocation *inv, const char *message) {
-  orc_json *c = obj(5, "message", jstr(message), "partial",
-                    jstr(inv->last_text), "steps", orc_json_int(inv->steps),
-                    "usage", usage_json(&inv->usage), "transcript",
-                    vec_array(&inv->msgs));
+  orc_json *c =
+      obj(5, "message", jstr(message), "partial", jstr(inv->last_text), "steps",
+          orc_json_int(inv->steps), "usage", usage_json(&inv->usage),
+          "transcript", vec_array(&inv->msgs));
   char *text = compact(c);
   orc_json_unref(c);
   return text;
@@ -473,9 +474,8 @@ static orc_json *tool_context(void *data, const orc_task *T) {
   for (i = 0; i < n; i++)
     orc_json_object_set(o, i, orc_json_ref(orc_json_object_key(b, i)),
                         orc_json_ref(orc_json_object_value(b, i)));
-  orc_json_object_set(
-      o, n, orci_skey("Tool"),
-      obj(2, "Name", jstr(c->name), "CallId", jstr(c->id)));
+  orc_json_object_set(o, n, orci_skey("Tool"),
+                      obj(2, "Name", jstr(c->name), "CallId", jstr(c->id)));
   orc_json_unref(b);
   return o;
 }
@@ -563,8 +563,7 @@ static orc_json *model_input(invocation *inv) {
     return obj(1, "step", orc_json_int(inv->steps));
   return obj(4, "step", orc_json_int(inv->steps), "messages",
              vec_array(&inv->msgs), "tools", orc_json_ref(A->tools_json),
-             "instructions",
-             A->instructions ? jstr(A->instructions) : NULL);
+             "instructions", A->instructions ? jstr(A->instructions) : NULL);
 }
 
 static void model_call(invocation *inv) {
@@ -683,11 +682,11 @@ static void model_read(invocation *inv) {
                                 : "the model call failed");
     if (inv->model_ok || error == NULL || strncmp(error, "Agent.", 6))
       error = ORC_AGENT_MODEL_ERROR;
-    inv->last_event = orci_add_event(
-        X, inv->last_event, ev_of(E, AE_MODEL_FAILED),
-        obj(4, "gen_ai.provider.name", jstr(A->otel_provider), "error",
-            jstr(error), "cause", jstr(msg), "latencyMs",
-            orc_json_float(latency)));
+    inv->last_event =
+        orci_add_event(X, inv->last_event, ev_of(E, AE_MODEL_FAILED),
+                       obj(4, "gen_ai.provider.name", jstr(A->otel_provider),
+                           "error", jstr(error), "cause", jstr(msg),
+                           "latencyMs", orc_json_float(latency)));
     orc_json_unref(out);
     {
       char *err = strdup(error);
@@ -717,7 +716,8 @@ static void model_read(invocation *inv) {
           "gen_ai.usage.cache_creation.input_tokens",
           orc_json_int(t.usage.cache_write_tokens),
           t.calls ? "rationale" : "text", t.text ? jstr(t.text) : NULL,
-          "toolCalls", orc_json_int(t.calls ? (int64_t)orc_json_len(t.calls) : 0),
+          "toolCalls",
+          orc_json_int(t.calls ? (int64_t)orc_json_len(t.calls) : 0),
           "latencyMs", orc_json_float(latency)));
   /* the assistant's message, as the transcript keeps it */
   nc = t.calls ? orc_json_len(t.calls) : 0;
@@ -763,8 +763,7 @@ static void model_read(invocation *inv) {
   }
   if (nc > 0) {
     /* the message holds the calls with their final ids */
-    orc_json *msg =
-        ORCI_VEC_AT(&inv->msgs, orc_json *, inv->msgs.n - 1);
+    orc_json *msg = ORCI_VEC_AT(&inv->msgs, orc_json *, inv->msgs.n - 1);
     start_tools(inv, orc_json_object_find(msg, "content", 7));
   } else {
     final_answer(inv, t.text ? t.text : "");
@@ -797,19 +796,20 @@ static void call_end(tool_call *c, int is_error, orc_json *result,
   if (is_error) {
     c->last_event = orci_add_event(
         X, c->last_event, ev_of(E, AE_TOOL_FAILED),
-        obj(7, "gen_ai.operation.name", jstr("execute_tool"), "gen_ai.tool.name",
-            jstr(c->name), "gen_ai.tool.call.id", jstr(c->id), "error",
-            jstr(error), "cause", jstr(cause), "latencyMs",
-            orc_json_float(latency), "childExecutionArn",
+        obj(7, "gen_ai.operation.name", jstr("execute_tool"),
+            "gen_ai.tool.name", jstr(c->name), "gen_ai.tool.call.id",
+            jstr(c->id), "error", jstr(error), "cause", jstr(cause),
+            "latencyMs", orc_json_float(latency), "childExecutionArn",
             c->child_arn ? jstr(c->child_arn) : NULL));
   } else {
     text = compact(c->result);
     c->last_event = orci_add_event(
         X, c->last_event, ev_of(E, AE_TOOL_SUCCEEDED),
-        obj(6, "gen_ai.operation.name", jstr("execute_tool"), "gen_ai.tool.name",
-            jstr(c->name), "gen_ai.tool.call.id", jstr(c->id), "result",
-            jstr(text ? text : "null"), "latencyMs", orc_json_float(latency),
-            "childExecutionArn", c->child_arn ? jstr(c->child_arn) : NULL));
+        obj(6, "gen_ai.operation.name", jstr("execute_tool"),
+            "gen_ai.tool.name", jstr(c->name), "gen_ai.tool.call.id",
+            jstr(c->id), "result", jstr(text ? text : "null"), "latencyMs",
+            orc_json_float(latency), "childExecutionArn",
+            c->child_arn ? jstr(c->child_arn) : NULL));
     free(text);
   }
   if (c->last_event > inv->last_event) inv->last_event = c->last_event;
@@ -838,8 +838,8 @@ static void tool_done(void *data, orc_task *T, int ok, orc_json *output,
     call_error(c, error ? error : "States.TaskFailed", cause);
     return;
   }
-  if (c->tool && (c->tool->kind == ORC_TOOL_MACHINE ||
-                  c->tool->kind == ORC_TOOL_AGENT)) {
+  if (c->tool &&
+      (c->tool->kind == ORC_TOOL_MACHINE || c->tool->kind == ORC_TOOL_AGENT)) {
     /* DescribeExecution's answer: the result is the child's output */
     orc_json *o = orc_json_object_find(output, "Output", 6), *r = NULL;
     if (o && c->tool->kind == ORC_TOOL_AGENT)
@@ -920,12 +920,12 @@ static void start_tools(invocation *inv, const orc_json *content) {
       c->args = orc_json_ref(args);
     c->tool = tool_find(A, c->name);
     c->started_ms = orc_engine_now(E);
-    c->last_event = orci_add_event(
-        X, inv->last_event, ev_of(E, AE_TOOL_SCHEDULED),
-        obj(4, "gen_ai.operation.name", jstr("execute_tool"),
-            "gen_ai.tool.name", jstr(c->name), "gen_ai.tool.call.id",
-            jstr(c->id), "arguments",
-            jstr(c->args_text ? c->args_text : "null")));
+    c->last_event =
+        orci_add_event(X, inv->last_event, ev_of(E, AE_TOOL_SCHEDULED),
+                       obj(4, "gen_ai.operation.name", jstr("execute_tool"),
+                           "gen_ai.tool.name", jstr(c->name),
+                           "gen_ai.tool.call.id", jstr(c->id), "arguments",
+                           jstr(c->args_text ? c->args_text : "null")));
   }
   for (i = 0; i < inv->ncalls && X->status == ORC_STATUS_RUNNING; i++) {
     tool_call *c = &inv->calls[i];
@@ -964,10 +964,9 @@ static void start_tools(invocation *inv, const orc_json *content) {
       call_error(c, "Agent.InvalidToolArguments", cause);
       continue;
     }
-    c->last_event =
-        orci_add_event(X, c->last_event, ev_of(E, AE_TOOL_STARTED),
-                       obj(2, "gen_ai.tool.name", jstr(c->name),
-                           "gen_ai.tool.call.id", jstr(c->id)));
+    c->last_event = orci_add_event(X, c->last_event, ev_of(E, AE_TOOL_STARTED),
+                                   obj(2, "gen_ai.tool.name", jstr(c->name),
+                                       "gen_ai.tool.call.id", jstr(c->id)));
     if (c->tool->kind == ORC_TOOL_RETURN)
       input = obj(3, "id", jstr(c->id), "name", jstr(c->name), "arguments",
                   orc_json_ref(c->args));
@@ -988,11 +987,10 @@ static void tools_finish(invocation *inv) {
   if (content)
     for (i = 0; i < inv->ncalls; i++) {
       tool_call *c = &inv->calls[i];
-      orc_json_array_set(
-          content, i,
-          obj(4, "type", jstr("tool_result"), "tool_use_id", jstr(c->id),
-              "content", orc_json_ref(c->result), "is_error",
-              orc_json_bool(c->is_error)));
+      orc_json_array_set(content, i,
+                         obj(4, "type", jstr("tool_result"), "tool_use_id",
+                             jstr(c->id), "content", orc_json_ref(c->result),
+                             "is_error", orc_json_bool(c->is_error)));
     }
   add_message(inv, obj(2, "role", jstr("user"), "content", content));
   calls_free(inv);
@@ -1109,8 +1107,8 @@ static int child_start(void *ud, orc_task *T) {
   int rc;
   (void)ud;
   if (T->owner != &tool_owner || c->tool == NULL) {
-    orci_task_complete(T, 0, NULL, "States.Runtime",
-                       "not an agent's tool call", NULL);
+    orci_task_complete(T, 0, NULL, "States.Runtime", "not an agent's tool call",
+                       NULL);
     return ORC_OK;
   }
   if (c->tool->kind == ORC_TOOL_MACHINE) {
@@ -1118,7 +1116,10 @@ static int child_start(void *ud, orc_task *T) {
   } else {
     const char *prompt = field_str(T->input, "prompt");
     char *text = prompt ? NULL : compact(T->input);
-    rc = orc_agent_start(c->tool->agent, prompt ? prompt : text ? text : "",
+    rc = orc_agent_start(c->tool->agent,
+                         prompt ? prompt
+                         : text ? text
+                                : "",
                          NULL, NULL, &C, &err);
     free(text);
   }
@@ -1146,7 +1147,8 @@ static void llm_cancel(invocation *inv) {
   llm_call *c = inv->llm;
   if (c == NULL) return;
   inv->llm = NULL;
-  if (c->http_id && inv->X->E->http) orci_http_cancel(inv->X->E->http, c->http_id);
+  if (c->http_id && inv->X->E->http)
+    orci_http_cancel(inv->X->E->http, c->http_id);
   orci_timer_cancel(&inv->X->E->sched, &c->t_retry);
   orc_task_release(c->T);
   free(c);
@@ -1187,8 +1189,8 @@ static int conv_build(invocation *inv, orci_llm_conversation *cv,
     orc_json *content = orc_json_object_find(m, "content", 7);
     const char *role = field_str(m, "role");
     orci_llm_message *lm = &v->msgs[i];
-    lm->role = role && !strcmp(role, "assistant") ? ORCI_LLM_ASSISTANT
-                                                   : ORCI_LLM_USER;
+    lm->role =
+        role && !strcmp(role, "assistant") ? ORCI_LLM_ASSISTANT : ORCI_LLM_USER;
     lm->parts = &v->parts[k];
     for (j = 0; j < orc_json_len(content); j++) {
       orc_json *p = orc_json_array_get(content, j);
@@ -1218,9 +1220,8 @@ static int conv_build(invocation *inv, orci_llm_conversation *cv,
   cv->nmessages = inv->msgs.n;
   cv->tools = A->llm_tools;
   cv->ntools = A->ntools;
-  cv->max_tokens = A->max_tokens > 0
-                       ? A->max_tokens - inv->usage.output_tokens
-                       : 0;
+  cv->max_tokens =
+      A->max_tokens > 0 ? A->max_tokens - inv->usage.output_tokens : 0;
   if (A->max_tokens > 0 && cv->max_tokens <= 0) cv->max_tokens = 1;
   cv->temperature = A->temperature;
   return 0;
@@ -1277,8 +1278,8 @@ static void llm_retry_fired(orc_engine *E, void *data) {
 
 /* The provider's turn as the loop reads turns. */
 static orc_json *turn_json(const orci_llm_turn *t) {
-  static const char *const stops[] = {"end_turn",      "tool_use",
-                                      "max_tokens",    "stop_sequence",
+  static const char *const stops[] = {"end_turn",       "tool_use",
+                                      "max_tokens",     "stop_sequence",
                                       "content_filter", "other"};
   orc_json *calls = orc_json_array_new(t->ncalls);
   size_t i;
@@ -1289,26 +1290,23 @@ static orc_json *turn_json(const orci_llm_turn *t) {
           calls, i,
           obj(3, "id", jstr(c->id), "name", jstr(c->name), "arguments",
               c->arguments ? orc_json_ref(c->arguments)
-                           : jstr(c->arguments_text ? c->arguments_text
-                                                     : "")));
+                           : jstr(c->arguments_text ? c->arguments_text : "")));
     }
-  return obj(5, "text", t->text ? jstr(t->text) : NULL, "tool_calls", calls,
-             "stop_reason", jstr(stops[t->stop]), "stop_raw",
-             t->stop_raw ? jstr(t->stop_raw) : NULL, "usage",
-             obj(4, "input_tokens",
-                 orc_json_int(t->usage.input_tokens > 0 ? t->usage.input_tokens
-                                                        : 0),
-                 "output_tokens",
-                 orc_json_int(
-                     t->usage.output_tokens > 0 ? t->usage.output_tokens : 0),
-                 "cache_read_tokens",
-                 orc_json_int(t->usage.cache_read_tokens > 0
-                                  ? t->usage.cache_read_tokens
-                                  : 0),
-                 "cache_write_tokens",
-                 orc_json_int(t->usage.cache_write_tokens > 0
-                                  ? t->usage.cache_write_tokens
-                                  : 0)));
+  return obj(
+      5, "text", t->text ? jstr(t->text) : NULL, "tool_calls", calls,
+      "stop_reason", jstr(stops[t->stop]), "stop_raw",
+      t->stop_raw ? jstr(t->stop_raw) : NULL, "usage",
+      obj(4, "input_tokens",
+          orc_json_int(t->usage.input_tokens > 0 ? t->usage.input_tokens : 0),
+          "output_tokens",
+          orc_json_int(t->usage.output_tokens > 0 ? t->usage.output_tokens : 0),
+          "cache_read_tokens",
+          orc_json_int(
+              t->usage.cache_read_tokens > 0 ? t->usage.cache_read_tokens : 0),
+          "cache_write_tokens",
+          orc_json_int(t->usage.cache_write_tokens > 0
+                           ? t->usage.cache_write_tokens
+                           : 0)));
 }
 
 static void llm_http_done(void *ud, const orci_http_response *res) {
@@ -1329,13 +1327,13 @@ static void llm_http_done(void *ud, const orci_http_response *res) {
       llm_end(c, 1, out, NULL, NULL);
     return;
   }
-  delay = orci_llm_retry_delay(
-      &e, c->attempt, &A->retry,
-      (double)(orci_rng_next(E) >> 11) / 9007199254740992.0);
+  delay = orci_llm_retry_delay(&e, c->attempt, &A->retry,
+                               (double)(orci_rng_next(E) >> 11) /
+                                   9007199254740992.0);
   if (delay < 0) {
     char cause[700];
-    snprintf(cause, sizeof cause, "%s (attempt %d%s%s)", e.message,
-             c->attempt, e.type[0] ? ", " : "", e.type);
+    snprintf(cause, sizeof cause, "%s (attempt %d%s%s)", e.message, c->attempt,
+             e.type[0] ? ", " : "", e.type);
     llm_end(c, 0, NULL, e.name ? e.name : ORC_AGENT_MODEL_ERROR, cause);
     return;
   }
@@ -1457,8 +1455,7 @@ static int valid_tool_name(const char *s) {
   return 1;
 }
 
-static char *join4(const char *a, const char *b, const char *c,
-                   const char *d) {
+static char *join4(const char *a, const char *b, const char *c, const char *d) {
   size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + 1;
   char *s = (char *)malloc(n);
   if (s) snprintf(s, n, "%s%s%s%s", a, b, c, d);
@@ -1527,7 +1524,8 @@ int orc_agent_new(orc_engine *E, const orc_agent_config *cfg, orc_agent **out,
   A->max_steps = cfg->max_steps;
   A->max_tokens = cfg->max_tokens;
   A->temperature = cfg->temperature;
-  A->output_schema = cfg->output_schema ? orc_json_ref(cfg->output_schema) : NULL;
+  A->output_schema =
+      cfg->output_schema ? orc_json_ref(cfg->output_schema) : NULL;
   A->timeout_s = cfg->timeout_seconds;
   A->max_repeated = cfg->max_repeated_calls;
   A->retry.max_attempts = cfg->retry_max_attempts;
@@ -1553,7 +1551,7 @@ int orc_agent_new(orc_engine *E, const orc_agent_config *cfg, orc_agent **out,
     memset(&lc, 0, sizeof lc);
     lc.kind = cfg->model.kind == ORC_MODEL_OPENAI      ? ORCI_LLM_OPENAI
               : cfg->model.kind == ORC_MODEL_ANTHROPIC ? ORCI_LLM_ANTHROPIC
-                                                        : ORCI_LLM_BEDROCK;
+                                                       : ORCI_LLM_BEDROCK;
     lc.model = cfg->model.model;
     lc.base_url = cfg->model.base_url;
     lc.api_key = cfg->model.api_key;
@@ -1727,8 +1725,7 @@ int orc_agent_start(orc_agent *A, const char *prompt, const char *session_id,
   X->root.run.run = inv_run;
   inv->phase = P_MODEL;
   if (A->timeout_s > 0 &&
-      orci_timer_set(&E->sched,
-                     X->start_ms + (int64_t)(A->timeout_s * 1000.0),
+      orci_timer_set(&E->sched, X->start_ms + (int64_t)(A->timeout_s * 1000.0),
                      timeout_fired, inv, &inv->t_timeout) != ORC_OK) {
     orc_execution_close(X);
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory");

@@ -40,7 +40,8 @@ struct orc_engine {
   orci_vec hooks;      /* orci_hook: see every appended event */
   orci_vec evtypes;    /* const orci_event_type *: types past EV_COUNT */
   void *agents;        /* agent.c's registry, made with the first agent */
-  struct orci_http *http; /* the model calls' client, made on first use */
+  /* the model calls' HTTP client (agent.c), made on first use */
+  struct orci_http *http;
 };
 
 uint64_t orci_rng_next(orc_engine *E);

@@ -83,10 +83,10 @@ typedef struct orc_agent_config {
   orc_agent_model model;
   const orc_agent_tool *tools;
   size_t ntools;
-  int max_steps;         /* model calls per invocation (default 10) */
-  int64_t max_tokens;    /* output tokens per invocation (0: no limit;
-                            each request asks for at most what is left) */
-  double temperature;    /* < 0: not sent (default -1) */
+  int max_steps;           /* model calls per invocation (default 10) */
+  int64_t max_tokens;      /* output tokens per invocation (0: no limit;
+                              each request asks for at most what is left) */
+  double temperature;      /* < 0: not sent (default -1) */
   orc_json *output_schema; /* the final answer must be JSON matching it
                               (one repair round trip), or NULL */
   double timeout_seconds;  /* the whole invocation (0: none) */
