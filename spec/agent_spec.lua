@@ -267,6 +267,44 @@ describe("engine:agent with a scripted model", function()
   end)
 end)
 
+describe("stopping an invocation", function()
+  it("a tool handler stops its own invocation: ABORTED, the other calls dropped", function()
+    local e = engine()
+    local agent = e:agent {
+      name = "stopper",
+      model = scripted { { tool_calls = { { id = "w", name = "wait", arguments = {} }, { id = "s", name = "stop", arguments = {} } } } },
+      tools = {
+        wait = { description = "waits", handler = function() return orchestra.pending end },
+        stop = { description = "stops", handler = function(_, ctx)
+          e:execution(ctx.Execution.Id):stop("Custom.Stop", "enough")
+          return "ignored"
+        end },
+      },
+    }
+    local ex = agent:start("go")
+    assert.equal("ABORTED", ex:wait())
+    assert.equal("Custom.Stop", ex.error)
+    assert.equal(0, e:stats().pending_tasks)
+    assert.equal(0, e:running())
+  end)
+
+  it("ex:stop() and ex:close() while a model call is out", function()
+    local e = engine()
+    local agent = e:agent { model = orchestra.models.scripted(function() return orchestra.pending end) }
+    local ex = agent:start("go")
+    assert.equal("RUNNING", (ex:wait()))
+    assert.equal(1, e:stats().pending_tasks)
+    ex:stop()
+    assert.equal("ABORTED", ex.status)
+    assert.equal(0, e:stats().pending_tasks)
+    local ex2 = agent:start("again")
+    ex2:wait()
+    ex2:close()
+    assert.equal(0, e:stats().pending_tasks)
+    assert.equal(0, e:running())
+  end)
+end)
+
 describe("agent limits", function()
   local function cause_of(ex) return json.decode(ex.cause) end
 

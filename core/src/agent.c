@@ -605,7 +605,10 @@ static void model_call(invocation *inv) {
     fail(inv, ORC_AGENT_MODEL_ERROR, "out of memory");
     return;
   }
-  if (T && inv->phase == P_MODEL_WAIT) inv->model_task = T;
+  if (T && inv->phase == P_MODEL_WAIT)
+    inv->model_task = T;
+  else if (T) /* the call ended the invocation (a handler stopped it) */
+    orci_drop_task(E, T);
 }
 
 /* One model turn in the internal shape, read from its JSON. */
@@ -982,7 +985,10 @@ static void start_tools(invocation *inv, const orc_json *content) {
       call_error(c, "States.Runtime", "out of memory");
       continue;
     }
-    if (T && !c->done) c->task = T;
+    if (T && !c->done && X->status == ORC_STATUS_RUNNING)
+      c->task = T;
+    else if (T) /* the call ended the invocation (a handler stopped it) */
+      orci_drop_task(E, T);
   }
 }
 
@@ -1434,6 +1440,7 @@ void orci_agents_free(orc_engine *E) {
     free(R);
     E->agents = NULL;
   }
+  if (E->http) orci_posts_set_http(E->posts, NULL);
   orci_http_free(E->http);
   E->http = NULL;
 }
@@ -1445,6 +1452,17 @@ orc_agent *orc_engine_find_agent(orc_engine *E, const char *name) {
   for (i = 0; i < R->list.n; i++) {
     orc_agent *A = ORCI_VEC_AT(&R->list, orc_agent *, i);
     if (!strcmp(A->name, name)) return A;
+  }
+  return NULL;
+}
+
+orc_machine *orci_agent_record(orc_engine *E, const char *name, size_t len) {
+  orci_agents *R = agents_of(E, 0);
+  size_t i;
+  if (R == NULL) return NULL;
+  for (i = 0; i < R->list.n; i++) {
+    orc_agent *A = ORCI_VEC_AT(&R->list, orc_agent *, i);
+    if (strlen(A->name) == len && !strncmp(A->name, name, len)) return &A->M;
   }
   return NULL;
 }

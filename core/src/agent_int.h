@@ -15,6 +15,10 @@ int orci_agent_end_type(orc_execution *X, int status);
 void orci_agent_ended(orc_execution *X);
 /* X is being freed: free the loop's state. */
 void orci_agent_free(orc_execution *X);
+/* The record the invocations of the agent named name (len bytes) point
+** at (their ARNs name it as a machine's), or NULL. */
+struct orc_machine *orci_agent_record(orc_engine *E, const char *name,
+                                      size_t len);
 /* The engine is being freed (after its executions): free its agents and
 ** its HTTP client. */
 void orci_agents_free(orc_engine *E);

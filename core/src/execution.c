@@ -394,7 +394,8 @@ orc_execution *orc_engine_find_execution(orc_engine *E, const char *arn) {
   for (M = E->machines; M; M = M->next_machine)
     if (strlen(M->name) == mlen && !strncmp(M->name, mk, mlen))
       return orci_name_find(E, M, name + 1);
-  return NULL;
+  M = orci_agent_record(E, mk, mlen); /* an agent's invocation */
+  return M ? orci_name_find(E, M, name + 1) : NULL;
 }
 
 uint64_t orc_execution_transitions(const orc_execution *X) {
