@@ -72,4 +72,11 @@ const char *orcL_optfield_string(lua_State *L, int t, const char *field);
 
 /* }====== */
 
+/* Register orchestra.core.cost_catalog, cost_meter and cost_summarize
+** and their metatables into the table on top of the stack (after
+** orcL_open_engine, whose error metatable it uses). */
+void orcL_open_cost(lua_State *L);
+/* The cost catalog at idx (raises when it is not one or is closed). */
+struct orc_cost_catalog *orcL_checkcatalog(lua_State *L, int idx);
+
 #endif
