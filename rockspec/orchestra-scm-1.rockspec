@@ -48,6 +48,7 @@ build = {
       ["orchestra.cli_cost"] = "lua/orchestra/cli_cost.lua",
       ["orchestra.cost"] = "lua/orchestra/cost.lua",
       ["orchestra.graph"] = "lua/orchestra/graph.lua",
+      ["orchestra.models"] = "lua/orchestra/models.lua",
       -- the price catalog next to orchestra/cost.lua, where it looks first
       ["orchestra.prices"] = "data/prices.json",
     },

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent_int.h"
 #include "execution_int.h"
+#include "http_int.h"
 
 /* {====== clock and random */
 
@@ -210,6 +212,7 @@ void orc_engine_free(orc_engine *E) {
     E->machines = M->next_machine;
     orci_machine_free(M);
   }
+  orci_agents_free(E); /* after the executions: they point at agents */
   for (i = 0; i < K_COUNT; i++)
     orc_json_unref(E->keys[i]);
   orc_json_unref(E->not_truncated);
@@ -251,14 +254,20 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
   /* Under the manual clock it moves the same way, but never past the time
   ** the host advanced to: the timers one advance passes fire in order, each
   ** at its own due time. */
+  /* Nor while HTTP transfers are in flight: their answers come in real
+  ** time, and jumping would fire an agent's timeout before them. */
   if (E->cfg.clock != ORC_CLOCK_REAL && S->nready == 0 &&
-      !orci_posts_pending(E->posts)) {
+      !orci_posts_pending(E->posts) &&
+      (E->http == NULL || orci_http_ntransfers(E->http) == 0)) {
     int64_t due = orci_timer_next(S);
     if (E->cfg.clock == ORC_CLOCK_MANUAL)
       due = due >= 0 && due < E->target_ms ? due : E->target_ms;
     if (due > E->now_ms) E->now_ms = due;
   }
   orci_posts_drain(E, E->posts); /* answers from other threads */
+  if (E->http && orci_http_ntransfers(E->http) > 0 &&
+      orci_http_perform(E->http, err) < 0)
+    E->mem.failed = 1; /* libcurl's multi handle failed: err says why */
   /* a timer that fires is a unit of work like a transition: thousands of
   ** Waits ending at once are spread over several steps */
   budget -= orci_timers_fire(E, S, orc_engine_now(E), budget);
@@ -290,12 +299,20 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
 }
 
 int64_t orc_engine_next_deadline(const orc_engine *E) {
-  int64_t due, now;
+  int64_t due, now, d;
   if (E->sched.nready) return 0;
   due = orci_timer_next(&E->sched);
-  if (due < 0) return -1;
   now = orc_engine_now(E);
-  return due <= now ? 0 : due - now;
+  d = due < 0 ? -1 : due <= now ? 0 : due - now;
+  if (E->http && orci_http_ntransfers(E->http) > 0) {
+    /* transfers in flight: libcurl's deadline, or a second at most (the
+    ** host's wait wakes earlier on the transfers' sockets) */
+    long t = orci_http_timeout_ms(E->http);
+    if (t < 0 || t > 1000) t = 1000;
+    if (E->cfg.clock != ORC_CLOCK_REAL) return t; /* time stands still */
+    if (d < 0 || t < d) d = t;
+  }
+  return d;
 }
 
 int orc_engine_advance(orc_engine *E, int64_t ms, orc_error *err) {

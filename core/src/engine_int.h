@@ -42,6 +42,9 @@ struct orc_engine {
   orci_vec resources;  /* orci_resource: built-in task resources */
   orci_vec hooks;      /* orci_hook: see every appended event */
   orci_vec evtypes;    /* const orci_event_type *: types past EV_COUNT */
+  void *agents;        /* agent.c's registry, made with the first agent */
+  /* the model calls' HTTP client (agent.c), made on first use */
+  struct orci_http *http;
 };
 
 /* {====== the engine's memory: exact sizes (see alloc_int.h); a refused

@@ -142,6 +142,7 @@ struct orc_execution {
   int meter_owned;         /* 0: a distributed child's, its parent's meter */
   int holds;               /* host calls in progress inside it */
   int closing;             /* closed during such a call: freed after it */
+  void *agent;             /* an agent invocation's loop (agent.c), or NULL */
   orc_execution *prev_x, *next_x; /* engine's list */
 };
 
@@ -161,6 +162,11 @@ void orci_frame_free(orci_frame *F);
 /* Free the current state's retry counters. */
 void orci_frame_free_attempts(orci_frame *F);
 void orci_execution_free(orc_execution *X);
+/* A new running execution of M, named, in the engine's tables, with no
+** event and nothing queued: orc_execution_start and agent invocations
+** start from it. */
+int orci_execution_open(orc_machine *M, orc_json *input, const char *name,
+                        orc_execution **out, orc_error *err);
 /* The execution ends with status (output borrowed). */
 void orci_finish(orc_execution *X, int status, orc_json *output,
                  const char *error, const char *cause, int64_t prev);
