@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "lorchestra.h"
+#include "orchestra/bedrock.h"
 #include "orchestra/engine.h"
 
 #define ENGINE_MT    "orchestra.Engine"
@@ -576,8 +577,9 @@ static void run_until(lua_State *L, lengine *b, orc_execution *X) {
     d = orc_engine_next_deadline(b->E);
     if (d < 0) return;
     if (d > 0 && b->clock == ORC_CLOCK_MANUAL) return; /* needs advance */
-    if (d > 0 && b->clock == ORC_CLOCK_REAL)
-      orc_engine_wait(b->E, d > 100 ? 100 : d);
+    /* under the virtual clock too: a wait with HTTP transfers in flight
+    ** sleeps on their sockets (otherwise it returns at once) */
+    if (d > 0) orc_engine_wait(b->E, d > 100 ? 100 : d);
   }
 }
 
@@ -633,6 +635,58 @@ static char *resolve_cb(void *ud, const char *bucket, const char *key,
   }
   lua_pop(L, 1);
   return path;
+}
+
+/* The engine option bedrock = {region=, endpoint_url=, access_key_id=,
+** secret_access_key=, session_token=, timeout_seconds=}: where
+** bedrock:invokeModel tasks go (unset fields: the AWS_* environment).
+** [-0, +0, e] */
+static void bedrock_option(lua_State *L, orc_engine *E, int t) {
+  static const char *const keys[] = {"region",        "endpoint_url",
+                                     "access_key_id", "secret_access_key",
+                                     "session_token", "timeout_seconds"};
+  const char *vals[5] = {NULL};
+  orc_bedrock_config bc;
+  orc_error err;
+  size_t i;
+  int top = lua_gettop(L);
+  luaL_checktype(L, t, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+    for (i = 0; i < 6; i++)
+      if (!strcmp(k, keys[i])) break;
+    if (i == 6)
+      luaL_error(L,
+                 "option 'bedrock': unknown field '%s' (known: region, "
+                 "endpoint_url, access_key_id, secret_access_key, "
+                 "session_token, timeout_seconds)",
+                 k);
+    lua_pop(L, 1);
+  }
+  memset(&bc, 0, sizeof bc);
+  for (i = 0; i < 5; i++) {
+    lua_getfield(L, t, keys[i]);
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "option 'bedrock': field '%s' must be a string", keys[i]);
+      vals[i] = lua_tostring(L, -1); /* stays on the stack */
+    }
+  }
+  bc.region = vals[0];
+  bc.endpoint_url = vals[1];
+  bc.access_key_id = vals[2];
+  bc.secret_access_key = vals[3];
+  bc.session_token = vals[4];
+  lua_getfield(L, t, "timeout_seconds");
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) <= 0)
+      luaL_error(L, "option 'bedrock': timeout_seconds must be a number > 0");
+    bc.timeout_ms = (int64_t)(lua_tonumber(L, -1) * 1000);
+  }
+  if (orc_engine_set_bedrock(E, &bc, &err) != ORC_OK)
+    luaL_error(L, "orchestra.engine: %s", err.message);
+  lua_settop(L, top);
 }
 
 static int engine_new(lua_State *L) {
@@ -721,6 +775,11 @@ static int engine_new(lua_State *L) {
   }
   b->E = orc_engine_new(&cfg, &err); /* copies region/account */
   if (b->E == NULL) return luaL_error(L, "orchestra.engine: %s", err.message);
+  if (!lua_isnoneornil(L, 1)) {
+    lua_getfield(L, 1, "bedrock");
+    if (!lua_isnil(L, -1)) bedrock_option(L, b->E, lua_gettop(L));
+    lua_pop(L, 1);
+  }
   {
     int *tables[] = {&b->handlers, &b->parked, &b->ctxcache, &b->pool,
                      &b->strings,  &b->hcache, &b->pq};

@@ -38,9 +38,11 @@ build = {
       -- keep equal to core/src/*.c lua/*.c (spec/luarocks_spec.lua checks)
       sources = {
         "core/src/asl.c",
+        "core/src/bedrock.c",
         "core/src/choice.c",
         "core/src/dmap.c",
         "core/src/engine.c",
+        "core/src/enghttp.c",
         "core/src/execution.c",
         "core/src/group.c",
         "core/src/history.c",

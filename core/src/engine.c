@@ -136,7 +136,8 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
   orc_json_object_set(E->not_truncated, 0, orc_json_ref(E->keys[K_TRUNCATED]),
                       orc_json_bool(0));
   E->posts = orci_posts_new(E->cfg.clock == ORC_CLOCK_VIRTUAL);
-  if (E->posts == NULL || orci_nested_register(E) != ORC_OK)
+  if (E->posts == NULL || orci_nested_register(E) != ORC_OK ||
+      orci_bedrock_register(E) != ORC_OK)
     return engine_fail(E, err);
   return E;
 }
@@ -172,6 +173,8 @@ void orc_engine_free(orc_engine *E) {
   orci_vec_free(&E->evtypes);
   orci_vec_free(&E->zombies);
   orci_posts_free(E->posts);
+  orci_engine_http_free(E); /* aborts transfers: no callback runs */
+  orci_bedrock_free(E);
   free(E->data_dir);
   free(E);
 }
@@ -199,14 +202,17 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
   /* Under the manual clock it moves the same way, but never past the time
   ** the host advanced to: the timers one advance passes fire in order, each
   ** at its own due time. */
+  /* HTTP transfers in flight are outside events too: time stands still
+  ** until they end */
   if (E->cfg.clock != ORC_CLOCK_REAL && S->nready == 0 &&
-      !orci_posts_pending(E->posts)) {
+      !orci_posts_pending(E->posts) && orci_engine_http_inflight(E) == 0) {
     int64_t due = orci_timer_next(S);
     if (E->cfg.clock == ORC_CLOCK_MANUAL)
       due = due >= 0 && due < E->target_ms ? due : E->target_ms;
     if (due > E->now_ms) E->now_ms = due;
   }
   orci_posts_drain(E, E->posts); /* answers from other threads */
+  orci_engine_http_perform(E);   /* finished transfers answer their tasks */
   /* a timer that fires is a unit of work like a transition: thousands of
   ** Waits ending at once are spread over several steps */
   budget -= orci_timers_fire(E, S, orc_engine_now(E), budget);
@@ -236,12 +242,14 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
 }
 
 int64_t orc_engine_next_deadline(const orc_engine *E) {
-  int64_t due, now;
+  int64_t due, now, http = orci_engine_http_deadline(E);
   if (E->sched.nready) return 0;
   due = orci_timer_next(&E->sched);
-  if (due < 0) return -1;
+  if (http >= 0 && E->cfg.clock != ORC_CLOCK_REAL) return http;
+  if (due < 0) return http;
   now = orc_engine_now(E);
-  return due <= now ? 0 : due - now;
+  due = due <= now ? 0 : due - now;
+  return http >= 0 && http < due ? http : due;
 }
 
 int orc_engine_advance(orc_engine *E, int64_t ms, orc_error *err) {

@@ -7,6 +7,7 @@
 #define ORCHESTRA_ENGINE_INT_H
 
 #include "history_int.h"
+#include "http_int.h"
 #include "post_int.h"
 #include "sched_int.h"
 #include "table_int.h"
@@ -39,6 +40,8 @@ struct orc_engine {
   orci_vec resources;  /* orci_resource: built-in task resources */
   orci_vec hooks;      /* orci_hook: see every appended event */
   orci_vec evtypes;    /* const orci_event_type *: types past EV_COUNT */
+  orci_http *http;     /* the engine's HTTP client, made on first use */
+  struct orci_bedrock *bedrock; /* bedrock:invokeModel's settings, calls */
 };
 
 uint64_t orci_rng_next(orc_engine *E);
@@ -47,5 +50,27 @@ void orci_put_hex(char *p, uint64_t v, int n);
 void orci_make_uuid(orc_engine *E, char *buf);
 /* Random values for intrinsics (ud is the drawing frame). */
 uint64_t orci_env_random(void *ud);
+
+/* {====== the engine's HTTP client (enghttp.c) */
+
+/* The client, made on first use: NULL with err set when libcurl fails. */
+orci_http *orci_engine_http(orc_engine *E, orc_error *err);
+/* Transfers in flight (0 before first use). */
+size_t orci_engine_http_inflight(const orc_engine *E);
+/* Move transfers on and run the callbacks of finished ones (from step). */
+void orci_engine_http_perform(orc_engine *E);
+/* ms until perform is due while transfers are in flight, else -1. */
+int64_t orci_engine_http_deadline(const orc_engine *E);
+/* Sleep on the transfers' sockets (bounded slices): 1 when it did, 0 when
+** nothing is in flight. */
+int orci_engine_http_wait(orc_engine *E, int64_t timeout_ms);
+void orci_engine_http_free(orc_engine *E);
+
+/* }====== */
+
+/* bedrock:invokeModel (bedrock.c): register the resource; free the
+** settings and release the calls in flight. */
+int orci_bedrock_register(orc_engine *E);
+void orci_bedrock_free(orc_engine *E);
 
 #endif

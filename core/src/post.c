@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine_int.h"
 #include "json_int.h"
 #include "post_int.h"
 
@@ -222,6 +223,10 @@ int orc_engine_wait(orc_engine *E, int64_t timeout_ms) {
   struct timespec until;
   if (E == NULL) return ORC_EINVAL;
   Q = orci_engine_posts(E);
+  /* HTTP transfers in flight: sleep on their sockets, a bounded slice (a
+  ** post waits at most that long to be seen) */
+  if (!orci_posts_pending(Q) && orci_engine_http_wait(E, timeout_ms))
+    return ORC_OK;
   /* virtual time does not pass by sleeping: step jumps to the timer */
   if (Q->virtual_clock && orc_engine_next_deadline(E) >= 0) timeout_ms = 0;
   if (timeout_ms > (int64_t)INT32_MAX * 1000) timeout_ms = -1; /* 68 years */
