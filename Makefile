@@ -27,7 +27,16 @@ $(addprefix build-,$(ALL_LUAS)): build-%:
 	  -DORCHESTRA_WERROR=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD)/$* -j $(JOBS)
 
-demo: deps build-lua5.4
+# The demo installs and builds only what it needs (Lua 5.4 and the module,
+# not the test tools or the C tests) and prints only the demo's output (the
+# build's is in $(BUILD)/demo-build.log, shown if it fails).
+demo:
+	@sh tools/deps.sh demo
+	@mkdir -p $(BUILD)
+	@cmake -S . -B $(BUILD)/lua5.4 -DORCHESTRA_LUA=5.4 -DORCHESTRA_WERROR=ON \
+	  $(CMAKE_ARGS) >$(BUILD)/demo-build.log 2>&1 || { cat $(BUILD)/demo-build.log; exit 1; }
+	@cmake --build $(BUILD)/lua5.4 -j $(JOBS) --target orchestra_lua \
+	  >>$(BUILD)/demo-build.log 2>&1 || { cat $(BUILD)/demo-build.log; exit 1; }
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 examples/order_flow.lua
 

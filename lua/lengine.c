@@ -43,6 +43,8 @@ typedef struct lengine {
   int budget;   /* max_transitions_per_step: resumes per step too */
   int body_ref; /* registry refs of the dispatch and resume closures */
   int resume_ref;
+  int xcache; /* registry ref: weak table, execution (light userdata) ->
+                 its one Lua userdata (engine:executions() reuses it) */
 } lengine;
 
 /* orchestra.pending: a handler returning it leaves its task pending. */
@@ -59,27 +61,30 @@ typedef struct lexecution {
   orc_execution *X;
   lengine *eb;
   int engine_ref;
+  int fields; /* registry ref: the plain fields as close() left them */
+  int owned;  /* made by machine:start: its __gc releases a finished X */
 } lexecution;
 
 /* {====== helpers */
 
 static lengine *check_engine(lua_State *L, int i) {
-  lengine *b = (lengine *)luaL_checkudata(L, i, ENGINE_MT);
-  if (b->E == NULL) luaL_argerror(L, i, "the engine is closed");
+  lengine *b = (lengine *)orcL_checkudata(L, i, ENGINE_MT);
+  if (b->E == NULL) orcL_error(L, "the engine is closed");
   return b;
 }
 
 static lmachine *check_machine(lua_State *L, int i) {
-  lmachine *m = (lmachine *)luaL_checkudata(L, i, MACHINE_MT);
+  lmachine *m = (lmachine *)orcL_checkudata(L, i, MACHINE_MT);
   if (m->M == NULL || m->eb->E == NULL)
-    luaL_argerror(L, i, "the machine's engine is closed");
+    orcL_error(L, "the machine's engine is closed");
   return m;
 }
 
 static lexecution *check_execution(lua_State *L, int i) {
-  lexecution *x = (lexecution *)luaL_checkudata(L, i, EXECUTION_MT);
+  lexecution *x = (lexecution *)orcL_checkudata(L, i, EXECUTION_MT);
   if (x->X == NULL || x->eb->E == NULL)
-    luaL_argerror(L, i, "the execution is closed");
+    orcL_error(L, x->eb->E == NULL ? "the execution's engine is closed"
+                                   : "the execution is closed");
   return x;
 }
 
@@ -133,7 +138,7 @@ static orc_json *definition_arg(lua_State *L, int i) {
       raise_error(L, "InvalidJSON", err.message, 0);
     return def;
   }
-  luaL_checktype(L, i, LUA_TTABLE);
+  if (lua_type(L, i) != LUA_TTABLE) orcL_typeerror(L, i, "JSON text or table");
   def = orcL_tojson(L, i, 0, msg, sizeof msg);
   if (def == NULL) { /* a table JSON cannot hold, as for bad text */
     char full[600];
@@ -594,7 +599,7 @@ static int64_t opt_field_int(lua_State *L, int t, const char *name, int64_t def,
   if (!lua_isnil(L, -1)) {
     lua_Number n = lua_tonumber(L, -1);
     if (lua_type(L, -1) != LUA_TNUMBER || n < (lua_Number)lo)
-      luaL_error(L, "option '%s' must be a number >= %d", name, (int)lo);
+      orcL_error(L, "option '%s' must be a number >= %d", name, (int)lo);
     v = (int64_t)n;
   }
   lua_pop(L, 1);
@@ -642,51 +647,34 @@ static char *resolve_cb(void *ud, const char *bucket, const char *key,
 ** bedrock:invokeModel tasks go (unset fields: the AWS_* environment).
 ** [-0, +0, e] */
 static void bedrock_option(lua_State *L, orc_engine *E, int t) {
-  static const char *const keys[] = {"region",        "endpoint_url",
-                                     "access_key_id", "secret_access_key",
-                                     "session_token", "timeout_seconds"};
-  const char *vals[5] = {NULL};
+  static const char *const known[] = {"region",
+                                      "endpoint_url",
+                                      "access_key_id",
+                                      "secret_access_key",
+                                      "session_token",
+                                      "timeout_seconds",
+                                      NULL};
   orc_bedrock_config bc;
   orc_error err;
-  size_t i;
-  int top = lua_gettop(L);
-  luaL_checktype(L, t, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, t)) {
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-    for (i = 0; i < 6; i++)
-      if (!strcmp(k, keys[i])) break;
-    if (i == 6)
-      luaL_error(L,
-                 "option 'bedrock': unknown field '%s' (known: region, "
-                 "endpoint_url, access_key_id, secret_access_key, "
-                 "session_token, timeout_seconds)",
-                 k);
-    lua_pop(L, 1);
-  }
+  if (lua_type(L, t) != LUA_TTABLE)
+    orcL_error(L, "option 'bedrock' must be a table, not %s",
+               luaL_typename(L, t));
+  orcL_checkoptions(L, t, known);
   memset(&bc, 0, sizeof bc);
-  for (i = 0; i < 5; i++) {
-    lua_getfield(L, t, keys[i]);
-    if (!lua_isnil(L, -1)) {
-      if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "option 'bedrock': field '%s' must be a string", keys[i]);
-      vals[i] = lua_tostring(L, -1); /* stays on the stack */
-    }
-  }
-  bc.region = vals[0];
-  bc.endpoint_url = vals[1];
-  bc.access_key_id = vals[2];
-  bc.secret_access_key = vals[3];
-  bc.session_token = vals[4];
+  bc.region = orcL_optfield_string(L, t, "region");
+  bc.endpoint_url = orcL_optfield_string(L, t, "endpoint_url");
+  bc.access_key_id = orcL_optfield_string(L, t, "access_key_id");
+  bc.secret_access_key = orcL_optfield_string(L, t, "secret_access_key");
+  bc.session_token = orcL_optfield_string(L, t, "session_token");
   lua_getfield(L, t, "timeout_seconds");
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) <= 0)
-      luaL_error(L, "option 'bedrock': timeout_seconds must be a number > 0");
+      orcL_error(L, "option 'bedrock.timeout_seconds' must be a number > 0");
     bc.timeout_ms = (int64_t)(lua_tonumber(L, -1) * 1000);
   }
+  lua_pop(L, 1);
   if (orc_engine_set_bedrock(E, &bc, &err) != ORC_OK)
-    luaL_error(L, "orchestra.engine: %s", err.message);
-  lua_settop(L, top);
+    orcL_error(L, "%s", err.message);
 }
 
 static int engine_new(lua_State *L) {
@@ -696,21 +684,35 @@ static int engine_new(lua_State *L) {
   int resolver = 0;
   orc_engine_config_init(&cfg);
   if (!lua_isnoneornil(L, 1)) {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_getfield(L, 1, "clock");
-    if (!lua_isnil(L, -1)) {
-      const char *c = luaL_checkstring(L, -1);
+    static const char *const known[] = {"clock",
+                                        "start_time",
+                                        "max_payload_bytes",
+                                        "max_history_events",
+                                        "max_transitions_per_step",
+                                        "seed",
+                                        "map_concurrency",
+                                        "history",
+                                        "region",
+                                        "account",
+                                        "data_dir",
+                                        "resolver",
+                                        "bedrock",
+                                        NULL};
+    const char *c;
+    orcL_checktype(L, 1, LUA_TTABLE);
+    orcL_checkoptions(L, 1, known);
+    c = orcL_optfield_string(L, 1, "clock");
+    if (c != NULL) {
       if (!strcmp(c, "virtual"))
         cfg.clock = ORC_CLOCK_VIRTUAL;
       else if (!strcmp(c, "manual"))
         cfg.clock = ORC_CLOCK_MANUAL;
       else if (strcmp(c, "real"))
-        return luaL_error(L,
+        return orcL_error(L,
                           "option 'clock' must be \"real\", \"virtual\" "
                           "or \"manual\", not \"%s\"",
                           c);
     }
-    lua_pop(L, 1);
     cfg.start_time_ms = opt_field_int(L, 1, "start_time", 0, 0);
     cfg.max_payload_bytes =
         (size_t)opt_field_int(L, 1, "max_payload_bytes", 262144, 0);
@@ -721,9 +723,9 @@ static int engine_new(lua_State *L) {
     cfg.random_seed = (uint64_t)opt_field_int(L, 1, "seed", 0, 0);
     cfg.map_concurrency =
         (int)opt_field_int(L, 1, "map_concurrency", cfg.map_concurrency, 1);
-    lua_getfield(L, 1, "history");
-    if (!lua_isnil(L, -1)) {
-      const char *h = luaL_checkstring(L, -1);
+    c = orcL_optfield_string(L, 1, "history");
+    if (c != NULL) {
+      const char *h = c;
       if (!strcmp(h, "full"))
         cfg.history = ORC_HISTORY_FULL;
       else if (!strcmp(h, "none"))
@@ -732,21 +734,17 @@ static int engine_new(lua_State *L) {
         cfg.history = ORC_HISTORY_LAST;
         cfg.history_keep = (size_t)atoi(h + 5);
       } else
-        return luaL_error(L,
+        return orcL_error(L,
                           "option 'history' must be \"full\", \"none\" "
                           "or \"last:N\", not \"%s\"",
                           h);
     }
-    lua_pop(L, 1);
-    lua_getfield(L, 1, "region");
-    cfg.region = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-    lua_getfield(L, 1, "account");
-    cfg.account = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-    lua_getfield(L, 1, "data_dir");
-    cfg.data_dir = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+    cfg.region = orcL_optfield_string(L, 1, "region");
+    cfg.account = orcL_optfield_string(L, 1, "account");
+    cfg.data_dir = orcL_optfield_string(L, 1, "data_dir");
     lua_getfield(L, 1, "resolver");
     if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
-      return luaL_error(L, "option 'resolver' must be a function(bucket, "
+      return orcL_error(L, "option 'resolver' must be a function(bucket, "
                            "key, mode) returning a path");
     resolver = lua_gettop(L);
   }
@@ -762,7 +760,7 @@ static int engine_new(lua_State *L) {
   b->parked = LUA_NOREF;
   b->resolver = LUA_NOREF;
   b->ctxcache = b->pool = b->strings = b->hcache = LUA_NOREF;
-  b->pq = b->body_ref = b->resume_ref = LUA_NOREF;
+  b->pq = b->body_ref = b->resume_ref = b->xcache = LUA_NOREF;
   b->pq_head = 1;
   b->pq_tail = 0;
   b->budget = cfg.max_transitions_per_step;
@@ -774,7 +772,7 @@ static int engine_new(lua_State *L) {
     cfg.resolve_ud = b;
   }
   b->E = orc_engine_new(&cfg, &err); /* copies region/account */
-  if (b->E == NULL) return luaL_error(L, "orchestra.engine: %s", err.message);
+  if (b->E == NULL) return orcL_error(L, "%s", err.message);
   if (!lua_isnoneornil(L, 1)) {
     lua_getfield(L, 1, "bedrock");
     if (!lua_isnil(L, -1)) bedrock_option(L, b->E, lua_gettop(L));
@@ -782,13 +780,19 @@ static int engine_new(lua_State *L) {
   }
   {
     int *tables[] = {&b->handlers, &b->parked, &b->ctxcache, &b->pool,
-                     &b->strings,  &b->hcache, &b->pq};
+                     &b->strings,  &b->hcache, &b->pq,       &b->xcache};
     size_t i;
     for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
       lua_newtable(L);
       *tables[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
   }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->xcache);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pop(L, 1);
   lua_pushlightuserdata(L, b);
   lua_pushcclosure(L, dispatch_body, 1);
   b->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -802,7 +806,7 @@ static int engine_new(lua_State *L) {
 }
 
 static int engine_close(lua_State *L) {
-  lengine *b = (lengine *)luaL_checkudata(L, 1, ENGINE_MT);
+  lengine *b = (lengine *)orcL_checkudata(L, 1, ENGINE_MT);
   if (b->L != NULL)
     return luaL_error(L, "cannot close an engine from inside its step");
   orc_engine_free(b->E); /* drops tasks: task_drop_cb still works */
@@ -810,7 +814,8 @@ static int engine_close(lua_State *L) {
   {
     int *refs[] = {&b->handlers, &b->default_fn, &b->parked,   &b->home_ref,
                    &b->resolver, &b->ctxcache,   &b->pool,     &b->strings,
-                   &b->hcache,   &b->pq,         &b->body_ref, &b->resume_ref};
+                   &b->hcache,   &b->pq,         &b->body_ref, &b->resume_ref,
+                   &b->xcache};
     size_t i;
     for (i = 0; i < sizeof refs / sizeof refs[0]; i++) {
       luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);
@@ -829,8 +834,8 @@ static int engine_close(lua_State *L) {
 ** Resource is resource ("prefix*" matches by prefix). fn = nil removes. */
 static int engine_handler(lua_State *L) {
   lengine *b = check_engine(L, 1);
-  luaL_checkstring(L, 2);
-  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
+  orcL_checkstring(L, 2);
+  if (!lua_isnil(L, 3)) orcL_checktype(L, 3, LUA_TFUNCTION);
   lua_rawgeti(L, LUA_REGISTRYINDEX, b->handlers);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 3);
@@ -845,7 +850,7 @@ static int engine_handler(lua_State *L) {
 ** other handler matches. */
 static int engine_default_handler(lua_State *L) {
   lengine *b = check_engine(L, 1);
-  if (!lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (!lua_isnil(L, 2)) orcL_checktype(L, 2, LUA_TFUNCTION);
   luaL_unref(L, LUA_REGISTRYINDEX, b->default_fn);
   b->default_fn = LUA_NOREF;
   if (!lua_isnil(L, 2)) {
@@ -857,7 +862,8 @@ static int engine_default_handler(lua_State *L) {
 }
 
 /* engine:load(definition [, {name=}]) -> machine. Raises {code=
-** "InvalidDefinition"|"Unsupported"|"InvalidJSON", message=, errors=}. */
+** "InvalidDefinition"|"Unsupported"|"InvalidJSON"|"InvalidName"|
+** "StateMachineAlreadyExists", message=, errors=}. */
 static int engine_load(lua_State *L) {
   lengine *b = check_engine(L, 1);
   orc_json *def;
@@ -867,10 +873,12 @@ static int engine_load(lua_State *L) {
   const char *name = NULL;
   lmachine *m;
   int rc;
+  lua_settop(L, 3); /* the arguments keep their places below what we push */
   if (!lua_isnoneornil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
-    lua_getfield(L, 3, "name");
-    name = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+    static const char *const known[] = {"name", NULL};
+    orcL_checktype(L, 3, LUA_TTABLE);
+    orcL_checkoptions(L, 3, known);
+    name = orcL_optfield_string(L, 3, "name");
   }
   m = (lmachine *)lua_newuserdata(L, sizeof *m);
   m->M = NULL;
@@ -887,7 +895,11 @@ static int engine_load(lua_State *L) {
     return raise_error(L,
                        rc == ORC_EUNSUPPORT ? "Unsupported"
                        : rc == ORC_ENOMEM   ? "OutOfMemory"
-                                            : "InvalidDefinition",
+                       : !strncmp(err.message, "InvalidName:", 12)
+                           ? "InvalidName"
+                       : !strncmp(err.message, "StateMachineAlreadyExists:", 26)
+                           ? "StateMachineAlreadyExists"
+                           : "InvalidDefinition",
                        err.message, 1);
   }
   m->M = M;
@@ -899,7 +911,7 @@ static int engine_load(lua_State *L) {
 /* The pending task of a token, or a raised {code = "TaskDoesNotExist" |
 ** "TaskTimedOut"} as Step Functions answers SendTask*. */
 static orc_task *task_by_token(lua_State *L, lengine *b, int i) {
-  const char *token = luaL_checkstring(L, i);
+  const char *token = orcL_checkstring(L, i);
   orc_task *T = orc_engine_find_task(b->E, token);
   if (T == NULL) {
     if (orc_engine_task_expired(b->E, token))
@@ -919,7 +931,7 @@ static int engine_task_success(lua_State *L) {
   orc_task *T = task_by_token(L, b, 2);
   char msg[512];
   orc_json *out = orcL_tojson(L, 3, 0, msg, sizeof msg);
-  if (out == NULL) return luaL_error(L, "task_success: output %s", msg);
+  if (out == NULL) return orcL_error(L, "output %s", msg);
   unpark(L, b, T);
   orc_task_succeed(T, out, NULL);
   lua_settop(L, 1);
@@ -930,8 +942,8 @@ static int engine_task_success(lua_State *L) {
 static int engine_task_failure(lua_State *L) {
   lengine *b = check_engine(L, 1);
   orc_task *T = task_by_token(L, b, 2);
-  const char *error = luaL_optstring(L, 3, NULL);
-  const char *cause = luaL_optstring(L, 4, NULL);
+  const char *error = orcL_optstring(L, 3, NULL);
+  const char *cause = orcL_optstring(L, 4, NULL);
   unpark(L, b, T);
   orc_task_fail(T, error, cause, NULL);
   lua_settop(L, 1);
@@ -973,7 +985,7 @@ static int engine_next_deadline(lua_State *L) {
   if (d < 0)
     lua_pushnil(L);
   else
-    lua_pushnumber(L, (lua_Number)d);
+    lua_pushinteger(L, (lua_Integer)d);
   return 1;
 }
 
@@ -1019,7 +1031,7 @@ static int engine_running(lua_State *L) {
 
 static int engine_now(lua_State *L) {
   lengine *b = check_engine(L, 1);
-  lua_pushnumber(L, (lua_Number)orc_engine_now(b->E));
+  lua_pushinteger(L, (lua_Integer)orc_engine_now(b->E));
   return 1;
 }
 
@@ -1057,25 +1069,29 @@ static int start(lua_State *L, int json_text) {
   lexecution *x;
   char msg[512];
   int rc;
+  lua_settop(L, 3); /* the arguments keep their places below what we push */
   if (!lua_isnoneornil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
-    lua_getfield(L, 3, "name");
-    name = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+    static const char *const known[] = {"name", NULL};
+    orcL_checktype(L, 3, LUA_TTABLE);
+    orcL_checkoptions(L, 3, known);
+    name = orcL_optfield_string(L, 3, "name");
   }
   x = (lexecution *)lua_newuserdata(L, sizeof *x);
   x->X = NULL;
   x->eb = m->eb;
   x->engine_ref = LUA_NOREF;
+  x->fields = LUA_NOREF;
+  x->owned = 1;
   luaL_getmetatable(L, EXECUTION_MT);
   lua_setmetatable(L, -2);
   if (json_text) {
     size_t len;
-    const char *text = luaL_checklstring(L, 2, &len);
+    const char *text = orcL_checklstring(L, 2, &len);
     if (orc_json_parse(text, len, NULL, &input, &err) != ORC_OK)
       return raise_error(L, "InvalidJSON", err.message, 0);
   } else if (!lua_isnoneornil(L, 2)) {
     input = orcL_tojson(L, 2, 0, msg, sizeof msg);
-    if (input == NULL) return luaL_error(L, "machine:start: input %s", msg);
+    if (input == NULL) return orcL_error(L, "input %s", msg);
   }
   rc = orc_execution_start(m->M, input, name, &X, &err);
   orc_json_unref(input);
@@ -1089,23 +1105,31 @@ static int start(lua_State *L, int json_text) {
   x->X = X;
   lua_rawgeti(L, LUA_REGISTRYINDEX, m->engine_ref);
   x->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, m->eb->xcache);
+  lua_pushlightuserdata(L, X);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
   return 1;
 }
 
 static int machine_index(lua_State *L) {
-  lmachine *m = check_machine(L, 1);
+  lmachine *m;
   const char *k = luaL_checkstring(L, 2);
+  luaL_getmetatable(L, MACHINE_MT);
+  lua_getfield(L, -1, "methods");
+  lua_getfield(L, -1, k);
+  if (!lua_isnil(L, -1)) return 1; /* a method checks its machine itself */
+  lua_pop(L, 3);
+  m = check_machine(L, 1);
   if (!strcmp(k, "name"))
     lua_pushstring(L, orc_machine_name(m->M));
   else if (!strcmp(k, "arn"))
     lua_pushstring(L, orc_machine_arn(m->M));
   else if (!strcmp(k, "definition"))
     orcL_pushjson(L, orc_machine_definition(m->M));
-  else {
-    luaL_getmetatable(L, MACHINE_MT);
-    lua_getfield(L, -1, "methods");
-    lua_getfield(L, -1, k);
-  }
+  else
+    lua_pushnil(L);
   return 1;
 }
 
@@ -1113,23 +1137,71 @@ static int machine_index(lua_State *L) {
 
 /* {====== executions */
 
+/* Whether the engine's cache maps x's execution to another userdata. */
+static int has_other_userdata(lua_State *L, lexecution *x) {
+  int other;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, x->eb->xcache);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushlightuserdata(L, x->X);
+  lua_rawget(L, -2);
+  other = lua_touserdata(L, -1) != NULL && lua_touserdata(L, -1) != (void *)x;
+  lua_pop(L, 2);
+  return other;
+}
+
 static int execution_gc(lua_State *L) {
   lexecution *x = (lexecution *)luaL_checkudata(L, 1, EXECUTION_MT);
   /* A running execution goes on (the engine owns it); a finished one is
-  ** released. */
-  if (x->X && x->eb->E && orc_execution_status(x->X) != ORC_STATUS_RUNNING)
+  ** released, unless engine:executions() has made it another userdata
+  ** since this one became garbage (the weak cache forgot this one). */
+  if (x->X && x->eb->E && x->owned &&
+      orc_execution_status(x->X) != ORC_STATUS_RUNNING &&
+      !has_other_userdata(L, x))
     orc_execution_close(x->X);
   x->X = NULL;
   luaL_unref(L, LUA_REGISTRYINDEX, x->engine_ref);
   x->engine_ref = LUA_NOREF;
+  luaL_unref(L, LUA_REGISTRYINDEX, x->fields);
+  x->fields = LUA_NOREF;
   return 0;
 }
 
-/* execution:close(): stop it if running and release it */
+static void set_str_field(lua_State *L, const char *k, const char *v);
+
+/* The fields that stay readable after close(), as they are now (a
+** running execution is aborted by close). [-0, +1, m] */
+static void push_plain_fields(lua_State *L, orc_execution *X) {
+  int status = orc_execution_status(X);
+  lua_createtable(L, 0, 7);
+  set_str_field(L, "status",
+                orc_status_text(status == ORC_STATUS_RUNNING
+                                    ? ORC_STATUS_ABORTED
+                                    : status));
+  set_str_field(L, "name", orc_execution_name(X));
+  set_str_field(L, "arn", orc_execution_arn(X));
+  set_str_field(L, "error", orc_execution_error(X));
+  set_str_field(L, "cause", orc_execution_cause(X));
+  set_str_field(L, "parent_arn", orc_execution_parent_arn(X));
+  lua_pushinteger(L, (lua_Integer)orc_execution_transitions(X));
+  lua_setfield(L, -2, "transitions");
+}
+
+/* execution:close(): stop it if running and release it; its plain fields
+** (status, name, arn, error, cause, parent_arn, transitions) stay
+** readable */
 static int execution_close(lua_State *L) {
-  lexecution *x = (lexecution *)luaL_checkudata(L, 1, EXECUTION_MT);
-  if (x->X && x->eb->E)
-    orc_execution_close(x->X); /* inside a step: freed when the step ends */
+  lexecution *x = (lexecution *)orcL_checkudata(L, 1, EXECUTION_MT);
+  if (x->X && x->eb->E) {
+    /* inside a step (a handler closing its own execution) the core frees
+    ** it when the step ends */
+    push_plain_fields(L, x->X);
+    luaL_unref(L, LUA_REGISTRYINDEX, x->fields);
+    x->fields = luaL_ref(L, LUA_REGISTRYINDEX);
+    orc_execution_close(x->X);
+  }
   x->X = NULL;
   luaL_unref(L, LUA_REGISTRYINDEX, x->engine_ref);
   x->engine_ref = LUA_NOREF;
@@ -1178,8 +1250,8 @@ static int execution_wait(lua_State *L) {
 static int execution_stop(lua_State *L) {
   lexecution *x = check_execution(L, 1);
   orc_error err;
-  const char *error = luaL_optstring(L, 2, NULL);
-  const char *cause = luaL_optstring(L, 3, NULL);
+  const char *error = orcL_optstring(L, 2, NULL);
+  const char *cause = orcL_optstring(L, 3, NULL);
   if (orc_execution_stop(x->X, error, cause, &err) != ORC_OK)
     return raise_error(L, "ExecutionNotRunning", err.message, 0);
   lua_settop(L, 1);
@@ -1302,9 +1374,30 @@ static int execution_children(lua_State *L) {
 }
 
 static int execution_index(lua_State *L) {
-  lexecution *x = check_execution(L, 1);
+  lexecution *x = (lexecution *)orcL_checkudata(L, 1, EXECUTION_MT);
   const char *k = luaL_checkstring(L, 2);
   orc_execution *X = x->X;
+  if (X == NULL && x->fields != LUA_NOREF) { /* closed by close() */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, x->fields);
+    lua_getfield(L, -1, k);
+    if (!lua_isnil(L, -1) || !strcmp(k, "error") || !strcmp(k, "cause") ||
+        !strcmp(k, "parent_arn"))
+      return 1;
+    lua_pop(L, 2);
+  }
+  if (X == NULL || x->eb->E == NULL) {
+    luaL_getmetatable(L, EXECUTION_MT);
+    lua_getfield(L, -1, "methods");
+    lua_getfield(L, -1, k);
+    if (!lua_isnil(L, -1)) return 1; /* the method itself says it */
+    return luaL_error(L,
+                      "execution.%s: the execution is closed (%s); only "
+                      "status, name, arn, error, cause, parent_arn and "
+                      "transitions stay readable after execution:close()",
+                      k,
+                      x->eb->E == NULL ? "its engine was closed"
+                                       : "execution:close() released it");
+  }
   if (!strcmp(k, "status"))
     lua_pushstring(L, orc_status_text(orc_execution_status(X)));
   else if (!strcmp(k, "output")) {
@@ -1325,12 +1418,145 @@ static int execution_index(lua_State *L) {
   else if (!strcmp(k, "parent_arn"))
     lua_pushstring(L, orc_execution_parent_arn(X));
   else if (!strcmp(k, "transitions"))
-    lua_pushnumber(L, (lua_Number)orc_execution_transitions(X));
+    lua_pushinteger(L, (lua_Integer)orc_execution_transitions(X));
   else {
     luaL_getmetatable(L, EXECUTION_MT);
     lua_getfield(L, -1, "methods");
     lua_getfield(L, -1, k);
   }
+  return 1;
+}
+
+/* }====== */
+
+/* {====== listing executions (ListExecutions, DescribeExecution) */
+
+/* Push the one userdata of X: the cached one, or a new one that does not
+** release X when collected (X was started elsewhere, e.g. by a nested
+** task). The engine userdata is at index ei. [-0, +1, m] */
+static void push_execution(lua_State *L, lengine *b, int ei, orc_execution *X) {
+  lexecution *x;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->xcache);
+  lua_pushlightuserdata(L, X);
+  lua_rawget(L, -2);
+  x = (lexecution *)lua_touserdata(L, -1);
+  if (x != NULL && x->X == X) {
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 1);
+  x = (lexecution *)lua_newuserdata(L, sizeof *x);
+  x->X = X;
+  x->eb = b;
+  x->fields = LUA_NOREF;
+  x->owned = 0;
+  lua_pushvalue(L, ei);
+  x->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  luaL_getmetatable(L, EXECUTION_MT);
+  lua_setmetatable(L, -2);
+  lua_pushlightuserdata(L, X);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -4);
+  lua_remove(L, -2);
+}
+
+/* The machine the value at i names (a machine, its name or its ARN), or
+** raises. */
+static orc_machine *machine_arg(lua_State *L, lengine *b, int i) {
+  orc_execution *X;
+  const char *want;
+  if (lua_isuserdata(L, i)) {
+    lmachine *m = check_machine(L, i);
+    if (m->eb != b)
+      orcL_error(L, "option 'machine': a machine of another engine");
+    return m->M;
+  }
+  if (lua_type(L, i) != LUA_TSTRING)
+    orcL_error(
+        L, "option 'machine' must be a machine, its name or its ARN, not %s",
+        luaL_typename(L, i));
+  want = lua_tostring(L, i);
+  for (X = orc_engine_next_execution(b->E, NULL); X;
+       X = orc_engine_next_execution(b->E, X)) {
+    orc_machine *M = orc_execution_machine(X);
+    if (!strcmp(orc_machine_name(M), want) || !strcmp(orc_machine_arn(M), want))
+      return M;
+  }
+  return NULL; /* a machine without executions lists none */
+}
+
+/* engine:executions([{status=, machine=}]) -> the executions, newest first,
+** optionally those with that status and of that machine (a machine, its
+** name or ARN). */
+static int engine_executions(lua_State *L) {
+  static const char *const known[] = {"status", "machine", NULL};
+  static const char *const statuses[] = {"RUNNING",   "SUCCEEDED", "FAILED",
+                                         "TIMED_OUT", "ABORTED",   NULL};
+  lengine *b = check_engine(L, 1);
+  const char *status = NULL;
+  orc_machine *M = NULL;
+  int by_machine = 0, n = 0;
+  orc_execution *X;
+  lua_settop(L, 2);
+  if (!lua_isnil(L, 2)) {
+    orcL_checktype(L, 2, LUA_TTABLE);
+    orcL_checkoptions(L, 2, known);
+    status = orcL_optfield_string(L, 2, "status");
+    if (status != NULL) {
+      int k;
+      for (k = 0; statuses[k] && strcmp(statuses[k], status); k++)
+        ;
+      if (statuses[k] == NULL)
+        return orcL_error(L,
+                          "option 'status' must be RUNNING, SUCCEEDED, "
+                          "FAILED, TIMED_OUT or ABORTED, not '%s'",
+                          status);
+    }
+    lua_getfield(L, 2, "machine");
+    if (!lua_isnil(L, -1)) {
+      by_machine = 1;
+      M = machine_arg(L, b, lua_gettop(L));
+    }
+    lua_pop(L, 1);
+  }
+  lua_newtable(L);
+  for (X = orc_engine_next_execution(b->E, NULL); X;
+       X = orc_engine_next_execution(b->E, X)) {
+    if (by_machine && orc_execution_machine(X) != M) continue;
+    if (status && strcmp(orc_status_text(orc_execution_status(X)), status) != 0)
+      continue;
+    push_execution(L, b, 1, X);
+    lua_rawseti(L, -2, ++n);
+  }
+  return 1;
+}
+
+/* engine:execution(name_or_arn) -> the execution, or nil. A bare name
+** used by executions of two machines is ambiguous: pass the ARN. */
+static int engine_execution(lua_State *L) {
+  lengine *b = check_engine(L, 1);
+  const char *key = orcL_checkstring(L, 2);
+  orc_execution *X, *found = NULL;
+  if (strstr(key, ":execution:") != NULL) {
+    found = orc_engine_find_execution(b->E, key);
+  } else {
+    for (X = orc_engine_next_execution(b->E, NULL); X;
+         X = orc_engine_next_execution(b->E, X)) {
+      if (strcmp(orc_execution_name(X), key) != 0) continue;
+      if (found != NULL)
+        return orcL_error(L,
+                          "'%s' names executions of state machines '%s' and "
+                          "'%s': pass the ARN",
+                          key, orc_machine_name(orc_execution_machine(found)),
+                          orc_machine_name(orc_execution_machine(X)));
+      found = X;
+    }
+  }
+  if (found == NULL) {
+    lua_pushnil(L);
+    return 1;
+  }
+  push_execution(L, b, 1, found);
   return 1;
 }
 
@@ -1395,6 +1621,8 @@ void orcL_open_engine(lua_State *L) {
       {"task_success", engine_task_success},
       {"task_failure", engine_task_failure},
       {"task_heartbeat", engine_task_heartbeat},
+      {"executions", engine_executions},
+      {"execution", engine_execution},
       {"close", engine_close},
       {NULL, NULL}};
   static const luaL_Reg machine_methods[] = {{"start", machine_start},
@@ -1414,7 +1642,7 @@ void orcL_open_engine(lua_State *L) {
       {"engine", engine_new}, {"validate", l_validate}, {NULL, NULL}};
   luaL_newmetatable(L, ENGINE_MT);
   lua_newtable(L);
-  orc_setfuncs(L, engine_methods, 0);
+  orcL_setnamed(L, engine_methods, "engine:");
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, engine_close);
   lua_setfield(L, -2, "__gc");
@@ -1422,7 +1650,7 @@ void orcL_open_engine(lua_State *L) {
 
   luaL_newmetatable(L, MACHINE_MT);
   lua_newtable(L);
-  orc_setfuncs(L, machine_methods, 0);
+  orcL_setnamed(L, machine_methods, "machine:");
   lua_setfield(L, -2, "methods");
   lua_pushcfunction(L, machine_index);
   lua_setfield(L, -2, "__index");
@@ -1432,7 +1660,7 @@ void orcL_open_engine(lua_State *L) {
 
   luaL_newmetatable(L, EXECUTION_MT);
   lua_newtable(L);
-  orc_setfuncs(L, execution_methods, 0);
+  orcL_setnamed(L, execution_methods, "execution:");
   lua_setfield(L, -2, "methods");
   lua_pushcfunction(L, execution_index);
   lua_setfield(L, -2, "__index");
@@ -1445,7 +1673,7 @@ void orcL_open_engine(lua_State *L) {
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
 
-  orc_setfuncs(L, fns, 0);
+  orcL_setnamed(L, fns, "orchestra.");
   lua_pushlightuserdata(L, PENDING_UD);
   lua_setfield(L, -2, "pending");
 }

@@ -106,6 +106,33 @@ static int grow_path(tojson *c) {
   return 0;
 }
 
+/* Appends "/<segment>" (RFC 6901 escapes) to msg[n..cap); returns the new
+** length, kept below cap. */
+static size_t add_segment(char *msg, size_t n, size_t cap, const seg *s) {
+  if (n + 1 >= cap) return n;
+  msg[n++] = '/';
+  if (s->key == NULL) {
+    n += (size_t)snprintf(msg + n, cap - n, "%zu", s->len - 1);
+  } else {
+    size_t k;
+    for (k = 0; k < s->len && n + 3 < cap; k++) {
+      if (s->key[k] == '~' || s->key[k] == '/') {
+        msg[n++] = '~';
+        msg[n++] = s->key[k] == '~' ? '0' : '1';
+      } else {
+        msg[n++] = s->key[k];
+      }
+    }
+  }
+  if (n >= cap) n = cap - 1;
+  msg[n] = '\0';
+  return n;
+}
+
+/* A pointer this deep is shown by its start and its end. */
+#define POINTER_HEAD 8
+#define POINTER_TAIL 6
+
 /* Writes "<why> at <pointer>" into the context's message. */
 static orc_json *fail(tojson *c, const char *why) {
   size_t n;
@@ -113,26 +140,18 @@ static orc_json *fail(tojson *c, const char *why) {
   if (c->failed) return NULL;
   c->failed = 1;
   n = (size_t)snprintf(c->msg, c->msglen, "%s at ", why);
-  if (c->depth == 0 && n < c->msglen)
+  if (n >= c->msglen) n = c->msglen - 1;
+  if (c->depth == 0)
     n += (size_t)snprintf(c->msg + n, c->msglen - n, "the top level");
   for (i = 0; i < c->depth && n + 1 < c->msglen; i++) {
-    const seg *s = &c->path[i];
-    c->msg[n++] = '/';
-    if (s->key == NULL) {
-      n += (size_t)snprintf(c->msg + n, c->msglen - n, "%zu", s->len - 1);
-    } else {
-      size_t k;
-      for (k = 0; k < s->len && n + 3 < c->msglen; k++) {
-        if (s->key[k] == '~' || s->key[k] == '/') { /* RFC 6901 escapes */
-          c->msg[n++] = '~';
-          c->msg[n++] = s->key[k] == '~' ? '0' : '1';
-        } else {
-          c->msg[n++] = s->key[k];
-        }
-      }
+    if (i == POINTER_HEAD && c->depth > POINTER_HEAD + POINTER_TAIL + 2) {
+      int skipped = c->depth - POINTER_HEAD - POINTER_TAIL;
+      n += (size_t)snprintf(c->msg + n, c->msglen - n, "/...(%d levels)...",
+                            skipped);
+      if (n >= c->msglen) n = c->msglen - 1;
+      i += skipped;
     }
-    if (n >= c->msglen) n = c->msglen - 1;
-    c->msg[n] = '\0';
+    n = add_segment(c->msg, n, c->msglen, &c->path[i]);
   }
   return NULL;
 }

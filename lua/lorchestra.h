@@ -28,4 +28,32 @@ void orcL_open_json(lua_State *L);
 ** engines, machines and executions into the table on top of the stack. */
 void orcL_open_engine(lua_State *L);
 
+/* {====== argument checks (lcheck.c) */
+
+/* Register r into the table on top of the stack, each function a closure
+** whose upvalue 1 is its name prefix..r->name ("engine:load"): the checks
+** below name it in their errors. A name with ':' is a method: its
+** arguments are counted after self. [-0, +0, m] */
+void orcL_setnamed(lua_State *L, const luaL_Reg *r, const char *prefix);
+
+/* Raise "<where>name: <message>" [-0, +0, v] */
+int orcL_error(lua_State *L, const char *fmt, ...);
+/* Raise "bad argument #n to 'name' (msg)" [-0, +0, v] */
+int orcL_argerror(lua_State *L, int arg, const char *msg);
+int orcL_typeerror(lua_State *L, int arg, const char *expected);
+const char *orcL_checklstring(lua_State *L, int arg, size_t *len);
+#define orcL_checkstring(L, arg) orcL_checklstring(L, (arg), NULL)
+const char *orcL_optstring(lua_State *L, int arg, const char *def);
+void orcL_checktype(lua_State *L, int arg, int t);
+void *orcL_checkudata(lua_State *L, int arg, const char *tname);
+
+/* Raise for a key of the options table t that is not in known (NULL
+** ended), naming the nearest known one. [-0, +0, v] */
+void orcL_checkoptions(lua_State *L, int t, const char *const *known);
+/* The string field of the options table t, or NULL when absent; raises
+** naming the option when it is not a string. [-0, +0, v] */
+const char *orcL_optfield_string(lua_State *L, int t, const char *field);
+
+/* }====== */
+
 #endif

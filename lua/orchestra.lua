@@ -3,7 +3,32 @@
 -- `orchestra.core`.
 -- @module orchestra
 
-local core = require "orchestra.core"
+-- The Lua running this file, as the C module's built_for names it.
+local function this_lua()
+  if rawget(_G, "jit") then return "LuaJIT" end
+  return _VERSION
+end
+
+-- A module built for another Lua fails in dlopen (a symbol that Lua lacks)
+-- or in luaL_checkversion: say so in a sentence, with the fix.
+local function load_core()
+  local ok, core = pcall(require, "orchestra.core")
+  if ok then return core end
+  local msg = tostring(core)
+  if msg:find("undefined symbol: luaL?_") or msg:find("version mismatch")
+    or msg:find("multiple Lua VMs") then
+    local v = this_lua() == "LuaJIT" and "5.1" or _VERSION:match("%d+%.%d+")
+    error("orchestra: the C module orchestra.core that " .. this_lua()
+      .. " found was built for another Lua (" .. msg:gsub("\n%s*", " ")
+      .. "). Install orchestra for " .. this_lua() .. " (luarocks --lua-version "
+      .. v .. " make rockspec/orchestra-scm-1.rockspec"
+      .. (this_lua() == "LuaJIT" and ", with LUAROCKS_CONFIG=rockspec/luajit-config.lua" or "")
+      .. ") or run it with the Lua it was built for.", 0)
+  end
+  error(core, 0)
+end
+
+local core = load_core()
 local graph = require "orchestra.graph"
 
 local M = {}

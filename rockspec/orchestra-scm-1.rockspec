@@ -28,54 +28,25 @@ external_dependencies = {
   CRYPTO = { header = "openssl/evp.h", library = "crypto" },
 }
 
+-- CMake builds the C module out of the source tree (in build.luarocks/):
+-- the builtin backend would write objects next to the sources and copy
+-- every file under lua/ (the C sources too) into the tree as Lua modules.
+-- The C sources are what CMakeLists.txt globs: core/src/*.c and lua/*.c.
 build = {
-  type = "builtin",
-  modules = {
-    ["orchestra"] = "lua/orchestra.lua",
-    ["orchestra.cli"] = "lua/orchestra/cli.lua",
-    ["orchestra.graph"] = "lua/orchestra/graph.lua",
-    ["orchestra.core"] = {
-      -- keep equal to core/src/*.c lua/*.c (spec/luarocks_spec.lua checks)
-      sources = {
-        "core/src/asl.c",
-        "core/src/bedrock.c",
-        "core/src/choice.c",
-        "core/src/dmap.c",
-        "core/src/engine.c",
-        "core/src/enghttp.c",
-        "core/src/execution.c",
-        "core/src/group.c",
-        "core/src/history.c",
-        "core/src/http.c",
-        "core/src/intrinsics.c",
-        "core/src/items.c",
-        "core/src/json.c",
-        "core/src/llm.c",
-        "core/src/llm_anthropic.c",
-        "core/src/llm_bedrock.c",
-        "core/src/llm_openai.c",
-        "core/src/machine.c",
-        "core/src/nested.c",
-        "core/src/orc.c",
-        "core/src/path.c",
-        "core/src/post.c",
-        "core/src/recover.c",
-        "core/src/sched.c",
-        "core/src/schema.c",
-        "core/src/sigv4.c",
-        "core/src/state.c",
-        "core/src/table.c",
-        "core/src/task.c",
-        "lua/lengine.c",
-        "lua/ljson.c",
-        "lua/lorchestra.c",
-      },
-      incdirs = { "core/include", "core/src", "$(CJSON_INCDIR)" },
-      libdirs = { "$(CJSON_LIBDIR)", "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)" },
-      libraries = { "cjson", "curl", "crypto", "pthread", "m" },
-    },
+  type = "cmake",
+  variables = {
+    CMAKE_BUILD_TYPE = "Release",
+    ORCHESTRA_LUA_INCDIR = "$(LUA_INCDIR)",
+    ORCHESTRA_INSTALL_LIBDIR = "$(LIBDIR)",
+    ORCHESTRA_TESTS = "OFF",
   },
   install = {
+    lua = {
+      ["orchestra"] = "lua/orchestra.lua",
+      ["orchestra.cli"] = "lua/orchestra/cli.lua",
+      ["orchestra.cli_history"] = "lua/orchestra/cli_history.lua",
+      ["orchestra.graph"] = "lua/orchestra/graph.lua",
+    },
     bin = { orchestra = "bin/orchestra" },
   },
 }

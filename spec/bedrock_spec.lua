@@ -213,9 +213,11 @@ describe("bedrock:invokeModel", function()
     assert.has_error(function() orchestra.engine { bedrock = { endpoint_url = "ftp://x" } } end,
       "orchestra.engine: bedrock: endpoint_url must start with http:// or https://: ftp://x")
     assert.has_error(function() orchestra.engine { bedrock = { endpoint = "http://x" } } end,
-      "option 'bedrock': unknown field 'endpoint' (known: region, endpoint_url, access_key_id, " ..
+      "orchestra.engine: unknown option 'endpoint' (known: region, endpoint_url, access_key_id, " ..
       "secret_access_key, session_token, timeout_seconds)")
     assert.has_error(function() orchestra.engine { bedrock = { region = 3 } } end,
-      "option 'bedrock': field 'region' must be a string")
+      "orchestra.engine: option 'region' must be a string, not number")
+    assert.has_error(function() orchestra.engine { bedrock = "us-east-1" } end,
+      "orchestra.engine: option 'bedrock' must be a table, not string")
   end)
 end)

@@ -213,6 +213,16 @@ describe("orchestra.json", function()
       assert.matches("lone UTF%-16 surrogate", decode_error('"\\ud800x"'))
     end)
 
+    it("carries U+0000 inside strings both ways (#9)", function()
+      local v = json.decode('{"k\\u0000ey": "a\\u0000b", "s": ["\\u0000", "x\\u00e9\\u0000\\ud834\\udd1e"]}')
+      assert.equal("a\0b", v["k\0ey"])
+      assert.equal("\0", v.s[1])
+      assert.equal("x\195\169\0\240\157\132\158", v.s[2])
+      assert.equal('{"k\\u0000ey":"a\\u0000b","s":["\\u0000","x\195\169\\u0000\240\157\132\158"]}',
+        json.encode(v))
+      assert.same(v, json.decode(json.encode(v)))
+    end)
+
     it("refuses raw control characters in strings", function()
       assert.matches("control character U%+0009 must be escaped", decode_error('"a\tb"'))
     end)
@@ -247,7 +257,8 @@ describe("orchestra.json", function()
     it("refuses empty text, bad literals and bad escapes", function()
       assert.matches("the text holds no value", decode_error(""))
       assert.matches("the text holds no value", decode_error("  \n"))
-      assert.matches("unexpected character 't'", decode_error("tru"))
+      assert.matches("at byte 3 .*unexpected end of input inside the literal true", decode_error("tru"))
+      assert.matches("at byte 4 .*unexpected character 'x' inside the literal true", decode_error("[trux]"))
       assert.matches("invalid escape sequence", decode_error('"\\x"'))
     end)
 
@@ -255,6 +266,42 @@ describe("orchestra.json", function()
       local err = decode_error(string.rep(" ", 100) .. "x" .. string.rep(" ", 100))
       assert.matches("at byte 100", err)
       assert.matches("near: %.%.%. + >>> x +%.%.%.$", err)
+    end)
+
+    it("names the offending byte and character exactly (#9)", function()
+      local bad = {
+        "{bad", "[1, x]", "[1]x", '{"a" 1}', '{"a":1,}', "[1,]", "[,1]", "{,}",
+        '{"a":1 "b":2}', "[1 2]", "]", "}", '{"a":}', "{1:2}", "[nul]", "[-]",
+        "[1,2]]", '{"a":1}}', "[\"a\" :]", "[:]", "[1}", '{"a":1]',
+      }
+      for _, text in ipairs(bad) do
+        local err = decode_error(text)
+        local at = tonumber(err:match("at byte (%d+)"))
+        assert.is_not_nil(at, err)
+        local c = err:match("unexpected character '(.)'")
+        if c then
+          assert.equal(text:sub(at + 1, at + 1), c, text .. " -> " .. err)
+        elseif err:match("unexpected end of input") then
+          assert.equal(#text, at, text .. " -> " .. err)
+        else
+          assert.equal("[-]", text)
+          assert.matches("at byte 2 .*a minus sign must be followed by digits", err)
+        end
+      end
+      assert.matches("^invalid JSON at byte 1 %(line 1, column 2%): unexpected character 'b' "
+        .. "%(expected a string key or '}'%)", decode_error("{bad"))
+      assert.matches("at byte 7 .*unexpected character '}' %(expected a string key%)",
+        decode_error('{"a":1,}'))
+      assert.matches("at byte 7 .*unexpected character '\"' %(expected ',' or '}'%)",
+        decode_error('{"a":1 "b":2}'))
+    end)
+
+    it("takes only space, tab, LF and CR as whitespace (#9)", function()
+      assert.matches("at byte 1 .*unexpected byte 0x0C", decode_error("[\f]"))
+      assert.matches("at byte 2 .*unexpected byte 0x00 %(expected the end of the text%)",
+        decode_error("[]\0"))
+      assert.matches("at byte 1 .*unexpected byte 0x00", decode_error("[\0]"))
+      assert.same({ 1 }, json.decode(" \t\r\n[1] \t\r\n"))
     end)
 
     it("rejects non-string arguments", function()
@@ -278,6 +325,15 @@ describe("orchestra.json", function()
       assert.matches("nesting is deeper than the limit of 512", encode_error(v))
       assert.matches("nesting is deeper than the limit of 2 at /0/0",
         encode_error({ { { 1 } } }, { max_depth = 2 }))
+    end)
+
+    it("shortens the pointer of a deep encode error, keeping its start and end (#9)", function()
+      local v = "leaf"
+      for _ = 1, 2000 do v = { x = v } end
+      local err = encode_error(v, { max_depth = 1000 })
+      assert.equal("cannot encode JSON: nesting is deeper than the limit of 1000 at "
+        .. "/x/x/x/x/x/x/x/x/...(986 levels).../x/x/x/x/x/x", err:gsub("^[^:]*:%d+: ", ""))
+      assert.is_true(#err < 200)
     end)
 
     it("limits the size of the text", function()

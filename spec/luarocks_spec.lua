@@ -1,58 +1,83 @@
--- `luarocks make` installs the module, the pure-Lua files and the CLI into a
--- tree, offline, for the Lua running this spec; a clean interpreter that
--- knows only that tree then loads it.
+-- `luarocks make` as the README's install section says, for the Lua running
+-- this spec (make test runs it under 5.4, 5.1 and LuaJIT), into a tree of
+-- its own with the network blocked: it installs exactly the Lua modules,
+-- the C module and the command, leaves no build products among the
+-- sources, and the tree alone runs it. A module built for another Lua
+-- fails with a sentence that says so.
 local h = require "spec.helper"
 local q = h.shell_quote
 
-local function rockspec_sources()
-  local text = h.read(h.ROOT .. "/rockspec/orchestra-scm-1.rockspec")
-  local block = text:match("sources%s*=%s*(%b{})")
+-- The Lua files under lua/ (module name -> path), as the rockspec must
+-- install them.
+local function lua_modules()
   local list = {}
-  for s in block:gmatch('"([^"]+)"') do list[#list + 1] = s end
-  table.sort(list)
+  local p = io.popen("cd " .. q(h.ROOT) .. " && ls lua/*.lua lua/orchestra/*.lua")
+  for path in p:lines() do
+    list[path:gsub("^lua/", ""):gsub("%.lua$", ""):gsub("/", ".")] = path
+  end
+  p:close()
   return list
 end
 
-local function tree_sources()
+local function rockspec_install_lua()
+  local text = h.read(h.ROOT .. "/rockspec/orchestra-scm-1.rockspec")
+  local block = text:match("install%s*=%s*{%s*lua%s*=%s*(%b{})")
   local list = {}
-  local p = io.popen("cd " .. q(h.ROOT) .. " && ls core/src/*.c lua/*.c")
-  for line in p:lines() do list[#list + 1] = line end
+  for name, path in block:gmatch('%["([^"]+)"%]%s*=%s*"([^"]+)"') do list[name] = path end
+  return list
+end
+
+local function files(dir)
+  local list = {}
+  local p = io.popen("cd " .. q(dir) .. " && find . -type f | sort")
+  for line in p:lines() do list[#list + 1] = line:gsub("^%./", "") end
   p:close()
-  table.sort(list)
   return list
 end
 
 describe("LuaRocks packaging", function()
-  it("lists exactly core/src/*.c and lua/*.c as the module's sources", function()
-    assert.same(tree_sources(), rockspec_sources())
+  it("installs every Lua module under lua/ and nothing else", function()
+    assert.same(lua_modules(), rockspec_install_lua())
   end)
 
-  it("installs into a temporary tree offline, and the tree alone runs it", function()
+  it("installs as the README says into a temporary tree offline, and the tree alone runs it", function()
     local dir = h.tmpdir()
     local version = h.LUA == "luajit" and "5.1" or h.LUA:match("%d%.%d")
     local interp = "/usr/bin/" .. h.LUA
-    -- build from a copy: the builtin backend writes objects next to sources
-    assert.equal(0, (h.run("cd " .. q(h.ROOT) .. " && tar cf - core lua bin rockspec"
+    -- a copy of the checkout's sources, to see what the build leaves there
+    assert.equal(0, (h.run("cd " .. q(h.ROOT) .. " && tar cf - CMakeLists.txt core lua bin rockspec"
       .. " | (cd " .. q(dir) .. " && tar xf -)", true)))
-    local config = ""
-    if h.LUA == "luajit" then
-      h.write(dir .. "/luajit-config.lua", [[
-rocks_trees = {}
-lua_interpreter = "luajit"
-variables = { LUA_DIR = "/usr", LUA_BINDIR = "/usr/bin",
-              LUA_INCDIR = "/usr/include/luajit-2.1" }
-]])
-      config = "LUAROCKS_CONFIG=" .. q(dir .. "/luajit-config.lua") .. " "
-    end
+    local before = files(dir)
+    -- the README's commands (LuaJIT: its config file)
+    local config = h.LUA == "luajit" and "LUAROCKS_CONFIG=rockspec/luajit-config.lua " or ""
     -- any attempt to reach the network goes to a closed local port
     local status, out, err = h.run("cd " .. q(dir) .. " && " .. config
       .. "http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 "
-      .. "luarocks --lua-version=" .. version
-      .. " make rockspec/orchestra-scm-1.rockspec --tree=" .. q(dir .. "/tree"), true)
+      .. "luarocks --lua-version " .. version
+      .. " make rockspec/orchestra-scm-1.rockspec --tree " .. q(dir .. "/tree"), true)
     assert.equal(0, status, out .. err)
     assert.matches("orchestra scm%-1 is now installed", out)
 
+    -- the sources are as they were: the build happened in build.luarocks/
+    local after = {}
+    for _, f in ipairs(files(dir)) do
+      if not f:match("^build%.luarocks/") and not f:match("^tree/") then after[#after + 1] = f end
+    end
+    assert.same(before, after)
+
+    -- exactly the modules, the C module and the command
     local tree = dir .. "/tree"
+    local installed = {}
+    for _, f in ipairs(files(tree)) do
+      if not f:match("^lib/luarocks/") then installed[#installed + 1] = f end
+    end
+    local expected = { "bin/orchestra", "lib/lua/" .. version .. "/orchestra/core.so" }
+    for name in pairs(lua_modules()) do
+      expected[#expected + 1] = "share/lua/" .. version .. "/" .. name:gsub("%.", "/") .. ".lua"
+    end
+    table.sort(expected)
+    assert.same(expected, installed)
+
     local script = [[
 package.path = "@TREE@/share/lua/@VER@/?.lua;@TREE@/share/lua/@VER@/?/init.lua"
 package.cpath = "@TREE@/lib/lua/@VER@/?.so"
@@ -73,6 +98,18 @@ io.write(o.VERSION, " ", o.built_for, " ", text, "\n")
       .. q(tree .. "/bin/orchestra") .. " --version", true)
     assert.equal(0, status, err)
     assert.equal("orchestra " .. require("orchestra").VERSION .. " (" .. built_for .. ")\n", out)
+
+    -- another Lua finding this module says what is wrong and how to fix it
+    local other = h.LUA == "lua5.4" and "lua5.1" or "lua5.4"
+    local other_name = other == "lua5.4" and "Lua 5.4" or "Lua 5.1"
+    status, out, err = h.run("cd / && env -i PATH=/usr/bin:/bin " .. other .. " "
+      .. q(dir .. "/check.lua"), true)
+    assert.equal(1, status)
+    assert.equal("", out)
+    assert.matches("orchestra: the C module orchestra.core that " .. other_name
+      .. " found was built for another Lua %(.*undefined symbol: lua.*%)%. Install orchestra for "
+      .. other_name .. " %(luarocks %-%-lua%-version " .. other:match("%d%.%d")
+      .. " make rockspec/orchestra%-scm%-1%.rockspec%) or run it with the Lua it was built for%.", err)
     h.run("rm -rf " .. q(dir), true)
   end)
 end)

@@ -111,10 +111,19 @@ local function asl_summary(r)
   return table.concat(r.errors, "; ")
 end
 
--- The pointers of the "<pointer>: <message>" lines of stderr text.
+-- The lines of stderr text without their "<file>: " prefix.
+local function problem_lines(err)
+  local lines = {}
+  for line in err:gmatch("[^\n]+") do
+    lines[#lines + 1] = line:match("^.-%.json: (.*)$") or line
+  end
+  return lines
+end
+
+-- The pointers of the "<file>: <pointer>: <message>" lines of stderr text.
 local function pointer_lines(err)
   local ptrs = {}
-  for line in err:gmatch("[^\n]+") do
+  for _, line in ipairs(problem_lines(err)) do
     local p = line:match("^(/.-): ") or ((line:match("^: ") or line:match("^%(root%): ")) and "")
     if p then ptrs[#ptrs + 1] = p end
   end
@@ -122,7 +131,7 @@ local function pointer_lines(err)
 end
 
 local function has_line_for(err, pointer)
-  for line in err:gmatch("[^\n]+") do
+  for _, line in ipairs(problem_lines(err)) do
     local shown = pointer == "" and "(root)" or pointer
     if line:sub(1, #shown + 2) == shown .. ": " then return true end
   end

@@ -207,7 +207,7 @@ void orci_execution_free(orc_execution *X) {
 
 /* {====== starting */
 
-static int valid_name(const char *s) {
+int orci_valid_name(const char *s) {
   size_t n = strlen(s), i;
   if (n == 0 || n > 80) return 0;
   for (i = 0; i < n; i++) {
@@ -228,7 +228,7 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   if (name == NULL) {
     orci_make_uuid(E, uuid);
     name = uuid;
-  } else if (!valid_name(name)) {
+  } else if (!orci_valid_name(name)) {
     return orci_error(err, ORC_EINVAL, NULL,
                       "invalid execution name '%s': 1 to 80 characters, no "
                       "whitespace or any of < > { } [ ] ? * \" # %% \\ ^ ~ $ "
@@ -400,6 +400,11 @@ size_t orc_execution_pending_tasks(const orc_execution *X, orc_task **out,
       n++;
     }
   return n;
+}
+
+orc_execution *orc_engine_next_execution(const orc_engine *E,
+                                         const orc_execution *X) {
+  return X == NULL ? E->executions : X->next_x;
 }
 
 /* }====== */

@@ -143,6 +143,10 @@ struct orc_execution {
 
 /* execution.c */
 void orci_set_str(char **dst, const char *s);
+/* A name Step Functions accepts (executions, machines): 1 to 80
+** characters, no whitespace or any of < > { } [ ] ? * " # % \ ^ ~ $ & , ; :
+** / | ` */
+int orci_valid_name(const char *s);
 orc_execution *orci_name_find(const orc_engine *E, const orc_machine *M,
                               const char *name);
 void orci_frame_free(orci_frame *F);

@@ -268,12 +268,22 @@ typedef struct numtok {
   double d;
 } numtok;
 
+/* A string holding U+0000, decoded by the lexer: cJSON's strings end at
+** their first NUL. */
+typedef struct nulstr {
+  size_t index; /* among the text's strings (keys included), in order */
+  orc_json *value;
+} nulstr;
+
 typedef struct lexer {
   const char *text;
   size_t len;
   int max_depth;
   numtok *nums; /* every number of the text, in document order */
   size_t nnums, capnums;
+  size_t nstrings; /* strings (keys included) seen so far */
+  nulstr *nulstrs; /* those holding U+0000, in document order */
+  size_t nnulstrs, capnulstrs;
   size_t err_at;      /* offset of the first error found, or SIZE_MAX */
   size_t err_tok;     /* start of the token holding that error */
   const char *errmsg; /* static text describing it */
@@ -369,12 +379,104 @@ static int strncasecmp_hex(const char *h, char d, const char *set) {
   return c0 == d && c1 != '\0' && strchr(set, c1) != NULL;
 }
 
+static unsigned hex4(const char *h) {
+  unsigned v = 0;
+  int k;
+  for (k = 0; k < 4; k++) {
+    char c = h[k];
+    v = v * 16 + (unsigned)(is_digit(c) ? c - '0'
+                            : c >= 'a'  ? c - 'a' + 10
+                                        : c - 'A' + 10);
+  }
+  return v;
+}
+
+/* Decode the string token text[from, to) (quotes excluded, already
+** checked) into an owned value. */
+static orc_json *decode_string(const char *t, size_t from, size_t to) {
+  char *buf = (char *)malloc(to - from + 1), *o = buf;
+  orc_json *v;
+  size_t i = from;
+  if (buf == NULL) return NULL;
+  while (i < to) {
+    unsigned cp;
+    if (t[i] != '\\') {
+      *o++ = t[i++];
+      continue;
+    }
+    switch (t[i + 1]) {
+    case 'b':
+      *o++ = '\b';
+      break;
+    case 'f':
+      *o++ = '\f';
+      break;
+    case 'n':
+      *o++ = '\n';
+      break;
+    case 'r':
+      *o++ = '\r';
+      break;
+    case 't':
+      *o++ = '\t';
+      break;
+    case 'u':
+      cp = hex4(t + i + 2);
+      if (cp >= 0xD800 && cp <= 0xDBFF) { /* a pair: checked by the lexer */
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (hex4(t + i + 8) - 0xDC00);
+        i += 6;
+      }
+      if (cp < 0x80) {
+        *o++ = (char)cp;
+      } else if (cp < 0x800) {
+        *o++ = (char)(0xC0 | (cp >> 6));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+      } else if (cp < 0x10000) {
+        *o++ = (char)(0xE0 | (cp >> 12));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+      } else {
+        *o++ = (char)(0xF0 | (cp >> 18));
+        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+      }
+      i += 6;
+      continue;
+    default: /* " \ / */
+      *o++ = t[i + 1];
+      break;
+    }
+    i += 2;
+  }
+  v = orc_json_string(buf, (size_t)(o - buf));
+  free(buf);
+  return v;
+}
+
 static int lex_string(lexer *lx, size_t *pi) {
   const char *t = lx->text;
   size_t i = *pi + 1, n = lx->len;
+  int has_nul = 0; /* an escaped U+0000: cJSON would cut the string */
   while (i < n) {
     unsigned char c = (unsigned char)t[i];
     if (c == '"') {
+      if (has_nul) {
+        nulstr *ns;
+        if (lx->nnulstrs == lx->capnulstrs) {
+          size_t cap = lx->capnulstrs ? lx->capnulstrs * 2 : 4;
+          ns = (nulstr *)realloc(lx->nulstrs, cap * sizeof *ns);
+          if (ns == NULL) return lex_fail(lx, *pi, "out of memory");
+          lx->nulstrs = ns;
+          lx->capnulstrs = cap;
+        }
+        ns = &lx->nulstrs[lx->nnulstrs];
+        ns->index = lx->nstrings;
+        ns->value = decode_string(t, *pi + 1, i);
+        if (ns->value == NULL) return lex_fail(lx, *pi, "out of memory");
+        lx->nnulstrs++;
+      }
+      lx->nstrings++;
       *pi = i + 1;
       return 0;
     }
@@ -400,8 +502,7 @@ static int lex_string(lexer *lx, size_t *pi) {
         if (i + 5 >= n || !is_hex(t[i + 2]) || !is_hex(t[i + 3]) ||
             !is_hex(t[i + 4]) || !is_hex(t[i + 5]))
           return lex_fail(lx, i, "\\u must be followed by four hex digits");
-        if (memcmp(t + i + 2, "0000", 4) == 0) /* cJSON strings end at NUL */
-          return lex_fail(lx, i, "strings holding U+0000 are not supported");
+        if (memcmp(t + i + 2, "0000", 4) == 0) has_nul = 1;
         if (strncasecmp_hex(t + i + 2, 'd', "89ab")) { /* high surrogate */
           if (i + 11 >= n || t[i + 6] != '\\' || t[i + 7] != 'u' ||
               !strncasecmp_hex(t + i + 8, 'd', "cdef") || !is_hex(t[i + 10]) ||
@@ -429,45 +530,136 @@ static int lex_string(lexer *lx, size_t *pi) {
   return lex_fail(lx, *pi, "unterminated string");
 }
 
-/* The lexical pass: strict numbers (with their exact values), strings
-** (control characters, escapes, UTF-8) and nesting depth. Structure is left
-** to cJSON. Returns 0, or -1 with lx->err_at/errmsg set. */
+static void lex_free(lexer *lx) {
+  size_t i;
+  for (i = 0; i < lx->nnulstrs; i++)
+    orc_json_unref(lx->nulstrs[i].value);
+  free(lx->nulstrs);
+  free(lx->nums);
+}
+
+/* What the grammar allows next (RFC 8259). */
+enum {
+  X_VALUE,       /* a value (after ':' or ',' in an array, or at the top) */
+  X_FIRST_VALUE, /* a value or ']' (after '[') */
+  X_FIRST_KEY,   /* a key or '}' (after '{') */
+  X_KEY,         /* a key (after ',' in an object) */
+  X_COLON,       /* ':' after a key */
+  X_NEXT,        /* ',' or the container's close */
+  X_END          /* nothing but whitespace */
+};
+
+static const char *const expected_text[] = {
+    "a value", "a value or ']'", "a string key or '}'", "a string key",
+    "':'",     "',' or a close", "the end of the text"};
+
+/* Fail at i naming the byte found and what the grammar wanted. */
+static int lex_unexpected(lexer *lx, size_t i, int expect, char close) {
+  unsigned char c = (unsigned char)lx->text[i];
+  const char *want = expected_text[expect];
+  char wbuf[24];
+  if (expect == X_NEXT) {
+    snprintf(wbuf, sizeof wbuf, "',' or '%c'", close);
+    want = wbuf;
+  }
+  if (c >= 0x20 && c < 0x7F)
+    snprintf(lx->msgbuf, sizeof lx->msgbuf,
+             "unexpected character '%c' (expected %s)", c, want);
+  else
+    snprintf(lx->msgbuf, sizeof lx->msgbuf,
+             "unexpected byte 0x%02X (expected %s)", c, want);
+  return lex_fail(lx, i, lx->msgbuf);
+}
+
+/* The lexical and grammatical pass: strict numbers (with their exact
+** values), strings (control characters, escapes, UTF-8), literals,
+** structure and nesting depth, so every error is reported at the byte
+** that makes it. cJSON then builds the tree of a text known to be valid.
+** Returns 0, or -1 with lx->err_at/errmsg set. */
 static int lex(lexer *lx) {
   const char *t = lx->text;
   size_t i = 0, n = lx->len;
-  int depth = 0;
+  int depth = 0, expect = X_VALUE;
+  char stack[ORC_JSON_MAX_DEPTH + 1]; /* '[' or '{' per open container */
   if (n >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0)
     i = 3; /* a byte order mark may be ignored (RFC 8259) */
   while (i < n) {
     char c = t[i];
+    char close = depth > 0 ? (stack[depth - 1] == '[' ? ']' : '}') : 0;
+    int value = expect == X_VALUE || expect == X_FIRST_VALUE;
     lx->err_tok = i;
-    if (c == '"') {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      i++;
+      continue;
+    }
+    if (c == '"' && (value || expect == X_KEY || expect == X_FIRST_KEY)) {
       if (lex_string(lx, &i) < 0) return -1;
-    } else if (c == '-' || is_digit(c)) {
+      if (!value) {
+        expect = X_COLON;
+        continue;
+      }
+    } else if ((c == '-' || is_digit(c)) && value) {
       if (lex_number(lx, &i) < 0) return -1;
-    } else if (c == '[' || c == '{') {
-      if (++depth > lx->max_depth) {
+    } else if ((c == 't' || c == 'f' || c == 'n') && value) {
+      const char *lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+      size_t k = strlen(lit), j;
+      for (j = 0; j < k; j++)
+        if (i + j >= n || t[i + j] != lit[j]) break;
+      if (j < k) {
+        if (i + j >= n)
+          snprintf(lx->msgbuf, sizeof lx->msgbuf,
+                   "unexpected end of input inside the literal %s", lit);
+        else
+          snprintf(lx->msgbuf, sizeof lx->msgbuf,
+                   "unexpected character '%c' inside the literal %s", t[i + j],
+                   lit);
+        return lex_fail(lx, i + j, lx->msgbuf);
+      }
+      i += k;
+    } else if ((c == '[' || c == '{') && value) {
+      if (depth >= lx->max_depth) {
         snprintf(lx->msgbuf, sizeof lx->msgbuf,
                  "nesting is deeper than the limit of %d", lx->max_depth);
         return lex_fail(lx, i, lx->msgbuf);
       }
+      stack[depth++] = c;
+      expect = c == '[' ? X_FIRST_VALUE : X_FIRST_KEY;
       i++;
-    } else if (c == ']' || c == '}') {
+      continue;
+    } else if (c == close &&
+               (expect == X_NEXT ||
+                expect == (c == ']' ? X_FIRST_VALUE : X_FIRST_KEY))) {
       depth--;
       i++;
-    } else if ((unsigned char)c >= 0x80) {
+    } else if (c == ':' && expect == X_COLON) {
+      expect = X_VALUE;
+      i++;
+      continue;
+    } else if (c == ',' && expect == X_NEXT) {
+      expect = close == ']' ? X_VALUE : X_KEY;
+      i++;
+      continue;
+    } else if ((unsigned char)c >= 0x80 && expect != X_END) {
       return lex_fail(lx, i, "unexpected byte outside a string");
     } else {
-      i++; /* punctuation, literals and junk: cJSON judges them */
+      return lex_unexpected(lx, i, expect, close);
     }
+    expect = depth > 0 ? X_NEXT : X_END; /* a value ended */
   }
   lx->depth = depth;
-  return 0;
+  lx->err_tok = n;
+  if (expect == X_END) return 0;
+  if (expect == X_VALUE && depth == 0)
+    return lex_fail(lx, n, "the text holds no value");
+  return lex_fail(lx, n, "unexpected end of input");
 }
 
 typedef struct convert {
   numtok *nums;
   size_t nnums, next; /* next number token to consume */
+  const nulstr *nulstrs;
+  size_t nnulstrs, nextnul; /* the next string holding U+0000 */
+  size_t nstrings;          /* strings (keys included) converted so far */
   int unique_keys;
   const cJSON *path[ORC_JSON_MAX_DEPTH + 1]; /* nodes from the root */
   int depth;
@@ -483,6 +675,9 @@ static orc_json *key_of(convert *cv, const char *s) {
   size_t n = strlen(s), i;
   uint32_t h = 2166136261u;
   orc_json **slot;
+  if (cv->nextnul < cv->nnulstrs &&
+      cv->nulstrs[cv->nextnul].index == cv->nstrings++)
+    return orc_json_ref(cv->nulstrs[cv->nextnul++].value);
   if (n > 64) return orc_json_string(s, n); /* long keys are rare */
   for (i = 0; i < n; i++)
     h = (h ^ (unsigned char)s[i]) * 16777619u;
@@ -611,8 +806,12 @@ static orc_json *from_cjson(convert *cv, const cJSON *c) {
     t = &cv->nums[cv->next++];
     return t->is_int ? orc_json_int(t->i) : orc_json_float(t->d);
   }
-  if (cJSON_IsString(c))
+  if (cJSON_IsString(c)) {
+    if (cv->nextnul < cv->nnulstrs &&
+        cv->nulstrs[cv->nextnul].index == cv->nstrings++)
+      return orc_json_ref(cv->nulstrs[cv->nextnul++].value);
     return orc_json_string(c->valuestring, strlen(c->valuestring));
+  }
   for (e = c->child; e; e = e->next)
     n++;
   if (cJSON_IsArray(c)) {
@@ -741,18 +940,6 @@ static int parse_error(orc_error *err, const char *text, size_t len, size_t at,
   return ORC_EJSON;
 }
 
-static const char *describe_at(const char *text, size_t len, size_t at,
-                               char *buf, size_t n) {
-  unsigned char c;
-  if (at >= len) return "unexpected end of input";
-  c = (unsigned char)text[at];
-  if (c >= 0x20 && c < 0x7F)
-    snprintf(buf, n, "unexpected character '%c'", c);
-  else
-    snprintf(buf, n, "unexpected byte 0x%02X", c);
-  return buf;
-}
-
 int orc_json_parse(const char *text, size_t len, const orc_json_limits *limits,
                    orc_json **out, orc_error *err) {
   lexer lx;
@@ -763,7 +950,6 @@ int orc_json_parse(const char *text, size_t len, const orc_json_limits *limits,
   int max_depth = limits && limits->max_depth > 0 ? limits->max_depth
                                                   : ORC_JSON_DEFAULT_MAX_DEPTH;
   convert cv;
-  char why[64];
   *out = NULL;
   if (max_depth > ORC_JSON_MAX_DEPTH) max_depth = ORC_JSON_MAX_DEPTH;
   if (len > max_bytes)
@@ -775,40 +961,27 @@ int orc_json_parse(const char *text, size_t len, const orc_json_limits *limits,
   lx.len = len;
   lx.max_depth = max_depth;
   lx.err_at = SIZE_MAX;
-  lex(&lx);
-  /* cJSON's require_null_terminated wants the NUL inside len: check the
-  ** tail ourselves instead. */
-  tree = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-  if (tree != NULL && end != NULL) {
-    size_t at = (size_t)(end - text);
-    while (at < len && strchr(" \t\r\n", text[at]) && text[at] != '\0')
-      at++;
-    if (at < len) {
-      cJSON_Delete(tree);
-      tree = NULL;
-      end = text + at;
-    }
-  }
-  if (tree == NULL || lx.err_at != SIZE_MAX) {
-    /* report whichever error comes first in the text */
-    size_t cat = tree == NULL && end ? (size_t)(end - text) : SIZE_MAX;
-    int rc;
-    cJSON_Delete(tree);
-    /* cJSON reports a premature end at the last byte: say what it is */
-    if (cat + 1 == len && lx.depth > 0 && text[cat] != ']' && text[cat] != '}')
-      cat = len;
-    if (lx.err_at != SIZE_MAX && lx.err_tok <= cat) /* inside its token */
-      rc = parse_error(err, text, len, lx.err_at, lx.errmsg);
-    else if (len == 0 || strspn(text, " \t\r\n") >= len)
-      rc = parse_error(err, text, len, cat, "the text holds no value");
-    else
-      rc = parse_error(err, text, len, cat,
-                       describe_at(text, len, cat, why, sizeof why));
-    free(lx.nums);
+  if (lex(&lx) < 0) {
+    int rc = parse_error(err, text, len, lx.err_at, lx.errmsg);
+    lex_free(&lx);
     return rc;
+  }
+  /* the lexer checked the whole grammar: cJSON sees a valid text (after
+  ** the byte order mark, which it does not know) */
+  {
+    size_t bom = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    tree = cJSON_ParseWithLengthOpts(text + bom, len - bom, &end, 0);
+  }
+  if (tree == NULL) {
+    lex_free(&lx);
+    return orci_error(err, ORC_ENOMEM, NULL, "out of memory parsing JSON");
   }
   cv.nums = lx.nums;
   cv.nnums = lx.nnums;
+  cv.nulstrs = lx.nulstrs;
+  cv.nnulstrs = lx.nnulstrs;
+  cv.nextnul = 0;
+  cv.nstrings = 0;
   cv.next = 0;
   cv.unique_keys = limits && limits->unique_keys;
   cv.depth = 0;
@@ -822,7 +995,7 @@ int orc_json_parse(const char *text, size_t len, const orc_json_limits *limits,
     for (k = 0; k < 256; k++)
       orc_json_unref(cv.keys[k]);
   }
-  free(lx.nums);
+  lex_free(&lx);
   if (*out == NULL)
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory parsing JSON");
   if (cv.dup[0]) {

@@ -14,13 +14,43 @@
 
 /* {====== machines and executions */
 
+static orc_machine *machine_named(const orc_engine *E, const char *name) {
+  orc_machine *M;
+  for (M = E->machines; M; M = M->next_machine)
+    if (strcmp(M->name, name) == 0) return M;
+  return NULL;
+}
+
 int orc_machine_load_json(orc_engine *E, orc_json *def, const char *name,
                           orc_machine **out, orc_diagnostics *diag,
                           orc_error *err) {
-  orc_machine *M = (orc_machine *)calloc(1, sizeof *M);
+  orc_machine *M;
   int rc;
   size_t n;
+  char auto_name[32]; /* "StateMachine-2"... for the unnamed */
   *out = NULL;
+  /* Names follow Step Functions' rules, and one name is one machine: its
+  ** ARN is what states:startExecution and orc_engine_find_execution look
+  ** up. The unnamed are numbered. */
+  if (name != NULL && !orci_valid_name(name))
+    return orci_error(err, ORC_EINVAL, NULL,
+                      "InvalidName: invalid state machine name '%s': 1 to 80 "
+                      "characters, no whitespace or any of < > { } [ ] ? * "
+                      "\" # %% \\ ^ ~ $ & , ; : / | `",
+                      name);
+  if (name != NULL && machine_named(E, name) != NULL)
+    return orci_error(err, ORC_EINVAL, NULL,
+                      "StateMachineAlreadyExists: this engine already has a "
+                      "state machine named '%s' (its ARN would name both)",
+                      name);
+  if (name == NULL) {
+    unsigned k = 1;
+    snprintf(auto_name, sizeof auto_name, "StateMachine");
+    while (machine_named(E, auto_name) != NULL)
+      snprintf(auto_name, sizeof auto_name, "StateMachine-%u", ++k);
+    name = auto_name;
+  }
+  M = (orc_machine *)calloc(1, sizeof *M);
   if (M == NULL) return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
   M->E = E;
   rc = orci_machine_compile(M, def, diag, err);
@@ -29,7 +59,6 @@ int orc_machine_load_json(orc_engine *E, orc_json *def, const char *name,
     free(M);
     return rc;
   }
-  if (name == NULL) name = "StateMachine";
   M->name = strdup(name);
   n = strlen(name) + strlen(E->region) + strlen(E->account) + 40;
   M->arn = (char *)malloc(n);

@@ -326,6 +326,13 @@ ORC_API void orc_engine_wakeup(orc_engine *E);
 
 /* }====== */
 
+/* The engine's executions, newest first: NULL gives the first, X the one
+** after X; NULL after the last. Started executions (nested ones included,
+** not a distributed Map's children) until orc_execution_close or
+** orc_engine_free. The list must not change during a walk. */
+ORC_API orc_execution *orc_engine_next_execution(const orc_engine *E,
+                                                 const orc_execution *X);
+
 #ifdef __cplusplus
 }
 #endif
