@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "lorchestra.h"
+#include "orchestra/agent.h"
 #include "orchestra/bedrock.h"
 #include "orchestra/engine.h"
 
@@ -67,6 +68,37 @@ typedef struct lexecution {
 
 /* {====== helpers */
 
+static lengine *check_engine(lua_State *L, int i);
+
+orc_engine *orcL_check_engine(lua_State *L, int i) {
+  return check_engine(L, i)->E;
+}
+
+orc_machine *orcL_to_machine(lua_State *L, int i) {
+  lmachine *m = (lmachine *)lua_touserdata(L, i);
+  int same;
+  if (m == NULL || !lua_getmetatable(L, i)) return NULL;
+  luaL_getmetatable(L, MACHINE_MT);
+  same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same && m->eb->E ? m->M : NULL;
+}
+
+orc_execution *orcL_check_execution(lua_State *L, int i);
+
+void orcL_push_execution(lua_State *L, int engine_idx, orc_execution *X) {
+  lengine *b = (lengine *)luaL_checkudata(L, engine_idx, ENGINE_MT);
+  lexecution *x;
+  if (engine_idx < 0) engine_idx = lua_gettop(L) + engine_idx + 1;
+  x = (lexecution *)lua_newuserdata(L, sizeof *x);
+  x->X = X;
+  x->eb = b;
+  luaL_getmetatable(L, EXECUTION_MT);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, engine_idx);
+  x->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 static lengine *check_engine(lua_State *L, int i) {
   lengine *b = (lengine *)orcL_checkudata(L, i, ENGINE_MT);
   if (b->E == NULL) orcL_error(L, "the engine is closed");
@@ -86,6 +118,10 @@ static lexecution *check_execution(lua_State *L, int i) {
     orcL_error(L, x->eb->E == NULL ? "the execution's engine is closed"
                                    : "the execution is closed");
   return x;
+}
+
+orc_execution *orcL_check_execution(lua_State *L, int i) {
+  return check_execution(L, i)->X;
 }
 
 /* Raise {code=, message=[, errors=]} with a __tostring. The table with the
@@ -582,9 +618,8 @@ static void run_until(lua_State *L, lengine *b, orc_execution *X) {
     d = orc_engine_next_deadline(b->E);
     if (d < 0) return;
     if (d > 0 && b->clock == ORC_CLOCK_MANUAL) return; /* needs advance */
-    /* under the virtual clock too: a wait with HTTP transfers in flight
-    ** sleeps on their sockets (otherwise it returns at once) */
-    if (d > 0) orc_engine_wait(b->E, d > 100 ? 100 : d);
+    if (d > 0) /* model calls in flight sleep under the virtual clock too */
+      orc_engine_wait(b->E, d > 100 ? 100 : d);
   }
 }
 
@@ -1212,6 +1247,14 @@ static int execution_close(lua_State *L) {
 static void push_why_waiting(lua_State *L, lengine *b, orc_execution *X) {
   orc_task *tasks[1];
   size_t n = orc_execution_pending_tasks(X, tasks, 1);
+  if (orc_execution_agent(X) && orc_agent_pending_tools(X, tasks, 1) > 0) {
+    lua_pushfstring(L,
+                    "waiting for tool results (return of control): tool "
+                    "'%s' has no handler; answer the calls of "
+                    "ex:pending_tools() with ex:resume{[id] = result}",
+                    orc_task_state_name(tasks[0]));
+    return;
+  }
   if (n > 0 && ends_with(orc_task_resource(tasks[0]), ".waitForTaskToken")) {
     lua_pushfstring(L,
                     "waiting for a task token: state '%s' sent it (%s) and "

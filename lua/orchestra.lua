@@ -30,6 +30,7 @@ end
 
 local core = load_core()
 local graph = require "orchestra.graph"
+local models = require "orchestra.models"
 
 local M = {}
 
@@ -112,6 +113,184 @@ M.json = {
 
   null = core.null,
 }
+
+--- Model declarations for agents: `orchestra.models.openai{...}`,
+-- `.anthropic{...}`, `.bedrock{...}`, `.scripted{turns = ...}` or
+-- `.scripted(function(messages, tools, ctx) ... end)`. See
+-- `orchestra.models`.
+M.models = models
+
+-- {====== agents
+
+local registry = debug.getregistry()
+local engine_methods = registry["orchestra.Engine"].__index
+local machine_mt = registry["orchestra.Machine"]
+local agent_mt = registry["orchestra.Agent"]
+local error_mt = registry["orchestra.Error"]
+
+local AGENT_OPTIONS = {
+  name = "string", model = "table", instructions = "string", tools = "table",
+  max_steps = "number", max_tokens = "number", temperature = "number",
+  output_schema = "table", timeout_seconds = "number",
+  max_repeated_calls = "number", retry = "table",
+}
+local TOOL_OPTIONS = { description = "string", schema = "table", handler = "function" }
+
+local function option_names(t)
+  local names = {}
+  for k in pairs(t) do names[#names + 1] = k end
+  table.sort(names)
+  return table.concat(names, ", ")
+end
+
+--- Compile an agent: a model decides at run time which tools to call.
+-- Each invocation (`agent:start`, `agent:invoke`) is an execution of this
+-- engine, driven by `engine:step()` like a machine's.
+-- @tparam table opts `model` (an `orchestra.models.*` value, required),
+--   `name` (unique per engine; default "Agent", "Agent-2", ...),
+--   `instructions` (the system prompt), `tools` (name -> `{description =,
+--   schema =, handler = function(args, ctx)}`, a machine, or another
+--   agent; a tool without handler returns control to the caller),
+--   `max_steps` (model calls per invocation, default 10), `max_tokens`
+--   (output tokens per invocation), `temperature`, `output_schema` (the
+--   answer must be JSON matching it: `ex.output.structured`),
+--   `timeout_seconds` (the whole invocation), `max_repeated_calls`
+--   (identical tool calls in a row, default 3), `retry = {max_attempts =
+--   3, base_ms = 1000, max_ms = 60000}` (model calls over HTTP)
+-- @treturn Agent
+function engine_methods.agent(engine, opts)
+  if type(opts) ~= "table" then
+    error("engine:agent: expected a table of options", 2)
+  end
+  for k, v in pairs(opts) do
+    local want = AGENT_OPTIONS[k]
+    if not want then
+      error(("engine:agent: unknown option '%s' (options: %s)"):format(
+        tostring(k), option_names(AGENT_OPTIONS)), 2)
+    end
+    if type(v) ~= want then
+      error(("engine:agent: option '%s' must be a %s, not %s"):format(k, want, type(v)), 2)
+    end
+  end
+  local model = opts.model
+  if getmetatable(model) ~= models.model_mt then
+    error("engine:agent: option 'model' is required: an orchestra.models.* value", 2)
+  end
+  if opts.retry then
+    for k in pairs(opts.retry) do
+      if k ~= "max_attempts" and k ~= "base_ms" and k ~= "max_ms" then
+        error(("engine:agent: unknown retry option '%s' (max_attempts, base_ms, max_ms)"):format(tostring(k)), 2)
+      end
+    end
+  end
+  local spec = {
+    name = opts.name, instructions = opts.instructions, max_steps = opts.max_steps,
+    max_tokens = opts.max_tokens, temperature = opts.temperature,
+    output_schema = opts.output_schema, timeout_seconds = opts.timeout_seconds,
+    max_repeated_calls = opts.max_repeated_calls, retry = opts.retry,
+    model = { kind = model.kind, model = model.model, base_url = model.base_url,
+              api_key = model.api_key, anthropic_version = model.anthropic_version,
+              region = model.region, endpoint_url = model.endpoint_url,
+              timeout_ms = model.timeout_ms, with_messages = model.fn ~= nil },
+    tools = {},
+  }
+  local names = {}
+  for name in pairs(opts.tools or {}) do
+    if type(name) ~= "string" then
+      error(("engine:agent: tool names must be strings, not %s"):format(type(name)), 2)
+    end
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  local handlers = {}
+  for _, name in ipairs(names) do
+    local t = opts.tools[name]
+    local mt = getmetatable(t)
+    if mt == machine_mt then
+      spec.tools[#spec.tools + 1] = {
+        name = name, kind = "machine", target = t,
+        description = ("Runs the state machine '%s' with the arguments as its input and returns its output."):format(t.name),
+        schema = { type = "object" },
+      }
+    elseif mt == agent_mt then
+      spec.tools[#spec.tools + 1] = {
+        name = name, kind = "agent", target = t,
+        description = ("Asks the agent '%s': give it a prompt; returns its answer."):format(t.name),
+        schema = { type = "object", properties = { prompt = { type = "string" } }, required = M.array { "prompt" } },
+      }
+    elseif type(t) == "table" then
+      for k, v in pairs(t) do
+        local want = TOOL_OPTIONS[k]
+        if not want then
+          error(("engine:agent: tool '%s': unknown option '%s' (options: %s)"):format(
+            name, tostring(k), option_names(TOOL_OPTIONS)), 2)
+        end
+        if type(v) ~= want then
+          error(("engine:agent: tool '%s': option '%s' must be a %s, not %s"):format(name, k, want, type(v)), 2)
+        end
+      end
+      spec.tools[#spec.tools + 1] = {
+        name = name, kind = t.handler and "host" or "return",
+        description = t.description, schema = t.schema,
+      }
+      handlers[name] = t.handler
+    else
+      error(("engine:agent: tool '%s' must be a table {description =, schema =, handler =}, a machine or an agent, not %s"):format(name, type(t)), 2)
+    end
+  end
+  local ok, agent = pcall(engine._agent, engine, spec)
+  if not ok then error(agent, 2) end
+  local aname = agent.name
+  for name, handler in pairs(handlers) do
+    engine:handler("orchestra:tool:" .. aname .. ":" .. name, function(args, ctx)
+      local result = handler(args, ctx)
+      if ctx.session ~= nil then engine:_agent_attrs(ctx.Task.Token, ctx.session) end
+      return result
+    end)
+  end
+  if model.kind == "scripted" then
+    local fn = model.fn
+    if fn then
+      engine:handler("orchestra:model:" .. aname, function(input, ctx)
+        return fn(input.messages, input.tools, ctx)
+      end)
+    else
+      local turns, i = model.turns, 0
+      engine:handler("orchestra:model:" .. aname, function()
+        i = i + 1
+        local turn = turns[i]
+        if turn == nil then
+          error({ Error = "Agent.ModelError",
+                  Cause = ("the scripted model has no turn %d (it has %d)"):format(i, #turns) })
+        end
+        return turn
+      end)
+    end
+  end
+  return agent
+end
+
+--- Start an invocation and wait for it: returns `ex.output` (`text`,
+-- `structured`, `steps`, `usage`, `transcript`); raises `{code = error
+-- name, message = cause}` when it fails, or `{code = "Agent.PendingTools",
+-- execution = ex}` when it waits for tools without a handler.
+function agent_mt.methods.invoke(agent, prompt, opts)
+  local ex = agent:start(prompt, opts)
+  local status, why = ex:wait()
+  if status == "SUCCEEDED" then
+    local out = ex.output
+    ex:close()
+    return out
+  end
+  if status == "RUNNING" then
+    error(setmetatable({ code = "Agent.PendingTools", message = why, execution = ex }, error_mt), 2)
+  end
+  local e = setmetatable({ code = ex.error or status, message = ex.cause }, error_mt)
+  ex:close()
+  error(e, 2)
+end
+
+-- }======
 
 --- Draw a machine as Graphviz DOT or Mermaid text: `machine:graph{format =
 -- "dot" | "mermaid", history = ...}`, where `history` (optional) is a history

@@ -44,8 +44,10 @@ build = {
     lua = {
       ["orchestra"] = "lua/orchestra.lua",
       ["orchestra.cli"] = "lua/orchestra/cli.lua",
+      ["orchestra.cli_agent"] = "lua/orchestra/cli_agent.lua",
       ["orchestra.cli_history"] = "lua/orchestra/cli_history.lua",
       ["orchestra.graph"] = "lua/orchestra/graph.lua",
+      ["orchestra.models"] = "lua/orchestra/models.lua",
     },
     bin = { orchestra = "bin/orchestra" },
   },

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent_int.h"
 #include "execution_int.h"
+#include "http_int.h"
 
 /* {====== clock and random */
 
@@ -160,6 +162,7 @@ void orc_engine_free(orc_engine *E) {
     orci_machine_release(M);
     free(M);
   }
+  orci_agents_free(E); /* after the executions: they point at agents */
   for (i = 0; i < K_COUNT; i++)
     orc_json_unref(E->keys[i]);
   orc_json_unref(E->not_truncated);
@@ -173,8 +176,7 @@ void orc_engine_free(orc_engine *E) {
   orci_vec_free(&E->evtypes);
   orci_vec_free(&E->zombies);
   orci_posts_free(E->posts);
-  orci_engine_http_free(E); /* aborts transfers: no callback runs */
-  orci_bedrock_free(E);
+  orci_bedrock_free(E); /* after the HTTP client: no callback runs */
   free(E->data_dir);
   free(E);
 }
@@ -202,17 +204,20 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
   /* Under the manual clock it moves the same way, but never past the time
   ** the host advanced to: the timers one advance passes fire in order, each
   ** at its own due time. */
-  /* HTTP transfers in flight are outside events too: time stands still
-  ** until they end */
+  /* Nor while HTTP transfers are in flight: their answers come in real
+  ** time, and jumping would fire an agent's timeout before them. */
   if (E->cfg.clock != ORC_CLOCK_REAL && S->nready == 0 &&
-      !orci_posts_pending(E->posts) && orci_engine_http_inflight(E) == 0) {
+      !orci_posts_pending(E->posts) &&
+      (E->http == NULL || orci_http_ntransfers(E->http) == 0)) {
     int64_t due = orci_timer_next(S);
     if (E->cfg.clock == ORC_CLOCK_MANUAL)
       due = due >= 0 && due < E->target_ms ? due : E->target_ms;
     if (due > E->now_ms) E->now_ms = due;
   }
   orci_posts_drain(E, E->posts); /* answers from other threads */
-  orci_engine_http_perform(E);   /* finished transfers answer their tasks */
+  if (E->http && orci_http_ntransfers(E->http) > 0 &&
+      orci_http_perform(E->http, err) < 0)
+    E->failed = ORC_EHTTP; /* libcurl's multi handle failed */
   /* a timer that fires is a unit of work like a transition: thousands of
   ** Waits ending at once are spread over several steps */
   budget -= orci_timers_fire(E, S, orc_engine_now(E), budget);
@@ -242,14 +247,20 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
 }
 
 int64_t orc_engine_next_deadline(const orc_engine *E) {
-  int64_t due, now, http = orci_engine_http_deadline(E);
+  int64_t due, now, d;
   if (E->sched.nready) return 0;
   due = orci_timer_next(&E->sched);
-  if (http >= 0 && E->cfg.clock != ORC_CLOCK_REAL) return http;
-  if (due < 0) return http;
   now = orc_engine_now(E);
-  due = due <= now ? 0 : due - now;
-  return http >= 0 && http < due ? http : due;
+  d = due < 0 ? -1 : due <= now ? 0 : due - now;
+  if (E->http && orci_http_ntransfers(E->http) > 0) {
+    /* transfers in flight: libcurl's deadline, or a second at most (the
+    ** host's wait wakes earlier on the transfers' sockets) */
+    long t = orci_http_timeout_ms(E->http);
+    if (t < 0 || t > 1000) t = 1000;
+    if (E->cfg.clock != ORC_CLOCK_REAL) return t; /* time stands still */
+    if (d < 0 || t < d) d = t;
+  }
+  return d;
 }
 
 int orc_engine_advance(orc_engine *E, int64_t ms, orc_error *err) {

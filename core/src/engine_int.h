@@ -26,21 +26,22 @@ struct orc_engine {
   orc_json *keys[K_COUNT];
   orc_json *not_truncated; /* {"truncated": false} */
   int stepping;
-  int failed;          /* an engine failure (ORC_ENOMEM) to report */
-  int busy;            /* nested pieces of work in progress (enter/leave) */
-  orci_vec zombies;    /* orc_execution *: closed while busy */
-  orci_table tasks;    /* pending tasks by token */
-  orci_table names;    /* executions held, by (machine, name) */
-  orci_table expired;  /* timed-out tokens of executions still held */
-  orci_posts *posts;   /* answers posted by other threads (post.c) */
-  char *data_dir;      /* copy of cfg.data_dir */
-  char role[96];       /* the executions' RoleArn */
-  uint64_t dispatched; /* tasks handed to the host (they weigh more) */
-  orc_json *role_json; /* role as a JSON string, shared */
-  orci_vec resources;  /* orci_resource: built-in task resources */
-  orci_vec hooks;      /* orci_hook: see every appended event */
-  orci_vec evtypes;    /* const orci_event_type *: types past EV_COUNT */
-  orci_http *http;     /* the engine's HTTP client, made on first use */
+  int failed;             /* an engine failure (ORC_ENOMEM) to report */
+  int busy;               /* nested pieces of work in progress (enter/leave) */
+  orci_vec zombies;       /* orc_execution *: closed while busy */
+  orci_table tasks;       /* pending tasks by token */
+  orci_table names;       /* executions held, by (machine, name) */
+  orci_table expired;     /* timed-out tokens of executions still held */
+  orci_posts *posts;      /* answers posted by other threads (post.c) */
+  char *data_dir;         /* copy of cfg.data_dir */
+  char role[96];          /* the executions' RoleArn */
+  uint64_t dispatched;    /* tasks handed to the host (they weigh more) */
+  orc_json *role_json;    /* role as a JSON string, shared */
+  orci_vec resources;     /* orci_resource: built-in task resources */
+  orci_vec hooks;         /* orci_hook: see every appended event */
+  orci_vec evtypes;       /* const orci_event_type *: types past EV_COUNT */
+  void *agents;           /* agent.c's registry, made with the first agent */
+  struct orci_http *http; /* the model calls' client, made on first use */
   struct orci_bedrock *bedrock; /* bedrock:invokeModel's settings, calls */
 };
 
@@ -51,22 +52,9 @@ void orci_make_uuid(orc_engine *E, char *buf);
 /* Random values for intrinsics (ud is the drawing frame). */
 uint64_t orci_env_random(void *ud);
 
-/* {====== the engine's HTTP client (enghttp.c) */
-
-/* The client, made on first use: NULL with err set when libcurl fails. */
+/* The engine's HTTP client, made on first use (enghttp.c): NULL with err
+** set when libcurl fails. Freed by orci_agents_free. */
 orci_http *orci_engine_http(orc_engine *E, orc_error *err);
-/* Transfers in flight (0 before first use). */
-size_t orci_engine_http_inflight(const orc_engine *E);
-/* Move transfers on and run the callbacks of finished ones (from step). */
-void orci_engine_http_perform(orc_engine *E);
-/* ms until perform is due while transfers are in flight, else -1. */
-int64_t orci_engine_http_deadline(const orc_engine *E);
-/* Sleep on the transfers' sockets (bounded slices): 1 when it did, 0 when
-** nothing is in flight. */
-int orci_engine_http_wait(orc_engine *E, int64_t timeout_ms);
-void orci_engine_http_free(orc_engine *E);
-
-/* }====== */
 
 /* bedrock:invokeModel (bedrock.c): register the resource; free the
 ** settings and release the calls in flight. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent_int.h"
 #include "execution_int.h"
 
 /* {====== the run queue and timers of frames */
@@ -54,7 +55,8 @@ void orci_finish(orc_execution *X, int status, orc_json *output,
                  const char *error, const char *cause, int64_t prev) {
   orc_engine *E = X->E;
   orci_frame *F;
-  int type = status == ORC_STATUS_SUCCEEDED   ? EV_EXECUTION_SUCCEEDED
+  int type = X->agent                         ? orci_agent_end_type(X, status)
+             : status == ORC_STATUS_SUCCEEDED ? EV_EXECUTION_SUCCEEDED
              : status == ORC_STATUS_FAILED    ? EV_EXECUTION_FAILED
              : status == ORC_STATUS_TIMED_OUT ? EV_EXECUTION_TIMED_OUT
                                               : EV_EXECUTION_ABORTED;
@@ -80,6 +82,7 @@ void orci_finish(orc_execution *X, int status, orc_json *output,
   frame_stop(&X->root);
   for (F = X->children; F; F = F->next_child)
     frame_stop(F);
+  if (X->agent) orci_agent_ended(X);
   if (X->parent_task) orci_complete_parent(X);
 }
 
@@ -177,6 +180,7 @@ void orci_execution_free(orc_execution *X) {
     X->parent_task->child = NULL;
     X->parent_task = NULL;
   }
+  if (X->agent) orci_agent_free(X);
   while (X->children)
     orci_frame_free(X->children);
   orci_group_free(F->G);
@@ -218,7 +222,7 @@ int orci_valid_name(const char *s) {
   return 1;
 }
 
-int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
+int orci_execution_open(orc_machine *M, orc_json *input, const char *name,
                         orc_execution **out, orc_error *err) {
   orc_engine *E = M->E;
   orc_execution *X, *o;
@@ -260,6 +264,7 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   }
   X->E = E;
   X->M = M;
+  X->root.X = X;
   X->input = input;
   n = strlen(name) + strlen(M->name) + strlen(E->region) + strlen(E->account) +
       40;
@@ -274,15 +279,6 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   X->status = ORC_STATUS_RUNNING;
   X->start_ms = orc_engine_now(E);
   X->next_id = 1;
-  orci_add_event_ex(X, 0, EV_EXECUTION_STARTED, NULL, &orci_start_marker,
-                    orc_json_ref(input));
-  X->root.X = X;
-  X->root.B = &M->top;
-  X->root.state = M->top.start;
-  X->root.phase = PH_ENTER;
-  X->root.input = orc_json_ref(input);
-  X->root.last_event = 0; /* the first state's Entered points at 0 */
-  X->root.run.run = orci_frame_run;
   if (orci_table_put(&E->names, name_hash(M, X->name), X) != ORC_OK) {
     orci_execution_free(X);
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
@@ -291,6 +287,25 @@ int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
   if (E->executions) E->executions->prev_x = X;
   E->executions = X;
   E->nrunning++;
+  *out = X;
+  return ORC_OK;
+}
+
+int orc_execution_start(orc_machine *M, orc_json *input, const char *name,
+                        orc_execution **out, orc_error *err) {
+  orc_engine *E = M->E;
+  orc_execution *X;
+  int rc = orci_execution_open(M, input, name, &X, err);
+  *out = NULL;
+  if (rc != ORC_OK) return rc;
+  orci_add_event_ex(X, 0, EV_EXECUTION_STARTED, NULL, &orci_start_marker,
+                    orc_json_ref(X->input));
+  X->root.B = &M->top;
+  X->root.state = M->top.start;
+  X->root.phase = PH_ENTER;
+  X->root.input = orc_json_ref(X->input);
+  X->root.last_event = 0; /* the first state's Entered points at 0 */
+  X->root.run.run = orci_frame_run;
   if (M->timeout_s &&
       orci_timer_set(&E->sched, X->start_ms + M->timeout_s * 1000,
                      orci_execution_timeout_fired, X,

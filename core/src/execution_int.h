@@ -138,6 +138,7 @@ struct orc_execution {
   void *expired;         /* timed-out tokens remembered for it (task.c) */
   int holds;             /* host calls in progress inside it */
   int closing;           /* closed during such a call: freed after it */
+  void *agent;           /* an agent invocation's loop (agent.c), or NULL */
   orc_execution *prev_x, *next_x; /* engine's list */
 };
 
@@ -151,6 +152,11 @@ orc_execution *orci_name_find(const orc_engine *E, const orc_machine *M,
                               const char *name);
 void orci_frame_free(orci_frame *F);
 void orci_execution_free(orc_execution *X);
+/* A new running execution of M, named, in the engine's tables, with no
+** event and nothing queued: orc_execution_start and agent invocations
+** start from it. */
+int orci_execution_open(orc_machine *M, orc_json *input, const char *name,
+                        orc_execution **out, orc_error *err);
 /* The execution ends with status (output borrowed). */
 void orci_finish(orc_execution *X, int status, orc_json *output,
                  const char *error, const char *cause, int64_t prev);

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine_int.h"
+#include "http_int.h"
 #include "json_int.h"
 #include "post_int.h"
 
@@ -38,7 +38,14 @@ struct orci_posts {
   int virtual_clock;   /* set at creation, read-only */
   post *head, *tail;   /* under lock: posts not yet applied */
   int woken;           /* under lock: a wakeup no wait has seen yet */
+  orci_http *http;     /* under lock: the engine's HTTP client, or NULL */
 };
+
+void orci_posts_set_http(orci_posts *Q, orci_http *h) {
+  pthread_mutex_lock(&Q->lock);
+  Q->http = h;
+  pthread_mutex_unlock(&Q->lock);
+}
 
 /* {====== the queue */
 
@@ -161,6 +168,7 @@ static int post_push(orc_engine *E, post *p) {
     Q->head = p;
   Q->tail = p;
   pthread_cond_broadcast(&Q->cond);
+  if (Q->http) orci_http_wakeup(Q->http);
   pthread_mutex_unlock(&Q->lock);
   return ORC_OK;
 }
@@ -211,6 +219,7 @@ void orc_engine_wakeup(orc_engine *E) {
   pthread_mutex_lock(&Q->lock);
   Q->woken = 1;
   pthread_cond_broadcast(&Q->cond);
+  if (Q->http) orci_http_wakeup(Q->http);
   pthread_mutex_unlock(&Q->lock);
 }
 
@@ -223,10 +232,22 @@ int orc_engine_wait(orc_engine *E, int64_t timeout_ms) {
   struct timespec until;
   if (E == NULL) return ORC_EINVAL;
   Q = orci_engine_posts(E);
-  /* HTTP transfers in flight: sleep on their sockets, a bounded slice (a
-  ** post waits at most that long to be seen) */
-  if (!orci_posts_pending(Q) && orci_engine_http_wait(E, timeout_ms))
+  if (Q->http && orci_http_ntransfers(Q->http) > 0) {
+    /* model calls in flight: sleep on their sockets (a post or a wakeup
+    ** interrupts the poll), at most until libcurl's own deadline */
+    long t = orci_http_timeout_ms(Q->http);
+    int64_t ms = timeout_ms;
+    int pending;
+    pthread_mutex_lock(&Q->lock);
+    pending = Q->head != NULL || Q->woken;
+    Q->woken = 0;
+    pthread_mutex_unlock(&Q->lock);
+    if (pending || timeout_ms == 0) return ORC_OK;
+    if (Q->virtual_clock || ms < 0 || ms > 1000) ms = 1000;
+    if (t >= 0 && t < ms) ms = t;
+    orci_http_poll(Q->http, (long)ms, NULL);
     return ORC_OK;
+  }
   /* virtual time does not pass by sleeping: step jumps to the timer */
   if (Q->virtual_clock && orc_engine_next_deadline(E) >= 0) timeout_ms = 0;
   if (timeout_ms > (int64_t)INT32_MAX * 1000) timeout_ms = -1; /* 68 years */

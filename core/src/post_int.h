@@ -25,6 +25,12 @@ void orci_posts_drain(orc_engine *E, orci_posts *Q);
 /* 1 when posts wait to be applied (any thread may have added them). */
 int orci_posts_pending(orci_posts *Q);
 
+/* The engine's HTTP client (engine's thread, once, when it is made):
+** posts and wakeups interrupt its poll from then on, and orc_engine_wait
+** sleeps on its transfers' sockets while they are in flight. */
+struct orci_http;
+void orci_posts_set_http(orci_posts *Q, struct orci_http *h);
+
 /* The engine's queue (engine.c): set once by orc_engine_new, so any thread
 ** may read it while the engine lives. */
 orci_posts *orci_engine_posts(const orc_engine *E);
