@@ -28,6 +28,22 @@ void orcL_open_json(lua_State *L);
 ** engines, machines and executions into the table on top of the stack. */
 void orcL_open_engine(lua_State *L);
 
+/* For the binding's other files (lagent.c): the engine of the userdata at
+** i (raises when closed); the machine at i, or NULL; the execution at i
+** (raises when closed); push an execution handle of X that keeps the
+** engine userdata at engine_idx alive. */
+typedef struct orc_engine orc_engine;
+typedef struct orc_machine orc_machine;
+typedef struct orc_execution orc_execution;
+orc_engine *orcL_check_engine(lua_State *L, int i);
+orc_machine *orcL_to_machine(lua_State *L, int i);
+orc_execution *orcL_check_execution(lua_State *L, int i);
+void orcL_push_execution(lua_State *L, int engine_idx, orc_execution *X);
+
+/* Register engine:_agent, the agents' metatable and the executions'
+** pending_tools/resume (after orcL_open_engine). */
+void orcL_open_agent(lua_State *L);
+
 /* {====== argument checks (lcheck.c) */
 
 /* Register r into the table on top of the stack, each function a closure
@@ -55,21 +71,5 @@ void orcL_checkoptions(lua_State *L, int t, const char *const *known);
 const char *orcL_optfield_string(lua_State *L, int t, const char *field);
 
 /* }====== */
-
-/* For the binding's other files (lagent.c): the engine of the userdata at
-** i (raises when closed); the machine at i, or NULL; the execution at i
-** (raises when closed); push an execution handle of X that keeps the
-** engine userdata at engine_idx alive. */
-typedef struct orc_engine orc_engine;
-typedef struct orc_machine orc_machine;
-typedef struct orc_execution orc_execution;
-orc_engine *orcL_check_engine(lua_State *L, int i);
-orc_machine *orcL_to_machine(lua_State *L, int i);
-orc_execution *orcL_check_execution(lua_State *L, int i);
-void orcL_push_execution(lua_State *L, int engine_idx, orc_execution *X);
-
-/* Register engine:_agent, the agents' metatable and the executions'
-** pending_tools/resume (after orcL_open_engine). */
-void orcL_open_agent(lua_State *L);
 
 #endif

@@ -162,6 +162,7 @@ describe("distributed Map ItemReader", function()
   end)
 
   it("fails the map run with States.ItemReaderFailed as AWS records it", function()
+    os.execute("mkdir -p " .. helper.shell_quote(root .. "/bkt") .. " " .. helper.shell_quote(root .. "/out")) -- the bucket exists, the key not
     local ex = run(dmap({ ItemReader = reader("JSON", "missing.json") }))
     assert.are.equal("FAILED", ex.status)
     assert.are.equal("States.ItemReaderFailed", ex.error)
@@ -263,7 +264,10 @@ describe("distributed Map ItemReader", function()
 end)
 
 describe("distributed Map ResultWriter", function()
-  before_each(fresh_root)
+  before_each(function()
+    fresh_root()
+    os.execute("mkdir -p " .. helper.shell_quote(root .. "/out")) -- the results' bucket
+  end)
   after_each(drop_root)
 
   local writer = { Resource = "arn:aws:states:::s3:putObject",
@@ -351,7 +355,7 @@ describe("distributed Map ResultWriter", function()
       end
     ]])
     f:close()
-    os.execute("mkdir -p " .. helper.shell_quote(root .. "/bkt"))
+    os.execute("mkdir -p " .. helper.shell_quote(root .. "/bkt") .. " " .. helper.shell_quote(root .. "/out"))
     local function peak(n)
       -- (under AddressSanitizer, freed memory must not sit in quarantine)
       local status, out, err = helper.run("ASAN_OPTIONS=detect_leaks=0:quarantine_size_mb=0 "

@@ -26,23 +26,25 @@ struct orc_engine {
   orc_json *keys[K_COUNT];
   orc_json *not_truncated; /* {"truncated": false} */
   int stepping;
-  int failed;             /* an engine failure (ORC_ENOMEM) to report */
-  int busy;               /* nested pieces of work in progress (enter/leave) */
-  orci_vec zombies;       /* orc_execution *: closed while busy */
-  orci_table tasks;       /* pending tasks by token */
-  orci_table names;       /* executions held, by (machine, name) */
-  orci_table expired;     /* timed-out tokens of executions still held */
-  orci_posts *posts;      /* answers posted by other threads (post.c) */
-  char *data_dir;         /* copy of cfg.data_dir */
-  char role[96];          /* the executions' RoleArn */
-  uint64_t dispatched;    /* tasks handed to the host (they weigh more) */
-  orc_json *role_json;    /* role as a JSON string, shared */
-  orci_vec resources;     /* orci_resource: built-in task resources */
-  orci_vec hooks;         /* orci_hook: see every appended event */
-  orci_vec evtypes;       /* const orci_event_type *: types past EV_COUNT */
-  void *agents;           /* agent.c's registry, made with the first agent */
-  struct orci_http *http; /* the model calls' client, made on first use */
-  struct orci_bedrock *bedrock; /* bedrock:invokeModel's settings, calls */
+  int failed;          /* an engine failure (ORC_ENOMEM) to report */
+  int busy;            /* nested pieces of work in progress (enter/leave) */
+  orci_vec zombies;    /* orc_execution *: closed while busy */
+  orci_table tasks;    /* pending tasks by token */
+  orci_table names;    /* executions held, by (machine, name) */
+  orci_table expired;  /* timed-out tokens of executions still held */
+  orci_posts *posts;   /* answers posted by other threads (post.c) */
+  char *data_dir;      /* copy of cfg.data_dir */
+  char role[96];       /* the executions' RoleArn */
+  uint64_t dispatched; /* tasks handed to the host (they weigh more) */
+  orc_json *role_json; /* role as a JSON string, shared */
+  orci_vec resources;  /* orci_resource: built-in task resources */
+  orci_vec hooks;      /* orci_hook: see every appended event */
+  orci_vec evtypes;    /* const orci_event_type *: types past EV_COUNT */
+  void *agents;        /* agent.c's registry, made with the first agent */
+  /* the model calls' HTTP client (agent.c), made on first use */
+  struct orci_http *http;
+  /* bedrock:invokeModel's settings and calls in flight (bedrock.c) */
+  struct orci_bedrock *bedrock;
 };
 
 uint64_t orci_rng_next(orc_engine *E);
