@@ -81,7 +81,8 @@ for ev in ex:events() do
   local d = ev.toolCallSucceededEventDetails
   if d and d.childExecutionArn then
     local child = engine:execution(d.childExecutionArn)
-    print(("tool %s ran execution %s (%s), whose parent is %s"):format(d["gen_ai.tool.name"],
-      child.name, child.status, child.parent_arn == ex.arn and "this invocation" or tostring(child.parent_arn)))
+    print(("tool %s ran an execution of %s (%s), whose parent is %s"):format(d["gen_ai.tool.name"],
+      child.arn:match(":execution:([^:]+):"), child.status,
+      child.parent_arn == ex.arn and "this invocation" or tostring(child.parent_arn)))
   end
 end

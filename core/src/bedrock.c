@@ -371,7 +371,11 @@ static int invoke_model(void *ud, orc_task *T) {
 int orci_bedrock_register(orc_engine *E) {
   E->bedrock = (struct orci_bedrock *)calloc(1, sizeof *E->bedrock);
   if (E->bedrock == NULL) return ORC_ENOMEM;
-  return orci_resource_add(E, "arn:aws:states:::bedrock:", invoke_model, E);
+  if (orci_resource_add(E, "arn:aws:states:::bedrock:", invoke_model, E) !=
+      ORC_OK)
+    return ORC_ENOMEM;
+  return orci_resource_add(E, "arn:aws:states:::aws-sdk:bedrockagentruntime:",
+                           orci_invoke_agent_start, E);
 }
 
 /* After the HTTP client is freed (no callback can run). */

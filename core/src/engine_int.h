@@ -61,6 +61,10 @@ orci_http *orci_engine_http(orc_engine *E, orc_error *err);
 /* bedrock:invokeModel (bedrock.c): register the resource; free the
 ** settings and release the calls in flight. */
 int orci_bedrock_register(orc_engine *E);
+/* invokeAgent (invoke_agent.c): the resource's start, registered by
+** orci_bedrock_register, and its answer when the invocation C ends. */
+int orci_invoke_agent_start(void *ud, orc_task *T);
+void orci_invoke_agent_done(orc_execution *C);
 void orci_bedrock_free(orc_engine *E);
 
 #endif

@@ -39,7 +39,7 @@ function M.print(ex, indent)
     elseif ev.type == "AgentInvocationSucceeded" then
       what = short(d.output or "", 50)
     end
-    print(("%s%2d %-24s %s"):format(indent, ev.id, ev.type, what):gsub("%s+$", ""))
+    print((("%s%2d %-24s %s"):format(indent, ev.id, ev.type, what):gsub("%s+$", "")))
   end
 end
 
