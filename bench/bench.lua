@@ -181,7 +181,7 @@ end
 
 -- {====== options
 
-local opts = { runs = 5, warmup = 1, parts = "table,growth,suspended,latency,callgrind" }
+local opts = { runs = 5, warmup = 1, parts = "table,growth,suspended,latency,simulate,callgrind" }
 do
   local i = 1
   while i <= #arg do
@@ -207,7 +207,7 @@ do
   if opts.smoke then
     opts.runs, opts.warmup = 1, 0
     opts.size = opts.size or 3
-    if not opts.parts_given then opts.parts = "table,suspended,latency" end
+    if not opts.parts_given then opts.parts = "table,suspended,latency,simulate" end
   end
   if not opts.smoke and not opts.out then opts.out = ROOT .. "/bench/RESULTS.md" end
 end
@@ -486,6 +486,33 @@ end
 
 -- }======
 
+-- {====== the cost model's simulation
+
+local function run_simulate()
+  local n = opts.smoke and 200 or 100000
+  say("== cost.simulate of the order example")
+  local out = {
+    string.format("### orchestra.cost.simulate: %s executions of the order example", fmt_int(n)),
+    "",
+    "`bench/simulate.lua`: `orchestra.cost.simulate` runs examples/order (two Lambda tasks, a "
+      .. "lambda:invoke with Retry, a Choice, a 900-second Wait on the virtual clock, a Pass) "
+      .. "with its Lua task handlers, one execution after another, and checks every run "
+      .. "SUCCEEDED and the mean transitions.",
+    "",
+    "| Lua | executions | seconds | executions/s | peak RSS MiB |",
+    "|---|---:|---:|---:|---:|",
+  }
+  for _, lua in ipairs(LUAS) do
+    local line, _, rss = timed("simulate " .. lua, lua_env(lua),
+      lua .. " " .. q(ROOT .. "/bench/simulate.lua") .. " --runs " .. n)
+    out[#out + 1] = string.format("| %s | %s | %s | %s | %s |", lua, fmt_int(line.runs),
+      fmt(line.seconds, 2), fmt_int(line.per_second), fmt(rss, 1))
+  end
+  emit(table.concat(out, "\n"))
+end
+
+-- }======
+
 -- {====== instructions per transition
 
 local function run_callgrind()
@@ -505,6 +532,7 @@ if parts.table then run_table() end
 if parts.growth then run_growth() end
 if parts.suspended then run_suspended() end
 if parts.latency then run_latency() end
+if parts.simulate then run_simulate() end
 if parts.callgrind then run_callgrind() end
 cleanup()
 

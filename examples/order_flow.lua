@@ -40,8 +40,22 @@ local function show(title, input)
   print(("history: %d events over %d s of simulated time"):format(
     #ex:history().events, math.floor(last - first + 0.5)))
   print("  " .. table.concat(parts, ", "))
+  return ex
 end
 
-show("order A-1001", read("order/input.json"))
+local charged = show("order A-1001", read("order/input.json"))
 show("declined card", '{"orderId": "A-1002", "items": [{"sku": "mug", "qty": 1}], '
   .. '"subtotalCents": 950, "shippingCents": 300, "card": "4000-0000-0000-0002"}')
+
+-- What the charged order cost on Step Functions Standard, measured from its
+-- history, and an agent doing the same job as a what-if (its step and token
+-- counts are assumptions, stated in the labels).
+local cost = orchestra.cost
+local bill = cost.of(charged)
+print(("== cost of order A-1001: %d billed transitions (%d states entered + %d retries) = %s")
+  :format(bill.counts.transitions, bill.counts.state_entries, bill.counts.retries, cost.usd(bill.total)))
+io.write(cost.compare({
+  { name = "this workflow, Standard", workflow = { transitions = bill.counts.transitions } },
+  { name = "an agent, 5 steps of 2,000 + 500 tokens, Claude Haiku 4.5",
+    agent = { model = "claude-haiku-4-5", steps = 5, input_tokens = 2000, output_tokens = 500 } },
+}, { volumes = { 1000, 100000 } }):table())

@@ -72,4 +72,9 @@ const char *orcL_optfield_string(lua_State *L, int t, const char *field);
 
 /* }====== */
 
+/* Register orchestra.core.cost_catalog, cost_meter and cost_summarize
+** and their metatables into the table on top of the stack (after
+** orcL_open_engine, whose error metatable it uses). */
+void orcL_open_cost(lua_State *L);
+
 #endif

@@ -291,6 +291,10 @@ function agent_mt.methods.invoke(agent, prompt, opts)
 end
 
 -- }======
+--- The cost model: `orchestra.cost.scenario{...}`, `.compare`, `.sweep`,
+-- `.sensitivity`, `.of(execution)`, `.simulate{...}`, `.catalog{...}`
+-- (see lua/orchestra/cost.lua).
+M.cost = require "orchestra.cost"
 
 --- Draw a machine as Graphviz DOT or Mermaid text: `machine:graph{format =
 -- "dot" | "mermaid", history = ...}`, where `history` (optional) is a history

@@ -46,8 +46,12 @@ build = {
       ["orchestra.cli"] = "lua/orchestra/cli.lua",
       ["orchestra.cli_agent"] = "lua/orchestra/cli_agent.lua",
       ["orchestra.cli_history"] = "lua/orchestra/cli_history.lua",
+      ["orchestra.cli_cost"] = "lua/orchestra/cli_cost.lua",
+      ["orchestra.cost"] = "lua/orchestra/cost.lua",
       ["orchestra.graph"] = "lua/orchestra/graph.lua",
       ["orchestra.models"] = "lua/orchestra/models.lua",
+      -- the price catalog next to orchestra/cost.lua, where it looks first
+      ["orchestra.prices"] = "data/prices.json",
     },
     bin = { orchestra = "bin/orchestra" },
   },

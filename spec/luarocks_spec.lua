@@ -23,7 +23,10 @@ local function rockspec_install_lua()
   local text = h.read(h.ROOT .. "/rockspec/orchestra-scm-1.rockspec")
   local block = text:match("install%s*=%s*{%s*lua%s*=%s*(%b{})")
   local list = {}
-  for name, path in block:gmatch('%["([^"]+)"%]%s*=%s*"([^"]+)"') do list[name] = path end
+  for name, path in block:gmatch('%["([^"]+)"%]%s*=%s*"([^"]+)"') do
+    -- data files (the price catalog) ride along under a module-like name
+    if path:match("%.lua$") then list[name] = path end
+  end
   return list
 end
 
@@ -45,7 +48,7 @@ describe("LuaRocks packaging", function()
     local version = h.LUA == "luajit" and "5.1" or h.LUA:match("%d%.%d")
     local interp = "/usr/bin/" .. h.LUA
     -- a copy of the checkout's sources, to see what the build leaves there
-    assert.equal(0, (h.run("cd " .. q(h.ROOT) .. " && tar cf - CMakeLists.txt core lua bin rockspec"
+    assert.equal(0, (h.run("cd " .. q(h.ROOT) .. " && tar cf - CMakeLists.txt core lua bin rockspec data"
       .. " | (cd " .. q(dir) .. " && tar xf -)", true)))
     local before = files(dir)
     -- the README's commands (LuaJIT: its config file)
@@ -71,7 +74,8 @@ describe("LuaRocks packaging", function()
     for _, f in ipairs(files(tree)) do
       if not f:match("^lib/luarocks/") then installed[#installed + 1] = f end
     end
-    local expected = { "bin/orchestra", "lib/lua/" .. version .. "/orchestra/core.so" }
+    local expected = { "bin/orchestra", "lib/lua/" .. version .. "/orchestra/core.so",
+      "share/lua/" .. version .. "/orchestra/prices.json" }
     for name in pairs(lua_modules()) do
       expected[#expected + 1] = "share/lua/" .. version .. "/" .. name:gsub("%.", "/") .. ".lua"
     end
@@ -84,6 +88,8 @@ package.cpath = "@TREE@/lib/lua/@VER@/?.so"
 local o = require "orchestra"
 local text = o.json.encode(o.json.decode('{"a":[1,2.5,null,{}],"b":[]}'))
 io.write(o.VERSION, " ", o.built_for, " ", text, "\n")
+-- the price catalog installed next to orchestra/cost.lua
+io.write(o.cost.catalog_path(), " ", o.cost.catalog():standard(1000), "\n")
 ]]
     script = script:gsub("@TREE@", tree):gsub("@VER@", version)
     h.write(dir .. "/check.lua", script)
@@ -92,7 +98,8 @@ io.write(o.VERSION, " ", o.built_for, " ", text, "\n")
     assert.equal(0, status, err)
     local built_for = h.LUA == "luajit" and "LuaJIT" or ("Lua " .. version)
     assert.equal(require("orchestra").VERSION .. " " .. built_for
-      .. ' {"a":[1,2.5,null,{}],"b":[]}\n', out)
+      .. ' {"a":[1,2.5,null,{}],"b":[]}\n'
+      .. tree .. "/share/lua/" .. version .. "/orchestra/prices.json 0.025\n", out)
 
     status, out, err = h.run("cd / && env -i PATH=/usr/bin:/bin "
       .. q(tree .. "/bin/orchestra") .. " --version", true)

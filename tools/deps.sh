@@ -9,7 +9,7 @@ set -eu
 DEMO="lua5.4 liblua5.4-dev libcjson-dev libcurl4-openssl-dev libssl-dev cmake
 build-essential pkg-config"
 TEST="$DEMO lua5.1 liblua5.1-0-dev luajit libluajit-5.1-dev luarocks lua-busted
-clang-format neovim lighttpd lighttpd-modules-lua curl graphviz"
+clang-format neovim lighttpd lighttpd-modules-lua curl graphviz librsvg2-bin"
 list=0
 [ "${1:-}" = "--list" ] && { list=1; shift; }
 case "${1:-test}" in

@@ -15,15 +15,17 @@
 
 /* {====== values */
 
-static orc_json json_null = {ORCI_JSON_STATIC, ORC_JSON_NULL, 0, {0}};
-static orc_json json_false = {ORCI_JSON_STATIC, ORC_JSON_BOOL, 0, {0}};
-static orc_json json_true = {ORCI_JSON_STATIC, ORC_JSON_BOOL, 0, {1}};
+static orc_json json_null = {.refs = ORCI_JSON_STATIC, .type = ORC_JSON_NULL};
+static orc_json json_false = {.refs = ORCI_JSON_STATIC, .type = ORC_JSON_BOOL};
+static orc_json json_true = {
+    .refs = ORCI_JSON_STATIC, .type = ORC_JSON_BOOL, .u = {.b = 1}};
 
 static orc_json *json_alloc(orc_json_type t, size_t extra) {
   orc_json *v = (orc_json *)malloc(sizeof(orc_json) + extra);
   if (v == NULL) return NULL;
   v->refs = 1;
   v->type = (uint8_t)t;
+  v->text_size = 0;
   v->n = 0;
   return v;
 }
@@ -1049,10 +1051,51 @@ void orci_buf_adds(orci_buf *b, const char *s) {
   orci_buf_add(b, s, strlen(s));
 }
 
+static size_t format_int(int64_t i, char *buf);
+
+/* The compact text's length, from the children's cached lengths: a value
+** built from a large one by a few new nodes (ResultPath, Parameters) costs
+** those nodes, not the whole text. */
 size_t orci_json_text_size(const orc_json *v) {
-  orci_buf b = {NULL, 0, 0, ORCI_BUF_COUNT};
-  orci_json_write(&b, v, 0);
-  return b.len;
+  size_t n, i;
+  char num[40];
+  if (v->text_size != 0 && v->text_size != ORCI_JSON_TSIZE_BIG)
+    return v->text_size;
+  switch (v->type) {
+  case ORC_JSON_NULL:
+    n = 4;
+    break;
+  case ORC_JSON_BOOL:
+    n = v->u.b ? 4 : 5;
+    break;
+  case ORC_JSON_INT:
+    n = format_int(v->u.i, num);
+    break;
+  case ORC_JSON_FLOAT:
+    n = orc_json_format_double(v->u.d, num);
+    break;
+  case ORC_JSON_STRING: {
+    orci_buf b = {NULL, 0, 0, ORCI_BUF_COUNT};
+    orci_json_write_string(&b, v->u.s, v->n);
+    n = b.len;
+    break;
+  }
+  case ORC_JSON_ARRAY:
+    n = 2 + (v->n ? v->n - 1 : 0);
+    for (i = 0; i < v->n; i++)
+      n += orci_json_text_size(v->u.items[i]);
+    break;
+  default: /* object: {"k":v,...} */
+    n = 2 + (v->n ? v->n - 1 : 0) + v->n;
+    for (i = 0; i < v->n; i++)
+      n += orci_json_text_size(v->u.members[i].key) +
+           orci_json_text_size(v->u.members[i].value);
+    break;
+  }
+  if (v->refs != ORCI_JSON_STATIC) /* a cache in an immutable value */
+    ((orc_json *)(uintptr_t)v)->text_size =
+        n < ORCI_JSON_TSIZE_BIG ? (uint32_t)n : ORCI_JSON_TSIZE_BIG;
+  return n;
 }
 
 void orci_buf_free(orci_buf *b) {

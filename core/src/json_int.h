@@ -13,10 +13,16 @@ typedef struct orci_member {
   orc_json *value;
 } orci_member;
 
+/* text_size caches the length of the value's compact JSON text (values are
+** immutable): 0 until computed, ORCI_JSON_TSIZE_BIG from that size on (then
+** it is computed again when asked). The shared constants never cache. */
+#define ORCI_JSON_TSIZE_BIG 0xFFFFFFu
+
 struct orc_json {
-  uint32_t refs; /* references held; ORCI_JSON_STATIC for constants */
-  uint8_t type;  /* orc_json_type */
-  size_t n;      /* string bytes, array items or object members */
+  uint32_t refs;           /* references held; ORCI_JSON_STATIC for constants */
+  uint32_t type : 8;       /* orc_json_type */
+  uint32_t text_size : 24; /* see above */
+  size_t n;                /* string bytes, array items or object members */
   union {
     int b;
     int64_t i;

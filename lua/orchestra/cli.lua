@@ -80,7 +80,6 @@ end
 -- The sub-commands whose work has not landed yet: they say so and exit 64,
 -- never printing made-up output (the help does not list them).
 local PENDING = {
-  cost = "the cost model",
 }
 
 local function err(fmt, ...)
@@ -403,6 +402,16 @@ history (written by orchestra run --history), visited states are coloured by
 outcome.
 ]],
   run = cmd_graph,
+}
+
+M.command {
+  name = "cost",
+  summary = "measured and what-if costs: history, scenario, compare, simulate",
+  usage = "cost history|scenario|compare|simulate ... [--format F]",
+  help = [[
+orchestra cost --help lists the sub-commands and their options.
+]],
+  run = function(args) return require("orchestra.cli_cost").main(args) end,
 }
 
 --- Run the tool with the argument list `args` (as `arg`); returns the exit
