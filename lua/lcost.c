@@ -63,6 +63,10 @@ static orc_cost_catalog **catalog_box(lua_State *L, int idx) {
 }
 #define check_catalog(L, i) (*catalog_box((L), (i)))
 
+orc_cost_catalog *orcL_checkcatalog(lua_State *L, int idx) {
+  return check_catalog(L, idx);
+}
+
 /* orchestra.core.cost_catalog() -> an empty catalog [-0, +1, m] */
 static int catalog_new(lua_State *L) {
   orc_cost_catalog **box = lua_newuserdata(L, sizeof *box);

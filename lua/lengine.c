@@ -10,6 +10,7 @@
 #include "lorchestra.h"
 #include "orchestra/agent.h"
 #include "orchestra/bedrock.h"
+#include "orchestra/cost.h"
 #include "orchestra/engine.h"
 
 #define ENGINE_MT    "orchestra.Engine"
@@ -720,6 +721,7 @@ static int engine_new(lua_State *L) {
   orc_engine_config_init(&cfg);
   if (!lua_isnoneornil(L, 1)) {
     static const char *const known[] = {"clock",
+                                        "meter",
                                         "start_time",
                                         "max_payload_bytes",
                                         "max_history_events",
@@ -756,6 +758,11 @@ static int engine_new(lua_State *L) {
     cfg.max_transitions_per_step =
         (int)opt_field_int(L, 1, "max_transitions_per_step", 300, 1);
     cfg.random_seed = (uint64_t)opt_field_int(L, 1, "seed", 0, 0);
+    lua_getfield(L, 1, "meter");
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+      return orcL_error(L, "option 'meter' must be a boolean");
+    cfg.meter = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     cfg.map_concurrency =
         (int)opt_field_int(L, 1, "map_concurrency", cfg.map_concurrency, 1);
     c = orcL_optfield_string(L, 1, "history");
@@ -1462,11 +1469,44 @@ static int execution_index(lua_State *L) {
     lua_pushstring(L, orc_execution_parent_arn(X));
   else if (!strcmp(k, "transitions"))
     lua_pushinteger(L, (lua_Integer)orc_execution_transitions(X));
-  else {
+  else if (!strcmp(k, "metered"))
+    lua_pushboolean(L, orc_execution_meter(X) != NULL);
+  else if (!strcmp(k, "cost")) { /* orchestra.cost.of(ex) */
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "orchestra.cost");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "of");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+  } else {
     luaL_getmetatable(L, EXECUTION_MT);
     lua_getfield(L, -1, "methods");
     lua_getfield(L, -1, k);
   }
+  return 1;
+}
+
+/* execution:meter_breakdown(catalog [, options]) -> the breakdown of what
+** the engine metered (orchestra.cost.of uses it for a metering engine) */
+static int execution_meter_breakdown(lua_State *L) {
+  lexecution *x = check_execution(L, 1);
+  orc_cost_catalog *C = orcL_checkcatalog(L, 2);
+  orc_meter *m = orc_execution_meter(x->X);
+  orc_json *opts = NULL, *out = NULL;
+  orc_error err;
+  char msg[256];
+  int rc;
+  if (m == NULL)
+    return orcL_error(L, "the engine does not meter (orchestra.engine{meter "
+                         "= true})");
+  if (!lua_isnoneornil(L, 3) &&
+      (opts = orcL_tojson(L, 3, 0, msg, sizeof msg)) == NULL)
+    return orcL_error(L, "options %s", msg);
+  rc = orc_meter_breakdown(m, C, opts, &out, &err);
+  orc_json_unref(opts);
+  if (rc != ORC_OK) return raise_error(L, "InvalidCatalog", err.message, 0);
+  orcL_pushjson(L, out);
+  orc_json_unref(out);
   return 1;
 }
 
@@ -1680,6 +1720,7 @@ void orcL_open_engine(lua_State *L) {
       {"output_json", execution_output_json},
       {"events", execution_events},
       {"children", execution_children},
+      {"meter_breakdown", execution_meter_breakdown},
       {NULL, NULL}};
   static const luaL_Reg fns[] = {
       {"engine", engine_new}, {"validate", l_validate}, {NULL, NULL}};

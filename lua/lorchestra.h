@@ -76,5 +76,7 @@ const char *orcL_optfield_string(lua_State *L, int t, const char *field);
 ** and their metatables into the table on top of the stack (after
 ** orcL_open_engine, whose error metatable it uses). */
 void orcL_open_cost(lua_State *L);
+/* The cost catalog at idx (raises when it is not one or is closed). */
+struct orc_cost_catalog *orcL_checkcatalog(lua_State *L, int idx);
 
 #endif

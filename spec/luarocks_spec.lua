@@ -117,6 +117,17 @@ io.write(o.cost.catalog_path(), " ", o.cost.catalog():standard(1000), "\n")
       .. " found was built for another Lua %(.*undefined symbol: lua.*%)%. Install orchestra for "
       .. other_name .. " %(luarocks %-%-lua%-version " .. other:match("%d%.%d")
       .. " make rockspec/orchestra%-scm%-1%.rockspec%) or run it with the Lua it was built for%.", err)
+    -- and the command says it in one line, exit 70, no traceback
+    local script_path = "rocks-" .. version .. "/orchestra/scm-1/bin/orchestra"
+    status, out, err = h.run("cd / && env -i PATH=/usr/bin:/bin LUA_PATH="
+      .. q(tree .. "/share/lua/" .. version .. "/?.lua") .. " LUA_CPATH="
+      .. q(tree .. "/lib/lua/" .. version .. "/?.so") .. " " .. other .. " "
+      .. q(tree .. "/lib/luarocks/" .. script_path) .. " --version", true)
+    assert.equal(70, status)
+    assert.equal("", out)
+    assert.matches("^orchestra: the C module orchestra.core that " .. other_name
+      .. " found was built for another Lua %(.*%)%. Install orchestra for .*\n$", err)
+    assert.is_nil(err:find("traceback", 1, true))
     h.run("rm -rf " .. q(dir), true)
   end)
 end)

@@ -17,6 +17,7 @@
 
 void orci_sub_free(orc_execution *S) {
   orci_history_free(S);
+  orci_meter_detach(S);
   orc_json_unref(S->input);
   orc_json_unref(S->output);
   orc_json_unref(S->ctx_execution);
@@ -57,6 +58,7 @@ orc_execution *orci_sub_new(orci_frame *F, const orci_state *s,
   S->status = ORC_STATUS_RUNNING;
   S->start_ms = orc_engine_now(E);
   S->next_id = 1;
+  orci_meter_attach(S, X); /* the parent's bill */
   orci_add_event_ex(S, 0, EV_EXECUTION_STARTED, NULL, &orci_start_marker,
                     orc_json_ref(input));
   return S;

@@ -139,7 +139,7 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
                       orc_json_bool(0));
   E->posts = orci_posts_new(E->cfg.clock == ORC_CLOCK_VIRTUAL);
   if (E->posts == NULL || orci_nested_register(E) != ORC_OK ||
-      orci_bedrock_register(E) != ORC_OK)
+      orci_bedrock_register(E) != ORC_OK || orci_meter_register(E) != ORC_OK)
     return engine_fail(E, err);
   return E;
 }

@@ -189,6 +189,7 @@ void orci_execution_free(orc_execution *X) {
   orci_timer_cancel(&E->sched, &X->t_timeout);
   orci_task_forget_expired(E, X);
   orci_history_free(X);
+  orci_meter_detach(X);
   frame_release(F);
   orc_json_unref(X->input);
   orc_json_unref(X->output);
@@ -279,6 +280,10 @@ int orci_execution_open(orc_machine *M, orc_json *input, const char *name,
   X->status = ORC_STATUS_RUNNING;
   X->start_ms = orc_engine_now(E);
   X->next_id = 1;
+  if (orci_meter_attach(X, NULL) != ORC_OK) {
+    orci_execution_free(X);
+    return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
+  }
   if (orci_table_put(&E->names, name_hash(M, X->name), X) != ORC_OK) {
     orci_execution_free(X);
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory");

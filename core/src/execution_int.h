@@ -126,19 +126,21 @@ struct orc_execution {
   size_t lost_events;      /* numbered but not stored (out of memory) */
   orc_json *ctx_execution; /* $$.Execution, made when needed */
   orci_frame root;
-  orci_timer t_timeout;  /* the execution's TimeoutSeconds */
-  orc_task *parent_task; /* a .sync task of another execution awaiting it */
-  orci_frame *children;  /* child frames alive (Map iterations, branches) */
-  orci_vec subs;         /* orc_execution *: finished distributed children
-                            kept (full history) */
-  char *parent_arn;      /* the execution that started this one */
-  char *map_run_arn;     /* a distributed Map's child: its map run */
-  orci_vec nested;       /* char *: ARNs of executions its tasks started */
-  uint64_t transitions;  /* states entered, children's included */
-  void *expired;         /* timed-out tokens remembered for it (task.c) */
-  int holds;             /* host calls in progress inside it */
-  int closing;           /* closed during such a call: freed after it */
-  void *agent;           /* an agent invocation's loop (agent.c), or NULL */
+  orci_timer t_timeout;    /* the execution's TimeoutSeconds */
+  orc_task *parent_task;   /* a .sync task of another execution awaiting it */
+  orci_frame *children;    /* child frames alive (Map iterations, branches) */
+  orci_vec subs;           /* orc_execution *: finished distributed children
+                              kept (full history) */
+  char *parent_arn;        /* the execution that started this one */
+  char *map_run_arn;       /* a distributed Map's child: its map run */
+  orci_vec nested;         /* char *: ARNs of executions its tasks started */
+  uint64_t transitions;    /* states entered, children's included */
+  void *expired;           /* timed-out tokens remembered for it (task.c) */
+  struct orc_meter *meter; /* billable units (meter.c), or NULL */
+  int meter_owned;         /* 0: a distributed child's, its parent's meter */
+  int holds;               /* host calls in progress inside it */
+  int closing;             /* closed during such a call: freed after it */
+  void *agent;             /* an agent invocation's loop (agent.c), or NULL */
   orc_execution *prev_x, *next_x; /* engine's list */
 };
 
@@ -237,6 +239,12 @@ void orci_write_record(orci_group *G, const orci_state *s, int k,
 orc_json *orci_writer_finish(orci_frame *F, orci_group *G, orci_failure *f);
 int orci_next_item(orci_frame *F, orci_group *G, const orci_state *s,
                    orc_json **out, orci_failure *f);
+
+/* meter.c: metering through the history hook */
+int orci_meter_register(orc_engine *E);
+/* X gets a meter of its own (of_parent NULL) or shares of_parent's. */
+int orci_meter_attach(orc_execution *X, orc_execution *of_parent);
+void orci_meter_detach(orc_execution *X);
 
 /* nested.c */
 orc_json *orci_describe(orc_execution *X, int mode);

@@ -328,8 +328,9 @@ void orci_group_start(orci_frame *F) {
   G->keep = 1;
   if (s->type == ORCI_ST_PARALLEL) {
     n = s->nbranches;
-    F->last_event = orci_add_event(ORCI_FRAME_HISTORY(F), F->last_event,
-                                   EV_PARALLEL_STARTED, NULL);
+    F->last_event = orci_add_event_flags(
+        ORCI_FRAME_HISTORY(F), F->last_event, EV_PARALLEL_STARTED, NULL, NULL,
+        NULL, F->retry_count > 0 ? ORCI_EV_RETRY : 0);
   } else {
     orc_json *items = NULL;
     double mc = (double)s->max_concurrency, tc = (double)s->tolerated_count,
@@ -429,9 +430,10 @@ void orci_group_start(orci_frame *F) {
     if (f.error) {
       orci_group_free(G);
       if (nitems != (size_t)-1) /* AWS records the start, then the failure */
-        F->last_event = orci_add_event(
+        F->last_event = orci_add_event_flags(
             ORCI_FRAME_HISTORY(F), F->last_event, EV_MAP_STARTED,
-            orci_kv_object(E, 1, K_LENGTH, orc_json_int((int64_t)nitems)));
+            orci_kv_object(E, 1, K_LENGTH, orc_json_int((int64_t)nitems)), NULL,
+            NULL, F->retry_count > 0 ? ORCI_EV_RETRY : 0);
       orci_fail_with(F, &f);
       return;
     }
@@ -443,9 +445,10 @@ void orci_group_start(orci_frame *F) {
         s->tolerated_count_path || s->tolerated_count >= 0 ? (int64_t)tc : -1;
     G->tolerated_pct = tp;
     G->keep = !(s->writer && s->writer_params);
-    F->last_event = orci_add_event(
+    F->last_event = orci_add_event_flags(
         ORCI_FRAME_HISTORY(F), F->last_event, EV_MAP_STARTED,
-        orci_kv_object(E, 1, K_LENGTH, orc_json_int(items ? (int64_t)n : 0)));
+        orci_kv_object(E, 1, K_LENGTH, orc_json_int(items ? (int64_t)n : 0)),
+        NULL, NULL, F->retry_count > 0 ? ORCI_EV_RETRY : 0);
     if (s->distributed) {
       char arn[512], id[40];
       orci_make_uuid(E, id);

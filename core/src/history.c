@@ -141,7 +141,7 @@ orc_json *orci_str_or_null(const char *s) {
 /* Append an event; details is taken. Returns its id (0 when the history
 ** keeps nothing). */
 void orci_event_release(orci_event *ev) {
-  if (!ev->lazy) orc_json_unref(ev->u.details);
+  if (!(ev->lazy & ORCI_EV_LAZY)) orc_json_unref(ev->u.details);
   orc_json_unref(ev->replay);
   orc_json_unref(ev->data);
 }
@@ -158,6 +158,12 @@ static void run_hooks(orc_engine *E, orc_execution *X, const orci_event *ev) {
 int64_t orci_add_event_ex(orc_execution *X, int64_t prev, int type,
                           orc_json *details, const orci_state *st,
                           orc_json *data) {
+  return orci_add_event_flags(X, prev, type, details, st, data, 0);
+}
+
+int64_t orci_add_event_flags(orc_execution *X, int64_t prev, int type,
+                             orc_json *details, const orci_state *st,
+                             orc_json *data, int flags) {
   orc_engine *E;
   orci_event *ev, tmp;
   int64_t id;
@@ -205,7 +211,7 @@ unstored:
   ev->type = (uint16_t)type;
   ev->replay = NULL;
   ev->data = data;
-  ev->lazy = st != NULL;
+  ev->lazy = (uint16_t)((st != NULL ? ORCI_EV_LAZY : 0) | flags);
   if (st)
     ev->u.st = st;
   else
@@ -348,7 +354,7 @@ static orc_json *lazy_iteration(orc_engine *E, const orci_event *ev) {
 
 orc_json *orci_event_details(orc_engine *E, const orci_event *ev) {
   const orci_event_type *t = orci_event_type_of(E, ev->type);
-  if (ev->lazy) return t->lazy ? t->lazy(E, ev) : NULL;
+  if (ev->lazy & ORCI_EV_LAZY) return t->lazy ? t->lazy(E, ev) : NULL;
   return ev->u.details ? orc_json_ref(ev->u.details) : NULL;
 }
 

@@ -58,11 +58,16 @@ typedef struct orci_event_type {
   int payload_key; /* K_INPUT or K_OUTPUT: where a lazy payload goes */
 } orci_event_type;
 
+#define ORCI_EV_LAZY  1
+#define ORCI_EV_RETRY 2
+
 struct orci_event { /* 48 bytes: a million of them fit in 48 MB */
   int64_t id, ts_ms;
   uint32_t back; /* id - previousEventId */
   uint16_t type; /* index into the type table */
-  uint16_t lazy; /* 1: st and data make the details (type->lazy) */
+  uint16_t lazy; /* ORCI_EV_LAZY: st and data make the details
+                    (type->lazy); ORCI_EV_RETRY: a retry's Scheduled or
+                    Started event (the meter bills retries) */
   union {
     orc_json *details;    /* an object; input/output members hold values */
     const orci_state *st; /* lazy: the state whose run the event records */
@@ -129,6 +134,10 @@ int64_t orci_add_event_ex(orc_execution *X, int64_t prev, int type,
                           orc_json *data);
 int64_t orci_add_event(orc_execution *X, int64_t prev, int type,
                        orc_json *details);
+/* The same with flags (ORCI_EV_RETRY) for the hooks. */
+int64_t orci_add_event_flags(orc_execution *X, int64_t prev, int type,
+                             orc_json *details, const orci_state *st,
+                             orc_json *data, int flags);
 void orci_event_release(orci_event *ev);
 /* Release every event X holds. */
 void orci_history_free(orc_execution *X);

@@ -25,7 +25,8 @@ static orc_json *json_alloc(orc_json_type t, size_t extra) {
   if (v == NULL) return NULL;
   v->refs = 1;
   v->type = (uint8_t)t;
-  v->text_size = 0;
+  v->tsize_hi = 0;
+  v->tsize_lo = 0;
   v->n = 0;
   return v;
 }
@@ -1051,16 +1052,14 @@ void orci_buf_adds(orci_buf *b, const char *s) {
   orci_buf_add(b, s, strlen(s));
 }
 
-static size_t format_int(int64_t i, char *buf);
-
 /* The compact text's length, from the children's cached lengths: a value
 ** built from a large one by a few new nodes (ResultPath, Parameters) costs
 ** those nodes, not the whole text. */
 size_t orci_json_text_size(const orc_json *v) {
   size_t n, i;
   char num[40];
-  if (v->text_size != 0 && v->text_size != ORCI_JSON_TSIZE_BIG)
-    return v->text_size;
+  n = ORCI_JSON_TSIZE(v);
+  if (n != 0 && n != ORCI_JSON_TSIZE_BIG) return n;
   switch (v->type) {
   case ORC_JSON_NULL:
     n = 4;
@@ -1068,18 +1067,29 @@ size_t orci_json_text_size(const orc_json *v) {
   case ORC_JSON_BOOL:
     n = v->u.b ? 4 : 5;
     break;
-  case ORC_JSON_INT:
-    n = format_int(v->u.i, num);
+  case ORC_JSON_INT: { /* digits counted, not written */
+    uint64_t u = v->u.i < 0 ? 0 - (uint64_t)v->u.i : (uint64_t)v->u.i;
+    n = 1 + (v->u.i < 0);
+    while (u >= 10) {
+      u /= 10;
+      n++;
+    }
     break;
+  }
   case ORC_JSON_FLOAT:
     n = orc_json_format_double(v->u.d, num);
     break;
-  case ORC_JSON_STRING: {
-    orci_buf b = {NULL, 0, 0, ORCI_BUF_COUNT};
-    orci_json_write_string(&b, v->u.s, v->n);
-    n = b.len;
+  case ORC_JSON_STRING: /* as orci_json_write_string escapes it */
+    n = 2 + v->n;
+    for (i = 0; i < v->n; i++) {
+      unsigned char c = (unsigned char)v->u.s[i];
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      n += c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' ||
+                   c == '\r' || c == '\t'
+               ? 1
+               : 5;
+    }
     break;
-  }
   case ORC_JSON_ARRAY:
     n = 2 + (v->n ? v->n - 1 : 0);
     for (i = 0; i < v->n; i++)
@@ -1092,9 +1102,12 @@ size_t orci_json_text_size(const orc_json *v) {
            orci_json_text_size(v->u.members[i].value);
     break;
   }
-  if (v->refs != ORCI_JSON_STATIC) /* a cache in an immutable value */
-    ((orc_json *)(uintptr_t)v)->text_size =
-        n < ORCI_JSON_TSIZE_BIG ? (uint32_t)n : ORCI_JSON_TSIZE_BIG;
+  if (v->refs != ORCI_JSON_STATIC) { /* a cache in an immutable value */
+    orc_json *w = (orc_json *)(uintptr_t)v;
+    uint32_t c = n < ORCI_JSON_TSIZE_BIG ? (uint32_t)n : ORCI_JSON_TSIZE_BIG;
+    w->tsize_hi = (uint8_t)(c >> 16);
+    w->tsize_lo = (uint16_t)(c & 0xFFFFu);
+  }
   return n;
 }
 

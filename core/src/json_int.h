@@ -17,12 +17,14 @@ typedef struct orci_member {
 ** immutable): 0 until computed, ORCI_JSON_TSIZE_BIG from that size on (then
 ** it is computed again when asked). The shared constants never cache. */
 #define ORCI_JSON_TSIZE_BIG 0xFFFFFFu
+#define ORCI_JSON_TSIZE(v)  ((uint32_t)(v)->tsize_hi << 16 | (v)->tsize_lo)
 
 struct orc_json {
-  uint32_t refs;           /* references held; ORCI_JSON_STATIC for constants */
-  uint32_t type : 8;       /* orc_json_type */
-  uint32_t text_size : 24; /* see above */
-  size_t n;                /* string bytes, array items or object members */
+  uint32_t refs;     /* references held; ORCI_JSON_STATIC for constants */
+  uint8_t type;      /* orc_json_type */
+  uint8_t tsize_hi;  /* text size cache (see above), bits 16..23 */
+  uint16_t tsize_lo; /* and bits 0..15 */
+  size_t n;          /* string bytes, array items or object members */
   union {
     int b;
     int64_t i;

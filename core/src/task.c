@@ -327,9 +327,9 @@ void orci_task_start(orci_frame *F) {
     return;
   }
   F->heartbeat_expired = 0;
-  F->last_event = orci_add_event_ex(
+  F->last_event = orci_add_event_flags(
       H, F->last_event, lambda ? EV_LAMBDA_SCHEDULED : EV_TASK_SCHEDULED, NULL,
-      s, orc_json_ref(F->effective));
+      s, orc_json_ref(F->effective), F->retry_count > 0 ? ORCI_EV_RETRY : 0);
   orci_attach_replay(F);
   if (lambda)
     F->last_event = orci_add_event(H, F->last_event, EV_LAMBDA_STARTED, NULL);

@@ -171,8 +171,17 @@ static void test_sizes(void) {
 ** values built from cached children, and asked twice. */
 static void test_text_size(void) {
   static const char *const texts[] = {
-      "null", "true", "false", "0", "-12345678901234", "1.5", "1e300",
-      "\"\"", "\"a\\\"b\\u0001\\n\u00e9\"", "[]", "{}",
+      "null",
+      "true",
+      "false",
+      "0",
+      "-12345678901234",
+      "1.5",
+      "1e300",
+      "\"\"",
+      "\"a\\\"b\\u0001\\n\u00e9\"",
+      "[]",
+      "{}",
       "[1,[2,[3,{\"k\":\"v\"}]],null]",
       "{\"a\":{\"b\":[true,false,0.25]},\"c\":\"\\t\"}"};
   size_t i;
@@ -180,13 +189,12 @@ static void test_text_size(void) {
     orc_json *v = NULL, *arr;
     size_t len;
     char *printed;
-    CHECK(orc_json_parse(texts[i], strlen(texts[i]), NULL, &v, NULL) ==
-          ORC_OK);
+    CHECK(orc_json_parse(texts[i], strlen(texts[i]), NULL, &v, NULL) == ORC_OK);
     if (v == NULL) continue;
     printed = orc_json_print(v, 0, &len);
     CHECK(orci_json_text_size(v) == len);
     CHECK(orci_json_text_size(v) == len); /* cached */
-    arr = orc_json_array_new(2);        /* a new node over cached children */
+    arr = orc_json_array_new(2);          /* a new node over cached children */
     orc_json_array_set(arr, 0, orc_json_ref(v));
     orc_json_array_set(arr, 1, orc_json_ref(v));
     CHECK(orci_json_text_size(arr) == 2 * len + 3);

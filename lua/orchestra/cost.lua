@@ -288,12 +288,17 @@ end
 --   `assumptions`; `:table()`, `:csv()`, `:json()`
 function M.of(x, opts)
   opts = opts or {}
-  local meter = core.cost_meter()
-  for _, h in ipairs(histories_of(x, opts)) do meter:add_history(h) end
   local o = {}
   for _, k in ipairs({ "type", "memory_mb", "region", "free_tier", "batch" }) do
     o[k] = opts[k]
   end
+  -- an engine that meters (orchestra.engine{meter = true}) counted as the
+  -- events were appended, whatever its history keeps
+  if type(x) == "userdata" and x.metered and opts.children ~= false then
+    return setmetatable(x:meter_breakdown(cat(opts), next(o) and o or nil), Breakdown)
+  end
+  local meter = core.cost_meter()
+  for _, h in ipairs(histories_of(x, opts)) do meter:add_history(h) end
   local b = meter:breakdown(cat(opts), next(o) and o or nil)
   meter:close()
   return setmetatable(b, Breakdown)

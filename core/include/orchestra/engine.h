@@ -80,6 +80,10 @@ typedef struct orc_engine_config {
                              (default ".") */
   orc_resolve_fn resolve; /* or the host's own resolver */
   void *resolve_ud;
+  int meter;        /* 1: every execution meters its billable units (state
+                       transitions, retries, model tokens, tool calls) as
+                       its events are appended, whatever the history keeps
+                       (orc_execution_meter); 0 (default): off */
   orc_task_fn task; /* task handler (required to run Tasks) */
   orc_task_drop_fn task_drop;
   void *task_ud;
@@ -193,6 +197,11 @@ ORC_API const char *orc_execution_nested_arn(const orc_execution *X, size_t i);
 /* The execution of this ARN the engine still holds (borrowed), or NULL. */
 ORC_API orc_execution *orc_engine_find_execution(orc_engine *E,
                                                  const char *arn);
+/* The meter of X (borrowed; cost.h), or NULL when the engine does not meter
+** (orc_engine_config.meter). A distributed Map's children count into their
+** parent's meter. */
+ORC_API struct orc_meter *orc_execution_meter(const orc_execution *X);
+
 /* The tasks of X out with the host (borrowed views, valid until answered
 ** or abandoned): up to max of them are stored in out; returns how many
 ** there are. */
