@@ -110,7 +110,7 @@ clean:
 
 # The benchmark against the peer (bench/README.md): installs the peer with
 # npm into $(BUILD)/bench-node, runs everything, writes bench/RESULTS.md.
-.PHONY: bench bench-smoke bench-soak
+.PHONY: bench bench-smoke bench-soak bench-agent
 bench: deps build-lua5.4 build-luajit
 	@BUILD=$(BUILD) sh bench/setup.sh
 	@BUILD=$(BUILD) lua5.4 bench/bench.lua
@@ -128,3 +128,10 @@ SOAK_N ?= 2000000
 bench-soak: deps build-lua5.4
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 bench/soak.lua $(SOAK_N)
+
+# The agent loop (bench/agent.lua): overhead per step with the scripted
+# model, flatness at step 1,000, and 200 invocations in flight against the
+# node model server (longest engine:step(), CPU against wall time).
+bench-agent: deps build-lua5.4 node-deps
+	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
+	  lua5.4 bench/agent.lua

@@ -253,6 +253,19 @@ static int engine_agent_attrs(lua_State *L) {
   return 0;
 }
 
+/* engine:wait([ms]) -> engine: sleep until a model call's transfer has
+** activity, a post or a wakeup arrives, or ms pass (default: the engine's
+** next deadline; never longer than 1 s while transfers are in flight).
+** For hosts that drive engine:step() themselves. */
+static int engine_wait(lua_State *L) {
+  orc_engine *E = orcL_check_engine(L, 1);
+  int64_t ms = lua_isnoneornil(L, 2) ? orc_engine_next_deadline(E)
+                                     : (int64_t)luaL_checknumber(L, 2);
+  orc_engine_wait(E, ms);
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* agent:start(prompt [, {session=, name=}]) -> execution */
 static int agent_start(lua_State *L) {
   lagent *a = check_agent(L, 1);
@@ -430,6 +443,8 @@ void orcL_open_agent(lua_State *L) {
   lua_setfield(L, -2, "_agent");
   lua_pushcfunction(L, engine_agent_attrs);
   lua_setfield(L, -2, "_agent_attrs");
+  lua_pushcfunction(L, engine_wait);
+  lua_setfield(L, -2, "wait");
   lua_pop(L, 2);
 
   luaL_getmetatable(L, "orchestra.Execution");

@@ -94,10 +94,17 @@ void orcL_push_execution(lua_State *L, int engine_idx, orc_execution *X) {
   x = (lexecution *)lua_newuserdata(L, sizeof *x);
   x->X = X;
   x->eb = b;
+  x->fields = LUA_NOREF;
+  x->owned = 1; /* as machine:start's: __gc releases it once finished */
   luaL_getmetatable(L, EXECUTION_MT);
   lua_setmetatable(L, -2);
   lua_pushvalue(L, engine_idx);
   x->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->xcache);
+  lua_pushlightuserdata(L, X);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
 }
 
 static lengine *check_engine(lua_State *L, int i) {

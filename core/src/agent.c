@@ -166,6 +166,8 @@ struct invocation {
 
 /* }====== */
 
+static orci_http *engine_http(orc_engine *E, orc_error *err);
+
 /* {====== small helpers */
 
 static orci_agents *agents_of(orc_engine *E, int create) {
@@ -529,6 +531,9 @@ static void inv_run(orci_runnable *r) {
     model_call(inv);
     break;
   case P_MODEL_DONE:
+    /* reading a turn (messages, events, maybe the final output) weighs
+    ** like a handler call in the step's work bound */
+    X->E->dispatched++;
     model_read(inv);
     break;
   case P_TOOLS_DONE:
@@ -1369,6 +1374,11 @@ static int llm_start(void *ud, orc_task *T) {
   c->attempt = 1;
   orc_task_retain(T);
   inv->llm = c;
+  /* building and starting a request (and libcurl's connecting and sending
+  ** it in the next perform) weighs like three host handler calls in the
+  ** step's work bound: 200 invocations starting at once spread their
+  ** requests over several steps of well under a millisecond */
+  T->X->E->dispatched += 3;
   llm_send(c);
   return ORC_OK;
 }
@@ -1563,6 +1573,11 @@ int orc_agent_new(orc_engine *E, const orc_agent_config *cfg, orc_agent **out,
       return ORC_EINVAL;
     }
     A->model_resource = join4("orchestra:llm:", name, "", "");
+    /* libcurl and TLS start now, not in the step of the first call */
+    if (engine_http(E, err) == NULL) {
+      agent_free(A);
+      return err->code;
+    }
     A->otel_provider = strdup(orci_llm_provider_otel_name(A->provider));
     A->model_name = strdup(orci_llm_provider_model(A->provider));
   } else {
