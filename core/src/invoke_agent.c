@@ -75,7 +75,7 @@ int orci_invoke_agent_start(void *ud, orc_task *T) {
     return ORC_OK;
   }
   if ((A = orc_engine_find_agent(E, id)) == NULL) {
-    char what[300];
+    char what[400];
     snprintf(what, sizeof what,
              "Failed to retrieve resource because it doesn't exist: no "
              "agent named '%.200s' is registered on the engine.",
