@@ -728,7 +728,6 @@ static int engine_new(lua_State *L) {
   orc_engine_config_init(&cfg);
   if (!lua_isnoneornil(L, 1)) {
     static const char *const known[] = {"clock",
-                                        "meter",
                                         "start_time",
                                         "max_payload_bytes",
                                         "max_history_events",
@@ -740,6 +739,7 @@ static int engine_new(lua_State *L) {
                                         "account",
                                         "data_dir",
                                         "resolver",
+                                        "meter",
                                         "bedrock",
                                         NULL};
     const char *c;
