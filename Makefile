@@ -28,7 +28,9 @@ $(addprefix build-,$(ALL_LUAS)): build-%:
 	@cmake --build $(BUILD)/$* -j $(JOBS)
 
 # The demo installs and builds only what it needs (Lua 5.4 and the module,
-# not the test tools or the C tests) and prints only the demo's output (the
+# not the test tools or the C tests) and prints only the demos' output: the
+# order workflow, then a hybrid run offline (an agent with a workflow as a
+# tool, scripted model) with its trace and token usage (the
 # build's is in $(BUILD)/demo-build.log, shown if it fails).
 demo:
 	@sh tools/deps.sh demo
@@ -39,6 +41,9 @@ demo:
 	  >>$(BUILD)/demo-build.log 2>&1 || { cat $(BUILD)/demo-build.log; exit 1; }
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 examples/order_flow.lua
+	@echo
+	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
+	  lua5.4 examples/hybrid_agent_uses_workflow.lua
 
 # The model server's npm packages (spec/support/package-lock.json), for the
 # C test that drives every provider through it: installed when the lock

@@ -9,6 +9,7 @@
 
 #include "lorchestra.h"
 #include "orchestra/agent.h"
+#include "orchestra/bedrock.h"
 #include "orchestra/cost.h"
 #include "orchestra/engine.h"
 
@@ -707,6 +708,41 @@ static void *capped_alloc(void *ud, void *p, size_t osize, size_t nsize) {
   return q;
 }
 
+/* The engine option bedrock = {region=, endpoint_url=, access_key_id=,
+** secret_access_key=, session_token=, timeout_seconds=}: where
+** bedrock:invokeModel tasks go (unset fields: the AWS_* environment).
+** [-0, +0, e] */
+static void bedrock_option(lua_State *L, orc_engine *E, int t) {
+  static const char *const known[] = {"region",
+                                      "endpoint_url",
+                                      "access_key_id",
+                                      "secret_access_key",
+                                      "session_token",
+                                      "timeout_seconds",
+                                      NULL};
+  orc_bedrock_config bc;
+  orc_error err;
+  if (lua_type(L, t) != LUA_TTABLE)
+    orcL_error(L, "option 'bedrock' must be a table, not %s",
+               luaL_typename(L, t));
+  orcL_checkoptions(L, t, known);
+  memset(&bc, 0, sizeof bc);
+  bc.region = orcL_optfield_string(L, t, "region");
+  bc.endpoint_url = orcL_optfield_string(L, t, "endpoint_url");
+  bc.access_key_id = orcL_optfield_string(L, t, "access_key_id");
+  bc.secret_access_key = orcL_optfield_string(L, t, "secret_access_key");
+  bc.session_token = orcL_optfield_string(L, t, "session_token");
+  lua_getfield(L, t, "timeout_seconds");
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) <= 0)
+      orcL_error(L, "option 'bedrock.timeout_seconds' must be a number > 0");
+    bc.timeout_ms = (int64_t)(lua_tonumber(L, -1) * 1000);
+  }
+  lua_pop(L, 1);
+  if (orc_engine_set_bedrock(E, &bc, &err) != ORC_OK)
+    orcL_error(L, "%s", err.message);
+}
+
 static int engine_new(lua_State *L) {
   orc_engine_config cfg;
   orc_error err;
@@ -729,6 +765,7 @@ static int engine_new(lua_State *L) {
                                         "resolver",
                                         "max_memory",
                                         "meter",
+                                        "bedrock",
                                         NULL};
     const char *c;
     orcL_checktype(L, 1, LUA_TTABLE);
@@ -824,6 +861,11 @@ static int engine_new(lua_State *L) {
     if (err.code == ORC_ENOMEM)
       return raise_error(L, "OutOfMemory", err.message, 0);
     return orcL_error(L, "%s", err.message);
+  }
+  if (!lua_isnoneornil(L, 1)) {
+    lua_getfield(L, 1, "bedrock");
+    if (!lua_isnil(L, -1)) bedrock_option(L, b->E, lua_gettop(L));
+    lua_pop(L, 1);
   }
   {
     int *tables[] = {&b->handlers, &b->parked, &b->ctxcache, &b->pool,

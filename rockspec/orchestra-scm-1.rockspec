@@ -44,6 +44,7 @@ build = {
     lua = {
       ["orchestra"] = "lua/orchestra.lua",
       ["orchestra.cli"] = "lua/orchestra/cli.lua",
+      ["orchestra.cli_agent"] = "lua/orchestra/cli_agent.lua",
       ["orchestra.cli_history"] = "lua/orchestra/cli_history.lua",
       ["orchestra.cli_cost"] = "lua/orchestra/cli_cost.lua",
       ["orchestra.cost"] = "lua/orchestra/cost.lua",

@@ -39,6 +39,9 @@ describe("make demo", function()
       .. "-u MFLAGS make demo BUILD=" .. q(h.BUILD_ROOT), true)
     assert.equal(0, status, err)
     assert.equal("", err)
-    assert.equal(h.read(h.ROOT .. "/spec/fixtures/examples/order_flow.out"), out)
+    -- the order workflow, then a hybrid run (an agent with a workflow as
+    -- a tool, scripted model): its trace and token usage
+    assert.equal(h.read(h.ROOT .. "/spec/fixtures/examples/order_flow.out") .. "\n" ..
+      h.read(h.ROOT .. "/spec/fixtures/examples/hybrid_agent_uses_workflow.out"), out)
   end)
 end)

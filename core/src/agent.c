@@ -1101,12 +1101,11 @@ static int return_start(void *ud, orc_task *T) {
 
 static void link_child(orc_task *T, tool_call *c, orc_execution *C) {
   orc_execution *X = T->X;
-  char *arn_copy = strdup(C->arn);
-  free(C->parent_arn);
-  C->parent_arn = strdup(X->arn);
+  char *arn_copy = orci_strdup(X->E, C->arn); /* the engine's, as nested.c */
+  orci_set_str(X->E, &C->parent_arn, X->arn);
   if (arn_copy && orci_vec_push(&X->E->mem, &X->nested, sizeof arn_copy,
                                 &arn_copy) != ORC_OK)
-    free(arn_copy);
+    orci_strfree(X->E, arn_copy);
   free(c->child_arn);
   c->child_arn = strdup(C->arn);
   T->child = C;

@@ -189,7 +189,7 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
                       orc_json_bool(0));
   E->posts = orci_posts_new(&E->mem, E->cfg.clock == ORC_CLOCK_VIRTUAL);
   if (E->posts == NULL || orci_nested_register(E) != ORC_OK ||
-      orci_meter_register(E) != ORC_OK)
+      orci_bedrock_register(E) != ORC_OK || orci_meter_register(E) != ORC_OK)
     return engine_fail(E, err);
   return E;
 }
@@ -226,6 +226,7 @@ void orc_engine_free(orc_engine *E) {
   orci_vec_free(&E->mem, &E->evtypes);
   orci_vec_free(&E->mem, &E->zombies);
   orci_posts_free(&E->mem, E->posts);
+  orci_bedrock_free(E); /* after the HTTP client: no callback runs */
   orci_strfree(E, E->data_dir);
   A = E->mem; /* the engine's record is its last block */
   orci_mem(&A, E, sizeof *E, 0);

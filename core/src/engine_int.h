@@ -10,6 +10,7 @@
 
 #include "alloc_int.h"
 #include "history_int.h"
+#include "http_int.h"
 #include "post_int.h"
 #include "sched_int.h"
 #include "table_int.h"
@@ -45,6 +46,8 @@ struct orc_engine {
   void *agents;        /* agent.c's registry, made with the first agent */
   /* the model calls' HTTP client (agent.c), made on first use */
   struct orci_http *http;
+  /* bedrock:invokeModel's settings and calls in flight (bedrock.c) */
+  struct orci_bedrock *bedrock;
 };
 
 /* {====== the engine's memory: exact sizes (see alloc_int.h); a refused
@@ -100,5 +103,18 @@ void orci_put_hex(char *p, uint64_t v, int n);
 void orci_make_uuid(orc_engine *E, char *buf);
 /* Random values for intrinsics (ud is the drawing frame). */
 uint64_t orci_env_random(void *ud);
+
+/* The engine's HTTP client, made on first use (enghttp.c): NULL with err
+** set when libcurl fails. Freed by orci_agents_free. */
+orci_http *orci_engine_http(orc_engine *E, orc_error *err);
+
+/* bedrock:invokeModel (bedrock.c): register the resource; free the
+** settings and release the calls in flight. */
+int orci_bedrock_register(orc_engine *E);
+/* invokeAgent (invoke_agent.c): the resource's start, registered by
+** orci_bedrock_register, and its answer when the invocation C ends. */
+int orci_invoke_agent_start(void *ud, orc_task *T);
+void orci_invoke_agent_done(orc_execution *C);
+void orci_bedrock_free(orc_engine *E);
 
 #endif

@@ -26,7 +26,7 @@ char *orci_strndup(const char *s, size_t n) {
   return p;
 }
 
-char *orci_strdup(const char *s) {
+char *orci_llm_strdup(const char *s) {
   return s ? orci_strndup(s, strlen(s)) : NULL;
 }
 
@@ -123,8 +123,8 @@ int orci_llm_turn_add_call(orci_llm_turn *t, const char *id, const char *name,
     snprintf(synth, sizeof synth, "call_%zu", t->ncalls + 1);
     id = synth;
   }
-  c->id = orci_strdup(id);
-  c->name = orci_strdup(name ? name : "");
+  c->id = orci_llm_strdup(id);
+  c->name = orci_llm_strdup(name ? name : "");
   c->arguments = args;
   c->arguments_text = orci_strndup(args_text ? args_text : "", args_len);
   t->ncalls++;
@@ -156,7 +156,7 @@ int orci_llm_turn_set_stop(orci_llm_turn *t, const char *raw) {
   }
   for (i = 0; i < sizeof map / sizeof *map; i++)
     if (strcmp(raw, map[i].name) == 0) t->stop = map[i].stop;
-  t->stop_raw = orci_strdup(raw);
+  t->stop_raw = orci_llm_strdup(raw);
   return t->stop_raw ? 0 : -1;
 }
 
@@ -296,7 +296,7 @@ int orci_llm_provider_new(const orci_llm_config *cfg, orci_getenv getenv_fn,
   P = (orci_llm_provider *)calloc(1, sizeof *P);
   if (P == NULL) return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
   P->kind = cfg->kind;
-  P->model = orci_strdup(cfg->model);
+  P->model = orci_llm_strdup(cfg->model);
   if (P->model == NULL) goto nomem;
 
   if (cfg->kind == ORCI_LLM_OPENAI || cfg->kind == ORCI_LLM_ANTHROPIC) {
@@ -322,9 +322,9 @@ int orci_llm_provider_new(const orci_llm_config *cfg, orci_getenv getenv_fn,
     }
     P->url = join_url(base, openai ? "/chat/completions" : "/v1/messages");
     if (P->url == NULL) goto nomem;
-    if (key && (P->api_key = orci_strdup(key)) == NULL) goto nomem;
+    if (key && (P->api_key = orci_llm_strdup(key)) == NULL) goto nomem;
     if (!openai) {
-      P->anthropic_version = orci_strdup(
+      P->anthropic_version = orci_llm_strdup(
           cfg->anthropic_version ? cfg->anthropic_version : "2023-06-01");
       if (P->anthropic_version == NULL) goto nomem;
     }
@@ -375,10 +375,11 @@ int orci_llm_provider_new(const orci_llm_config *cfg, orci_getenv getenv_fn,
                       endpoint);
       goto fail;
     }
-    P->region = orci_strdup(region);
-    P->access_key_id = orci_strdup(akid);
-    P->secret_access_key = orci_strdup(secret);
-    if (token && (P->session_token = orci_strdup(token)) == NULL) goto nomem;
+    P->region = orci_llm_strdup(region);
+    P->access_key_id = orci_llm_strdup(akid);
+    P->secret_access_key = orci_llm_strdup(secret);
+    if (token && (P->session_token = orci_llm_strdup(token)) == NULL)
+      goto nomem;
     if (!P->region || !P->access_key_id || !P->secret_access_key) goto nomem;
     if ((rc = bedrock_endpoint(P, endpoint, err)) != ORC_OK) goto fail;
   }
@@ -535,7 +536,7 @@ int orci_llm_build(const orci_llm_provider *P, const orci_llm_conversation *c,
   orci_buf_addc(&body, '\0');
   out->body = body.p;
   out->body_len = body.len - 1;
-  out->url = orci_strdup(P->url);
+  out->url = orci_llm_strdup(P->url);
   out->headers = (char **)calloc(8, sizeof *out->headers);
   if (body.failed || out->url == NULL || out->headers == NULL ||
       add_header(out, "Content-Type", "application/json") ||

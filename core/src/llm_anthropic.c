@@ -142,8 +142,8 @@ int orci_llm_anthropic_turn(const orc_json *body, orci_llm_turn *t,
       orci_jcount(usage, "cache_creation_input_tokens");
   if (usage && t->usage.cache_read_tokens < 0) t->usage.cache_read_tokens = 0;
   if (usage && t->usage.cache_write_tokens < 0) t->usage.cache_write_tokens = 0;
-  t->model = orci_strdup(orci_jstr(body, "model"));
-  t->id = orci_strdup(orci_jstr(body, "id"));
+  t->model = orci_llm_strdup(orci_jstr(body, "model"));
+  t->id = orci_llm_strdup(orci_jstr(body, "id"));
   return ORC_OK;
 nomem:
   return orci_llm_malformed(e, "out of memory reading the response");

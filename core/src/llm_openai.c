@@ -235,8 +235,8 @@ int orci_llm_openai_turn(const orc_json *body, orci_llm_turn *t,
     t->usage.cache_read_tokens = cached;
     t->usage.cache_write_tokens = 0;
   }
-  t->model = orci_strdup(orci_jstr(body, "model"));
-  t->id = orci_strdup(orci_jstr(body, "id"));
+  t->model = orci_llm_strdup(orci_jstr(body, "model"));
+  t->id = orci_llm_strdup(orci_jstr(body, "id"));
   return ORC_OK;
 nomem:
   return orci_llm_malformed(e, "out of memory reading the response");

@@ -53,7 +53,7 @@ void orci_llm_bedrock_error(const orci_http_response *res, const orc_json *body,
 
 /* {====== helpers (llm.c) */
 
-char *orci_strdup(const char *s);            /* owned copy, NULL on NULL */
+char *orci_llm_strdup(const char *s);        /* owned copy, NULL on NULL */
 char *orci_strndup(const char *s, size_t n); /* owned copy of n bytes */
 
 /* Member key of object o when it has type t, else NULL. */

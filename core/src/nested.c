@@ -57,7 +57,12 @@ orc_json *orci_describe(orc_execution *X, int mode) {
 ** task (a failed child fails it with States.TaskFailed, as AWS does). */
 void orci_complete_parent(orc_execution *X) {
   orc_task *T = X->parent_task;
-  orc_json *d = orci_describe(X, T->sync);
+  orc_json *d;
+  if (T->sync == ORCI_SYNC_AGENT) { /* invokeAgent: an agent's invocation */
+    orci_invoke_agent_done(X);
+    return;
+  }
+  d = orci_describe(X, T->sync);
   X->parent_task = NULL;
   T->child = NULL;
   if (X->status == ORC_STATUS_SUCCEEDED) {

@@ -20,6 +20,8 @@ typedef struct orci_frame orci_frame;
 #define ORCI_TASK_ANSWERED  1
 #define ORCI_TASK_ABANDONED 2
 
+#define ORCI_SYNC_AGENT 3 /* orc_task.sync: answered by invoke_agent.c */
+
 /* The owner of a task that no frame waits on (the agent loop's model and
 ** tool calls): told once when the task is answered (output taken; error
 ** and cause borrowed) or abandoned (ok = -1), and asked for the context
@@ -44,7 +46,8 @@ struct orc_task {
   int done;             /* ORCI_TASK_* */
   int holds;            /* calls in progress that handed it out + retains */
   orc_execution *child; /* states:startExecution.sync: the child it awaits */
-  int sync;             /* 1: .sync (Output as text), 2: .sync:2 (as JSON) */
+  int sync;             /* 1: .sync (Output as text), 2: .sync:2 (as JSON),
+                           ORCI_SYNC_AGENT: invokeAgent's invocation */
 };
 
 /* A built-in resource: called instead of the host's handler for tasks

@@ -421,7 +421,7 @@ orchestra cost --help lists the sub-commands and their options.
 -- @treturn integer exit status
 function M.main(args)
   args = args or {}
-  for _, name in ipairs({ "orchestra.cli_history" }) do
+  for _, name in ipairs({ "orchestra.cli_history", "orchestra.cli_agent" }) do
     local ok, e = pcall(require, name)
     if not ok and not tostring(e):find("module '" .. name .. "' not found", 1, true) then
       err("%s", tostring(e))

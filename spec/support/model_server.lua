@@ -1,6 +1,8 @@
 -- Start and drive spec/support/model_server.mjs from a spec: the server
 -- runs on 127.0.0.1 (a free port) until stop(); the control API is reached
--- with the curl command line (the specs need no HTTP client in Lua).
+-- with the curl command line (the specs need no HTTP client in Lua). A
+-- server whose spec process dies without stop() exits within a second
+-- (--exit-with-pid).
 local json = require("orchestra").json
 
 local S = {}
@@ -18,12 +20,25 @@ local function read_file(path)
   return s
 end
 
---- Start a server; root is the repository's root.
+--- Whether node, curl and the server's npm packages are there (`make
+-- node-deps`, which `make test` runs).
+function S.available(root)
+  root = root or os.getenv("PWD") or "."
+  local f = io.open(root .. "/spec/support/node_modules/@smithy/signature-v4/package.json")
+  if f then f:close() end
+  local r = os.execute("command -v node >/dev/null && command -v curl >/dev/null")
+  return f ~= nil and (r == true or r == 0)
+end
+
+--- Start a server; root is the repository's root (default: the current
+-- directory, where busted runs).
 function S.start(root)
+  root = root or os.getenv("PWD") or "."
   local out = os.tmpname()
   -- the server must not inherit a sanitizer runtime preloaded for the specs
+  -- $PPID: this process (popen's shell is its child)
   local p = io.popen("env -u LD_PRELOAD node " .. sh_quote(root .. "/spec/support/model_server.mjs")
-    .. " > " .. sh_quote(out) .. " 2>&1 & echo $!")
+    .. " --exit-with-pid $PPID > " .. sh_quote(out) .. " 2>&1 & echo $!")
   local pid = p:read("*l")
   p:close()
   local self = setmetatable({ pid = pid, out = out }, S)

@@ -8,16 +8,26 @@
 //
 //   node spec/support/model_server.mjs [--port N] [--script FILE] [--log FILE]
 //                                      [--config FILE] [--stdin-eof-exits]
+//                                      [--exit-with-pid PID]
 //
 // Prints "listening http://127.0.0.1:PORT" on stdout once it listens (port 0,
 // the default, picks a free one). Stops on SIGTERM/SIGINT, and with
 // --stdin-eof-exits when its stdin closes (a test that dies, closing its end
-// of a pipe, then takes the server along).
+// of a pipe, then takes the server along), or with --exit-with-pid once
+// that process is gone (checked every 500 ms: for a parent whose stdin is
+// not a pipe it owns, such as a busted run).
 //
 // Endpoints (the path prefix before these is free, as base URLs differ):
 //   POST .../chat/completions      OpenAI-compatible (also llama.cpp, vLLM, Ollama)
 //   POST .../v1/messages           Anthropic Messages
 //   POST /model/{modelId}/converse Bedrock Converse (SigV4, service "bedrock")
+//   POST /model/{modelId}/invoke   Bedrock InvokeModel (SigV4): the body is the
+//                                  model's native one, checked and answered
+//                                  in Anthropic Messages form for anthropic.*
+//                                  ids (anthropic_version
+//                                  "bedrock-2023-05-31", no "model" member),
+//                                  in Chat Completions form for openai.* ids;
+//                                  other models need "raw" steps
 //
 // Control API (JSON in, JSON out):
 //   POST /_control/reset     clear the script and the request log; the body
@@ -147,7 +157,8 @@ function errorOf(provider, status, message, headers = {}, type = null) {
     return [status, headers, { type: "error", error: { type: type || ANTHROPIC_TYPES[status] || "api_error", message },
                                request_id: "req_test" }];
   const t = type || BEDROCK_TYPES[status] || "InternalServerException";
-  return [status, { "x-amzn-ErrorType": `${t}:http://internal.amazon.com/coral/com.amazon.bedrock/`, ...headers },
+  return [status, { "x-amzn-ErrorType": `${t}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
+                    "x-amzn-RequestId": "00000000-test-4000-8000-000000000000", ...headers },
           { message }];
 }
 
@@ -200,6 +211,25 @@ function checkOpenAI(body) {
   }
   if (body.max_tokens !== undefined && !(Number.isInteger(body.max_tokens) && body.max_tokens > 0))
     return "max_tokens must be a positive integer";
+  return null;
+}
+
+// InvokeModel: the native body of the model family the id names (an
+// inference profile "us.anthropic...." or a plain "anthropic....").
+function invokeFamily(modelId) {
+  const id = modelId.replace(/^arn:.*\//, "").replace(/^(us|eu|apac|global)\./, "");
+  return id.startsWith("anthropic.") ? "anthropic" : id.startsWith("openai.") ? "openai" : "other";
+}
+
+function checkInvoke(body, modelId) {
+  const family = invokeFamily(modelId);
+  if (family === "anthropic") {
+    if (body.anthropic_version !== "bedrock-2023-05-31")
+      return 'anthropic_version: must be "bedrock-2023-05-31" on Bedrock';
+    if (body.model !== undefined) return "model: Extra inputs are not permitted";
+    return checkAnthropic({ ...body, model: modelId });
+  }
+  if (family === "openai") return checkOpenAI({ ...body, model: body.model ?? modelId });
   return null;
 }
 
@@ -368,13 +398,13 @@ async function model(req, res, provider, rawPath, query, bodyText, modelId) {
     if (config.anthropic_key && req.headers["x-api-key"] !== config.anthropic_key)
       return reject(401, "invalid x-api-key");
   }
-  if (provider === "bedrock") {
+  if (provider === "bedrock" || provider === "invoke") {
     const bad = await checkSignature(req, rawPath, query, bodyText);
     entry.signature = bad ? "bad" : "ok";
     if (bad) return reject(bad[0], bad[2], bad[1]);
   }
   const problem = provider === "openai" ? checkOpenAI(body) : provider === "anthropic" ? checkAnthropic(body)
-                                                                                      : checkBedrock(body);
+                : provider === "invoke" ? checkInvoke(body, modelId) : checkBedrock(body);
   if (problem) return reject(400, problem);
 
   const step = script.shift();
@@ -384,11 +414,18 @@ async function model(req, res, provider, rawPath, query, bodyText, modelId) {
     const [s, h, b] = errorOf(provider, 500, "model server: no scripted response left");
     return send(res, s, h, b);
   }
-  const go = () => answer(req, res, provider, step, body.model || modelId);
+  const go = () => answer(req, res, provider, step, body.model || modelId, modelId);
   if (step.delay_ms) setTimeout(go, step.delay_ms); else go();
 }
 
-function answer(req, res, provider, step, model) {
+function answer(req, res, provider, step, model, modelId) {
+  if (provider === "invoke") {  // errors as Bedrock's, bodies as the family's
+    const family = invokeFamily(modelId);
+    if (step.fault === "status") provider = "bedrock";
+    else if (family === "anthropic" || family === "openai") provider = family;
+    else if (!step.raw && !step.fault)
+      return send(res, 500, {}, { error: `model server: InvokeModel of ${modelId} needs a raw step` });
+  }
   if (step.raw) return send(res, step.raw.status ?? 200, step.raw.headers ?? {}, step.raw.body ?? "");
   switch (step.fault) {
     case "status": {
@@ -430,6 +467,8 @@ const server = http.createServer((req, res) => {
       return run(model(req, res, "anthropic", rawPath, query, bodyText));
     if ((m = /^\/model\/([^/]+)\/converse$/.exec(rawPath)))
       return run(model(req, res, "bedrock", rawPath, query, bodyText, decodeURIComponent(m[1])));
+    if ((m = /^\/model\/([^/]+)\/invoke$/.exec(rawPath)))
+      return run(model(req, res, "invoke", rawPath, query, bodyText, decodeURIComponent(m[1])));
     send(res, 404, {}, { error: `model server: no endpoint ${req.method} ${rawPath}` });
   });
 });
@@ -441,6 +480,10 @@ server.listen(Number(opt("--port", "0")), "127.0.0.1", () => {
 const stop = () => { server.close(); server.closeAllConnections?.(); process.exit(0); };
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
+if (opt("--exit-with-pid", null)) {
+  const parent = Number(opt("--exit-with-pid"));
+  setInterval(() => { try { process.kill(parent, 0); } catch { stop(); } }, 500).unref();
+}
 if (args.includes("--stdin-eof-exits")) {
   process.stdin.on("end", stop);
   process.stdin.on("error", stop);
