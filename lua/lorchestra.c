@@ -48,6 +48,7 @@ int luaopen_orchestra_core(lua_State *L) {
   lua_setfield(L, -2, "built_for");
   orcL_open_json(L);
   orcL_open_engine(L);
+  orcL_open_jsonata(L);
   lua_pushcfunction(L, l_monotonic);
   lua_setfield(L, -2, "monotonic");
   return 1;

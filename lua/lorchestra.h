@@ -28,4 +28,8 @@ void orcL_open_json(lua_State *L);
 ** engines, machines and executions into the table on top of the stack. */
 void orcL_open_engine(lua_State *L);
 
+/* Register orchestra.jsonata (compile, evaluate) into the table on top of
+** the stack. */
+void orcL_open_jsonata(lua_State *L);
+
 #endif

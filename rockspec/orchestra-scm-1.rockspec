@@ -26,6 +26,7 @@ external_dependencies = {
   -- not search: probe the library only.
   CURL = { library = "curl" },
   CRYPTO = { header = "openssl/evp.h", library = "crypto" },
+  PCRE2 = { header = "pcre2.h", library = "pcre2-8" },
 }
 
 build = {
@@ -41,17 +42,24 @@ build = {
         "core/src/exec.c",
         "core/src/intrinsics.c",
         "core/src/items.c",
+        "core/src/jsonata_aws.c",
+        "core/src/jsonata_eval.c",
+        "core/src/jsonata_fn.c",
+        "core/src/jsonata_parse.c",
+        "core/src/jsonata_regex.c",
+        "core/src/jsonata_time.c",
         "core/src/json.c",
         "core/src/orc.c",
         "core/src/path.c",
         "core/src/post.c",
+        "lua/ljsonata.c",
         "lua/lengine.c",
         "lua/ljson.c",
         "lua/lorchestra.c",
       },
-      incdirs = { "core/include", "core/src", "$(CJSON_INCDIR)" },
-      libdirs = { "$(CJSON_LIBDIR)", "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)" },
-      libraries = { "cjson", "curl", "crypto", "pthread", "m" },
+      incdirs = { "core/include", "core/src", "$(CJSON_INCDIR)", "$(PCRE2_INCDIR)" },
+      libdirs = { "$(CJSON_LIBDIR)", "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)", "$(PCRE2_LIBDIR)" },
+      libraries = { "cjson", "curl", "crypto", "pcre2-8", "pthread", "m" },
     },
   },
   install = {

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="lua5.4 liblua5.4-dev lua5.1 liblua5.1-0-dev luajit libluajit-5.1-dev
-luarocks lua-busted libcjson-dev libcurl4-openssl-dev libssl-dev cmake
+luarocks lua-busted libcjson-dev libpcre2-dev libcurl4-openssl-dev libssl-dev cmake
 build-essential pkg-config clang-format neovim lighttpd lighttpd-modules-lua
 curl graphviz"
 [ "${1:-}" = "--list" ] && { echo $PACKAGES; exit 0; }
