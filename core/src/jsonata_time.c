@@ -558,9 +558,17 @@ static void format_component(jctx *C, tbuf *b, const dt *t, const char *m,
   component_value(t, comp, &v, &name, offset_min);
   /* presentation modifier, then width ",min-max" */
   char pres[32] = "";
-  size_t pi = 1, pl = 0;
-  while (pi < mn && m[pi] != ',' && pl < 30)
+  size_t pi = 1, pl = 0, comma = mn;
+  /* the width modifier follows the last comma (a picture like "9,999"
+  ** has grouping commas of its own) */
+  for (size_t k = mn; k > 1; k--)
+    if (m[k - 1] == ',') {
+      comma = k - 1;
+      break;
+    }
+  while (pi < comma && pl < 30)
     pres[pl++] = m[pi++];
+  pi = comma;
   pres[pl] = '\0';
   long minw = -1, maxw = -1;
   if (pi < mn && m[pi] == ',') {
@@ -705,7 +713,7 @@ static void format_component(jctx *C, tbuf *b, const dt *t, const char *m,
     snprintf(pic, sizeof pic, "%s%s", pres, ordinal ? ";o" : "");
     format_integer_into(C, &o, val, pic, strlen(pic));
     if (minw > 0 && pres[0] >= '0' && pres[0] <= '9') {
-      while ((long)o.n < minw) {
+      while ((long)o.n < minw && o.n + 2 < sizeof o.p) {
         memmove(o.p + 1, o.p, o.n + 1);
         o.p[0] = '0';
         o.n++;
