@@ -3,6 +3,7 @@
 **
 **   local x = orchestra.jsonata.compile("Account.Order.Product.Price")
 **   x:evaluate(input [, bindings [, limits]]) -> value | nil (undefined)
+**   x:evaluate_json(input_text [, bindings [, limits]]) -> value | nil
 **   orchestra.jsonata.evaluate(expr, input [, bindings [, opts]])
 **
 ** compile's options: {aws = true} adds Step Functions' extension functions.
@@ -117,7 +118,7 @@ static orc_jsonata *compile(lua_State *L, int idx, int opts) {
 /* Evaluate x on the value at in (none/nil: undefined) with the bindings
 ** table at bind and limits at lim [-0, +1, e] */
 static int evaluate(lua_State *L, const orc_jsonata *x, int in, int bind,
-                    int lim) {
+                    int lim, int in_is_text) {
   char msg[256];
   orc_jsonata_limits limits;
   orc_jsonata_error err;
@@ -126,7 +127,13 @@ static int evaluate(lua_State *L, const orc_jsonata *x, int in, int bind,
   b->in = b->bind = b->out = NULL;
   luaL_getmetatable(L, JBOX_MT);
   lua_setmetatable(L, -2);
-  if (!lua_isnoneornil(L, in)) {
+  if (in_is_text) {
+    size_t len;
+    const char *text = luaL_checklstring(L, in, &len);
+    orc_error jerr;
+    if (orc_json_parse(text, len, NULL, &b->in, &jerr) != ORC_OK)
+      return luaL_error(L, "jsonata: bad input: %s", jerr.message);
+  } else if (!lua_isnoneornil(L, in)) {
     b->in = orcL_tojson(L, in, ORC_JSON_DEFAULT_MAX_DEPTH, msg, sizeof msg);
     if (!b->in) return luaL_error(L, "jsonata: bad input: %s", msg);
   }
@@ -151,7 +158,16 @@ static int evaluate(lua_State *L, const orc_jsonata *x, int in, int bind,
 static int expr_evaluate(lua_State *L) {
   lexpr *e = (lexpr *)luaL_checkudata(L, 1, JSONATA_MT);
   if (!e->x) return luaL_error(L, "jsonata: expression is freed");
-  return evaluate(L, e->x, 2, 3, 4);
+  return evaluate(L, e->x, 2, 3, 4, 0);
+}
+
+/* expr:evaluate_json(text [, bindings [, limits]]) -> value: the input as
+** JSON text, parsed in C, so that objects keep their members' order
+** (a Lua table has none)  [-0, +1, e] */
+static int expr_evaluate_json(lua_State *L) {
+  lexpr *e = (lexpr *)luaL_checkudata(L, 1, JSONATA_MT);
+  if (!e->x) return luaL_error(L, "jsonata: expression is freed");
+  return evaluate(L, e->x, 2, 3, 4, 1);
 }
 
 /* jsonata.compile(text [, {aws=}]) -> expression  [-0, +1, e] */
@@ -163,11 +179,13 @@ static int l_compile(lua_State *L) {
 /* jsonata.evaluate(text, input [, bindings [, opts]]) -> value [-0, +1, e] */
 static int l_evaluate(lua_State *L) {
   orc_jsonata *x = compile(L, 1, 4);
-  return evaluate(L, x, 2, 3, 4);
+  return evaluate(L, x, 2, 3, 4, 0);
 }
 
 void orcL_open_jsonata(lua_State *L) {
-  static const luaL_Reg methods[] = {{"evaluate", expr_evaluate}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"evaluate", expr_evaluate},
+                                     {"evaluate_json", expr_evaluate_json},
+                                     {NULL, NULL}};
   static const luaL_Reg fns[] = {
       {"compile", l_compile}, {"evaluate", l_evaluate}, {NULL, NULL}};
   luaL_newmetatable(L, JSONATA_MT);

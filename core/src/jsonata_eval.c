@@ -600,9 +600,12 @@ jv orci_jget(jv o, const char *k, size_t kn) {
   return orci_jundef();
 }
 
+/* utils.isNumeric: NaN is not a number; an infinity is an error */
 static int is_numeric(jctx *C, jv v) {
-  (void)C;
-  return v.t == JV_NUM;
+  if (v.t != JV_NUM || isnan(v.u.n)) return 0;
+  if (!isfinite(v.u.n))
+    orci_jthrow(C, "D1001", 0, NULL, v.u.n > 0 ? "Infinity" : "-Infinity");
+  return 1;
 }
 
 /* fn.boolean: *defined is 0 for undefined. */
@@ -1154,11 +1157,12 @@ static jv eval_binary(jctx *C, const jnode *x, jv input, jframe *env) {
       r = fmod(a, b);
       break;
     }
-    if (!isfinite(r)) {
-      snprintf(vb, sizeof vb, "%s", isnan(r) ? "NaN" : "Infinity");
-      orci_jthrow(C, "D1001", x->position, op_name(op), vb);
-    }
-    return orci_jnum(C, r);
+    /* like jsonata-js, an infinite result is only an error where it is
+    ** used as a number (D1001) or printed ($string: D3001) */
+    jv rv;
+    rv.t = JV_NUM;
+    rv.u.n = r;
+    return rv;
   }
   case OP_EQ:
   case OP_NE:
@@ -2104,6 +2108,8 @@ int orc_jsonata_eval(const orc_jsonata *x, const orc_json *input,
   C.root = root;
   jv r = eval(&C, x->root, in, root);
   if (r.t == JV_ARR && r.u.a->outer && r.u.a->n == 1) r = r.u.a->items[0];
+  if (r.t == JV_NUM && !isfinite(r.u.n))
+    orci_jthrow(&C, "D1001", 0, NULL, isnan(r.u.n) ? "NaN" : "Infinity");
   int ok = 1;
   if (r.t != JV_UNDEF) {
     *out = orci_jto_json(&C, r, &ok);

@@ -1783,7 +1783,7 @@ static jv f_eval(jctx *C, jv *args, int nargs, jv in, jframe *env) {
   orc_jsonata_error *outer = C->err;
   C->err = &inner;
   memset(&inner, 0, sizeof inner);
-  int phase = 0;
+  volatile int phase = 0;
   volatile int depth = C->depth;
   jv r = UNDEF;
   if (setjmp(C->jmp) == 0) {

@@ -59,7 +59,8 @@ M.show = show
 function M.cases(only)
   local datasets = {}
   for _, name in ipairs(ls(DIR .. "/datasets")) do
-    datasets[name:gsub("%.json$", "")] = orchestra.json.decode(read(DIR .. "/datasets/" .. name))
+    -- kept as text: parsed in C, objects keep their members' order
+    datasets[name:gsub("%.json$", "")] = read(DIR .. "/datasets/" .. name)
   end
   local list = {}
   for _, group in ipairs(ls(DIR .. "/groups")) do
@@ -91,11 +92,11 @@ end
 function M.run(entry)
   local c = entry.case
   if c.unreadable then return nil, "lone UTF-16 surrogate, not representable in UTF-8" end
-  local input
+  local input, text
   if c.data ~= nil then
     input = c.data
   elseif c.dataset ~= nil and c.dataset ~= null then
-    input = entry.datasets[c.dataset]
+    text = entry.datasets[c.dataset]
   end
   local limits = { now_ms = 1700000000000 }
   if c.timelimit and c.depth then
@@ -106,11 +107,21 @@ function M.run(entry)
   local okc, x = pcall(orchestra.jsonata.compile, c.expr)
   local ok, result
   if okc then
-    ok, result = pcall(x.evaluate, x, input, bindings, limits)
+    if text then
+      ok, result = pcall(x.evaluate_json, x, text, bindings, limits)
+    else
+      ok, result = pcall(x.evaluate, x, input, bindings, limits)
+    end
   else
     ok, result = false, x
   end
   local want_code = c.code or (type(c.error) == "table" and c.error.code)
+  -- U1001 is the code jsonata-js's test runner gives its own depth and
+  -- time guard; the engine's guards say D1011 (depth) or D1012 (time)
+  if want_code == "U1001" and not ok and type(result) == "table" and
+      (result.code == "D1011" or result.code == "D1012") then
+    return true
+  end
   if want_code then
     if ok then return false, "expected error " .. want_code .. ", got " .. show(result) end
     local got = type(result) == "table" and result.code or tostring(result)
