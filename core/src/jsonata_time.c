@@ -224,6 +224,7 @@ static int format_decimal(tbuf *b, double v, const char *pic, size_t pn,
     }
   }
   (void)optional;
+  if (mandatory > 40) mandatory = 40; /* bounds the buffers below */
   char num[64];
   double a = fabs(v);
   snprintf(num, sizeof num, "%.0f", a);
@@ -234,14 +235,15 @@ static int format_decimal(tbuf *b, double v, const char *pic, size_t pn,
   memcpy(padded + pad, num, (size_t)len + 1);
   len += pad;
   /* regular grouping: all separators equal and evenly spaced */
-  int regular = nsep > 0;
+  int regular = nsep > 0 && seppos[0] > 0;
   for (int i = 0; i < nsep && regular; i++)
     if (sepch[i] != sepch[0] || seppos[i] != seppos[0] * (i + 1)) regular = 0;
-  char out[160];
+  char out[256];
   int o = 0;
   int ds = 0; /* digits written from the right */
   int si = 0;
   for (int i = len - 1; i >= 0; i--) {
+    if (o > 240) break;
     if (regular) {
       if (ds > 0 && ds % seppos[0] == 0) out[o++] = sepch[0];
     } else if (si < nsep && seppos[si] == ds && ds > 0) {
