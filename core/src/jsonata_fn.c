@@ -190,7 +190,7 @@ static void stringify(sbuf *b, jv v, int pretty, int level) {
       d = strtod(t, NULL);
     }
     if (!isfinite(d))
-      sb_adds(b, "null");
+      orci_jthrow(b->C, "D1001", 0, NULL, "Infinity");
     else
       sb_add(b, num, orci_jnumfmt(d, num));
     break;

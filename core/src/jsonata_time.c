@@ -227,7 +227,7 @@ static int format_decimal(tbuf *b, double v, const char *pic, size_t pn,
   if (mandatory > 40) mandatory = 40; /* bounds the buffers below */
   char num[64];
   double a = fabs(v);
-  snprintf(num, sizeof num, "%.0f", a);
+  snprintf(num, sizeof num, "%.0f", floor(a));
   int len = (int)strlen(num);
   char padded[96];
   int pad = mandatory > len ? mandatory - len : 0;
