@@ -1272,6 +1272,16 @@ static double shift10(double v, int by) {
   return strtod(u, NULL);
 }
 
+static double round_even(double v, int prec) {
+  if (prec) v = shift10(v, prec);
+  double r = floor(v + 0.5);
+  double diff = r - v;
+  if (fabs(diff) == 0.5 && fmod(fabs(r), 2) == 1) r -= 1;
+  if (prec) r = shift10(r, -prec);
+  if (r == 0) r = 0;
+  return r;
+}
+
 static jv f_round(jctx *C, jv *args, int nargs, jv in, jframe *e) {
   (void)in, (void)e;
   jv a = ARG(0), p = ARG(1);
@@ -1361,6 +1371,389 @@ static jv f_format_base(jctx *C, jv *args, int nargs, jv in, jframe *e) {
   for (int i = 0; i < k; i++)
     o[i] = buf[k - 1 - i];
   return str_of(C, o, (size_t)k);
+}
+
+/* }====== */
+
+/* {====== $formatNumber (XPath F&O 3.1 format-number, as jsonata-js) */
+
+/* Strings of code points, so that pictures may hold any character. */
+typedef struct cps {
+  uint32_t *p;
+  int n;
+} cps;
+
+static cps cps_from(jctx *C, const char *s, size_t n) {
+  cps r;
+  r.p = (uint32_t *)orci_jalloc(C, (n + 1) * sizeof(uint32_t));
+  r.n = 0;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = (unsigned char)s[i];
+    uint32_t cp;
+    int len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (i + (size_t)len > n) len = 1;
+    cp = len == 1   ? c
+         : len == 2 ? (c & 0x1Fu)
+         : len == 3 ? (c & 0x0Fu)
+                    : (c & 0x07u);
+    for (int k = 1; k < len; k++)
+      cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3Fu);
+    r.p[r.n++] = cp;
+    i += (size_t)len;
+  }
+  return r;
+}
+
+static cps cps_sub(cps s, int a, int b) {
+  cps r;
+  if (a < 0) a = 0;
+  if (b > s.n) b = s.n;
+  if (b < a) b = a;
+  r.p = s.p + a;
+  r.n = b - a;
+  return r;
+}
+
+static int cps_index(cps s, uint32_t c, int from) {
+  for (int i = from < 0 ? 0 : from; i < s.n; i++)
+    if (s.p[i] == c) return i;
+  return -1;
+}
+
+static int cps_last(cps s, uint32_t c) {
+  for (int i = s.n - 1; i >= 0; i--)
+    if (s.p[i] == c) return i;
+  return -1;
+}
+
+/* a mutable buffer of code points */
+typedef struct cbuf {
+  uint32_t p[600];
+  int n;
+} cbuf;
+
+static void cb_insert(cbuf *b, int at, uint32_t c) {
+  if (b->n >= 599 || at < 0 || at > b->n) return;
+  memmove(b->p + at + 1, b->p + at, (size_t)(b->n - at) * sizeof(uint32_t));
+  b->p[at] = c;
+  b->n++;
+}
+
+static void cb_add(cbuf *b, cps s) {
+  for (int i = 0; i < s.n && b->n < 599; i++)
+    b->p[b->n++] = s.p[i];
+}
+
+static int cb_index(const cbuf *b, uint32_t c) {
+  for (int i = 0; i < b->n; i++)
+    if (b->p[i] == c) return i;
+  return -1;
+}
+
+typedef struct fmtprops {
+  uint32_t dec, grp, exp, minus, pct, pml, zero, digit, pat;
+  cps infinity, nan;
+} fmtprops;
+
+typedef struct fmtpart {
+  cps prefix, suffix, active, mantissa, exponent, integer, fraction, sub;
+  int has_exp;
+  int igroup[40], nigroup, fgroup[40], nfgroup, regular;
+  int min_int, scaling, min_frac, max_frac, min_exp;
+} fmtpart;
+
+static int is_digit_fam(const fmtprops *P, uint32_t c) {
+  return c >= P->zero && c < P->zero + 10;
+}
+
+static int is_active(const fmtprops *P, uint32_t c) {
+  return is_digit_fam(P, c) || c == P->dec || c == P->exp || c == P->grp ||
+         c == P->digit || c == P->pat;
+}
+
+static void split_part(const fmtprops *P, cps sub, fmtpart *x) {
+  int i, pre = 0, suf = sub.n;
+  memset(x, 0, sizeof *x);
+  x->sub = sub;
+  for (i = 0; i < sub.n; i++)
+    if (is_active(P, sub.p[i]) && sub.p[i] != P->exp) break;
+  pre = i < sub.n ? i : 0;
+  for (i = sub.n - 1; i >= 0; i--)
+    if (is_active(P, sub.p[i]) && sub.p[i] != P->exp) break;
+  suf = i >= 0 ? i + 1 : sub.n;
+  x->prefix = cps_sub(sub, 0, pre);
+  x->suffix = cps_sub(sub, suf, sub.n);
+  x->active = cps_sub(sub, pre, suf);
+  int ep = cps_index(sub, P->exp, pre);
+  if (ep == -1 || ep > suf) {
+    x->mantissa = x->active;
+    x->has_exp = 0;
+  } else {
+    x->mantissa = cps_sub(x->active, 0, ep);
+    x->exponent = cps_sub(x->active, ep + 1, x->active.n);
+    x->has_exp = 1;
+  }
+  int dp = cps_index(x->mantissa, P->dec, 0);
+  if (dp == -1) {
+    x->integer = x->mantissa;
+    x->fraction = x->suffix;
+  } else {
+    x->integer = cps_sub(x->mantissa, 0, dp);
+    x->fraction = cps_sub(x->mantissa, dp + 1, x->mantissa.n);
+  }
+}
+
+static const char *validate_part(const fmtprops *P, const fmtpart *x) {
+  const char *err = NULL;
+  cps s = x->sub;
+  int dp = cps_index(s, P->dec, 0);
+  if (dp != cps_last(s, P->dec)) err = "D3081";
+  if (cps_index(s, P->pct, 0) != cps_last(s, P->pct)) err = "D3082";
+  if (cps_index(s, P->pml, 0) != cps_last(s, P->pml)) err = "D3083";
+  if (cps_index(s, P->pct, 0) != -1 && cps_index(s, P->pml, 0) != -1)
+    err = "D3084";
+  int valid = 0;
+  for (int i = 0; i < x->mantissa.n; i++)
+    if (is_digit_fam(P, x->mantissa.p[i]) || x->mantissa.p[i] == P->digit)
+      valid = 1;
+  if (!valid) err = "D3085";
+  for (int i = 0; i < x->active.n; i++)
+    if (!is_active(P, x->active.p[i])) err = "D3086";
+  if (dp != -1) {
+    if ((dp > 0 && s.p[dp - 1] == P->grp) ||
+        (dp + 1 < s.n && s.p[dp + 1] == P->grp))
+      err = "D3087";
+  } else if (x->integer.n > 0 && x->integer.p[x->integer.n - 1] == P->grp) {
+    err = "D3088";
+  }
+  for (int i = 0; i + 1 < s.n; i++)
+    if (s.p[i] == P->grp && s.p[i + 1] == P->grp) err = "D3089";
+  int od = cps_index(x->integer, P->digit, 0);
+  if (od != -1)
+    for (int i = 0; i < od; i++)
+      if (is_digit_fam(P, x->integer.p[i])) err = "D3090";
+  od = cps_last(x->fraction, P->digit);
+  if (od != -1)
+    for (int i = od; i < x->fraction.n; i++)
+      if (is_digit_fam(P, x->fraction.p[i])) err = "D3091";
+  if (x->has_exp && x->exponent.n > 0 &&
+      (cps_index(s, P->pct, 0) != -1 || cps_index(s, P->pml, 0) != -1))
+    err = "D3092";
+  if (x->has_exp) {
+    int bad = x->exponent.n == 0;
+    for (int i = 0; i < x->exponent.n; i++)
+      if (!is_digit_fam(P, x->exponent.p[i])) bad = 1;
+    if (bad) err = "D3093";
+  }
+  return err;
+}
+
+static int count_digits(const fmtprops *P, cps s, int optional_too) {
+  int n = 0;
+  for (int i = 0; i < s.n; i++)
+    if (is_digit_fam(P, s.p[i]) || (optional_too && s.p[i] == P->digit)) n++;
+  return n;
+}
+
+static int gcd_(int a, int b) {
+  return b == 0 ? a : gcd_(b, a % b);
+}
+
+static void analyse_part(const fmtprops *P, fmtpart *x) {
+  /* grouping positions; jsonata-js looks for the following separators in
+  ** the integer part for both parts, and so do we */
+  int gp = cps_index(x->integer, P->grp, 0);
+  while (gp != -1 && x->nigroup < 40) {
+    x->igroup[x->nigroup++] =
+        count_digits(P, cps_sub(x->integer, gp, x->integer.n), 1);
+    gp = cps_index(x->integer, P->grp, gp + 1);
+  }
+  gp = cps_index(x->fraction, P->grp, 0);
+  while (gp != -1 && x->nfgroup < 40) {
+    x->fgroup[x->nfgroup++] = count_digits(P, cps_sub(x->fraction, 0, gp), 1);
+    gp = cps_index(x->integer, P->grp, gp + 1);
+  }
+  x->regular = 0;
+  if (x->nigroup > 0) {
+    int f = x->igroup[0];
+    for (int i = 1; i < x->nigroup; i++)
+      f = gcd_(f, x->igroup[i]);
+    x->regular = f;
+    for (int k = 1; k <= x->nigroup && f > 0; k++) {
+      int found = 0;
+      for (int i = 0; i < x->nigroup; i++)
+        if (x->igroup[i] == k * f) found = 1;
+      if (!found) x->regular = 0;
+    }
+  }
+  x->min_int = count_digits(P, x->integer, 0);
+  x->scaling = x->min_int;
+  x->min_frac = count_digits(P, x->fraction, 0);
+  x->max_frac = count_digits(P, x->fraction, 1);
+  if (x->min_int == 0 && x->max_frac == 0) {
+    if (x->has_exp)
+      x->min_frac = x->max_frac = 1;
+    else
+      x->min_int = 1;
+  }
+  if (x->has_exp && x->min_int == 0 && cps_index(x->integer, P->digit, 0) != -1)
+    x->min_int = 1;
+  if (x->min_int == 0 && x->min_frac == 0) x->min_frac = 1;
+  x->min_exp = x->has_exp ? count_digits(P, x->exponent, 0) : 0;
+}
+
+static void digits_to_family(const fmtprops *P, cbuf *b, const char *ascii) {
+  for (const char *q = ascii; *q && b->n < 599; q++)
+    b->p[b->n++] = (*q >= '0' && *q <= '9') ? P->zero + (uint32_t)(*q - '0')
+                   : *q == '.'              ? '.'
+                                            : (uint32_t)*q;
+}
+
+static jv cps_to_str(jctx *C, const uint32_t *p, int n) {
+  char *o = (char *)orci_jalloc(C, (size_t)n * 4 + 1);
+  size_t k = 0;
+  for (int i = 0; i < n; i++) {
+    uint32_t c = p[i];
+    if (c < 0x80)
+      o[k++] = (char)c;
+    else if (c < 0x800) {
+      o[k++] = (char)(0xC0 | (c >> 6));
+      o[k++] = (char)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      o[k++] = (char)(0xE0 | (c >> 12));
+      o[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+      o[k++] = (char)(0x80 | (c & 0x3F));
+    } else {
+      o[k++] = (char)(0xF0 | (c >> 18));
+      o[k++] = (char)(0x80 | ((c >> 12) & 0x3F));
+      o[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+      o[k++] = (char)(0x80 | (c & 0x3F));
+    }
+  }
+  return orci_jstr(o, k);
+}
+
+static uint32_t prop_char(jctx *C, jv opts, const char *name, uint32_t def) {
+  jv v = orci_jget(opts, name, strlen(name));
+  if (v.t != JV_STR || v.u.s.n == 0) return def;
+  cps c = cps_from(C, v.u.s.p, v.u.s.n);
+  return c.p[0];
+}
+
+static jv f_format_number(jctx *C, jv *args, int nargs, jv in, jframe *e) {
+  (void)in, (void)e;
+  jv val = ARG(0), pic = ARG(1), opts = ARG(2);
+  if (val.t == JV_UNDEF) return UNDEF;
+  fmtprops P;
+  P.dec = prop_char(C, opts, "decimal-separator", '.');
+  P.grp = prop_char(C, opts, "grouping-separator", ',');
+  P.exp = prop_char(C, opts, "exponent-separator", 'e');
+  P.minus = prop_char(C, opts, "minus-sign", '-');
+  P.pct = prop_char(C, opts, "percent", '%');
+  P.pml = prop_char(C, opts, "per-mille", 0x2030);
+  P.zero = prop_char(C, opts, "zero-digit", '0');
+  P.digit = prop_char(C, opts, "digit", '#');
+  P.pat = prop_char(C, opts, "pattern-separator", ';');
+  cps picture = cps_from(C, pic.u.s.p, pic.u.s.n);
+  int sep = cps_index(picture, P.pat, 0);
+  if (sep != -1 && cps_index(picture, P.pat, sep + 1) != -1)
+    orci_jthrow(C, "D3080", 0, NULL, NULL);
+  fmtpart parts[2];
+  int np = sep == -1 ? 1 : 2;
+  split_part(&P, sep == -1 ? picture : cps_sub(picture, 0, sep), &parts[0]);
+  if (np == 2) split_part(&P, cps_sub(picture, sep + 1, picture.n), &parts[1]);
+  for (int i = 0; i < np; i++) {
+    const char *err = validate_part(&P, &parts[i]);
+    if (err) orci_jthrow(C, err, 0, NULL, NULL);
+  }
+  for (int i = 0; i < np; i++)
+    analyse_part(&P, &parts[i]);
+  uint32_t minus_prefix[64];
+  if (np == 1) {
+    parts[1] = parts[0];
+    minus_prefix[0] = P.minus;
+    int k = 1;
+    for (int i = 0; i < parts[0].prefix.n && k < 63; i++)
+      minus_prefix[k++] = parts[0].prefix.p[i];
+    parts[1].prefix.p = minus_prefix;
+    parts[1].prefix.n = k;
+  }
+  double value = val.u.n;
+  fmtpart *x = value >= 0 ? &parts[0] : &parts[1];
+  double adj = value;
+  if (cps_index(x->sub, P.pct, 0) != -1)
+    adj = value * 100;
+  else if (cps_index(x->sub, P.pml, 0) != -1)
+    adj = value * 1000;
+  double mant = adj;
+  int has_exp = x->min_exp != 0, expo = 0;
+  if (has_exp) {
+    double maxm = pow(10, x->scaling), minm = pow(10, x->scaling - 1);
+    if (mant != 0) {
+      while (fabs(mant) < minm)
+        mant *= 10, expo--;
+      while (fabs(mant) > maxm)
+        mant /= 10, expo++;
+    }
+  }
+  double rounded = round_even(mant, x->max_frac);
+  char fixed[400];
+  snprintf(fixed, sizeof fixed, "%.*f", x->max_frac > 100 ? 100 : x->max_frac,
+           fabs(rounded));
+  cbuf b;
+  b.n = 0;
+  digits_to_family(&P, &b, fixed);
+  int dpos = cb_index(&b, '.');
+  if (dpos == -1)
+    b.p[b.n++] = P.dec;
+  else
+    b.p[dpos] = P.dec;
+  while (b.n > 0 && b.p[0] == P.zero)
+    memmove(b.p, b.p + 1, (size_t)--b.n * 4);
+  while (b.n > 0 && b.p[b.n - 1] == P.zero)
+    b.n--;
+  dpos = cb_index(&b, P.dec);
+  int padl = x->min_int - dpos, padr = x->min_frac - (b.n - dpos - 1);
+  for (int i = 0; i < padl; i++)
+    cb_insert(&b, 0, P.zero);
+  for (int i = 0; i < padr && b.n < 599; i++)
+    b.p[b.n++] = P.zero;
+  dpos = cb_index(&b, P.dec);
+  if (x->regular > 0) {
+    int groups = (dpos - 1) / x->regular;
+    for (int g = 1; g <= groups; g++)
+      cb_insert(&b, dpos - g * x->regular, P.grp);
+  } else {
+    for (int i = 0; i < x->nigroup; i++) {
+      cb_insert(&b, dpos - x->igroup[i], P.grp);
+      dpos++;
+    }
+  }
+  dpos = cb_index(&b, P.dec);
+  for (int i = 0; i < x->nfgroup; i++)
+    cb_insert(&b, x->fgroup[i] + dpos + 1, P.grp);
+  dpos = cb_index(&b, P.dec);
+  if (cps_index(x->sub, P.dec, 0) == -1 || dpos == b.n - 1) b.n--;
+  if (has_exp) {
+    char es[32];
+    snprintf(es, sizeof es, "%d", expo < 0 ? -expo : expo);
+    cbuf eb;
+    eb.n = 0;
+    digits_to_family(&P, &eb, es);
+    b.p[b.n++] = P.exp;
+    if (expo < 0) b.p[b.n++] = P.minus;
+    for (int i = eb.n; i < x->min_exp && b.n < 599; i++)
+      b.p[b.n++] = P.zero;
+    for (int i = 0; i < eb.n && b.n < 599; i++)
+      b.p[b.n++] = eb.p[i];
+  }
+  cbuf out;
+  out.n = 0;
+  cb_add(&out, x->prefix);
+  for (int i = 0; i < b.n && out.n < 599; i++)
+    out.p[out.n++] = b.p[i];
+  cb_add(&out, x->suffix);
+  return cps_to_str(C, out.p, out.n);
 }
 
 /* }====== */
@@ -1838,6 +2231,7 @@ static const jbuiltin BUILTINS[] = {
     {"replace", "<s-(sf)(sf)n?:s>", f_replace, 0},
     {"split", "<s-(sf)n?:a<s>>", f_split, 0},
     {"join", "<a<s>s?:s>", f_join, 0},
+    {"formatNumber", "<n-so?:s>", f_format_number, 0},
     {"formatBase", "<n-n?:s>", f_format_base, 0},
     {"number", "<(nsb)-:n>", f_number, 0},
     {"floor", "<n-:n>", f_floor, 0},
