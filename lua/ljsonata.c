@@ -158,6 +158,7 @@ static int evaluate(lua_State *L, const orc_jsonata *x, int in, int bind,
 static int expr_evaluate(lua_State *L) {
   lexpr *e = (lexpr *)luaL_checkudata(L, 1, JSONATA_MT);
   if (!e->x) return luaL_error(L, "jsonata: expression is freed");
+  lua_settop(L, 4);
   return evaluate(L, e->x, 2, 3, 4, 0);
 }
 
@@ -167,6 +168,7 @@ static int expr_evaluate(lua_State *L) {
 static int expr_evaluate_json(lua_State *L) {
   lexpr *e = (lexpr *)luaL_checkudata(L, 1, JSONATA_MT);
   if (!e->x) return luaL_error(L, "jsonata: expression is freed");
+  lua_settop(L, 4);
   return evaluate(L, e->x, 2, 3, 4, 1);
 }
 
@@ -178,6 +180,7 @@ static int l_compile(lua_State *L) {
 
 /* jsonata.evaluate(text, input [, bindings [, opts]]) -> value [-0, +1, e] */
 static int l_evaluate(lua_State *L) {
+  lua_settop(L, 4); /* the expression's userdata goes above the arguments */
   orc_jsonata *x = compile(L, 1, 4);
   return evaluate(L, x, 2, 3, 4, 0);
 }

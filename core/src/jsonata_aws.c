@@ -196,7 +196,7 @@ static jv f_parse(jctx *C, jv *args, int nargs, jv in, jframe *e) {
 }
 
 const jbuiltin orci_jaws_builtins[] = {
-    {"partition", "<an:a>", f_partition, ORC_JSONATA_AWS},
+    {"partition", "<xn:a>", f_partition, ORC_JSONATA_AWS},
     {"range", "<nnn?:a>", f_range, ORC_JSONATA_AWS},
     {"hash", "<ss?:s>", f_hash, ORC_JSONATA_AWS},
     {"random", "<n?:n>", f_random, ORC_JSONATA_AWS},

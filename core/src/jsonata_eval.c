@@ -1438,6 +1438,22 @@ static jv eval_sort(jctx *C, const jnode *x, jv input, jframe *env) {
 }
 
 static jv eval_array(jctx *C, const jnode *x, jv input, jframe *env) {
+  if (x->n == 1 && x->items[0]->type == N_BINARY &&
+      x->items[0]->op == OP_RANGE) {
+    /* [a..b]: the range's sequence is new and unshared, so it becomes the
+    ** array itself instead of being copied (ten million items fit the
+    ** default memory budget once, not twice) */
+    jv v = eval(C, x->items[0], input, env);
+    if (v.t == JV_ARR && v.u.a->seq && !v.u.a->keep) {
+      v.u.a->seq = 0;
+      v.u.a->cons = x->cons_array;
+      return v;
+    }
+    jarr *r = orci_jarr_new(C, 1);
+    if (v.t != JV_UNDEF) orci_jarr_push(C, r, v);
+    if (x->cons_array) r->cons = 1;
+    return orci_jarr_val(r);
+  }
   jarr *r = orci_jarr_new(C, x->n);
   for (size_t i = 0; i < x->n; i++) {
     jv v = eval(C, x->items[i], input, env);

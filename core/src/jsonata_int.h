@@ -131,7 +131,8 @@ typedef enum jn_type {
   N_RAW_SORT,
   N_RAW_FOCUS,
   N_RAW_INDEXBIND,
-  N_RAW_COALESCE
+  N_RAW_COALESCE,
+  N_RAW_END /* the end of the text where an operand should be */
 } jn_type;
 
 /* binary operators */

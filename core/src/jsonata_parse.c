@@ -459,7 +459,9 @@ static jnode *nud(parser *P, tok t) {
   jnode *x;
   switch (t.type) {
   case T_END:
-    orci_jthrow(P->C, "S0207", t.position, NULL, NULL);
+    /* like jsonata-js, the end is an operand here: a closer the caller
+    ** expects next reports S0203, else processing reports S0207 */
+    return newnode(P, N_RAW_END, t.position);
   case T_NAME:
     x = newnode(P, N_NAME, t.position);
     x->str = pstrdup(P, t.p, t.n);
@@ -1090,6 +1092,8 @@ static jnode *process(parser *P, jnode *x) {
     P->ancestry[P->nancestry++] = x;
     break;
   }
+  case N_RAW_END:
+    orci_jthrow(P->C, "S0207", x->position, NULL, NULL);
   default:
     break;
   }
