@@ -1408,7 +1408,6 @@ static int sort_gt_cb(void *ud, jv a, jv b) {
 }
 
 /* Sort the items of arr (copied) with gt(a, b) meaning "a after b". */
-jv orci_jsort_with(jctx *C, jv arr, int (*gt)(void *, jv, jv), void *ud);
 jv orci_jsort_with(jctx *C, jv arr, int (*gt)(void *, jv, jv), void *ud) {
   size_t n = orci_jlen(arr);
   jarr *r = orci_jarr_new(C, n);
@@ -1851,7 +1850,9 @@ static jv apply_inner(jctx *C, jv proc, jv *args, int nargs, jv input,
   if (proc.t != JV_FN) orci_jthrow(C, "T1006", position, NULL, NULL);
   if (f->kind == F_BUILTIN && !f->sig) f->sig = orci_jbuiltin_sig(C, f->b);
   if (f->sig) {
-    vargs = (jv *)orci_jalloc(C, (size_t)(nargs + 8) * sizeof(jv));
+    /* room for every parameter (a signature has at most 12) and the
+    ** undefined padding validation adds */
+    vargs = (jv *)orci_jalloc(C, (size_t)(nargs + 20) * sizeof(jv));
     nv = orci_jsig_validate(C, f->sig, args, nargs, vargs, input, position,
                             f->kind == F_BUILTIN ? f->b->name : NULL);
   }
@@ -2057,17 +2058,10 @@ int orc_jsonata_compile(const char *text, size_t len, int flags,
   return ORC_OK;
 }
 
-static void free_regexes(jblock *unused);
-
 void orc_jsonata_free(orc_jsonata *x) {
-  (void)free_regexes;
   if (!x) return;
-  orci_arena_free(&x->A);
+  orci_arena_free(&x->A); /* the tree, its strings and regexes */
   free(x);
-}
-
-static void free_regexes(jblock *unused) {
-  (void)unused;
 }
 
 static double wall_ms(void) {

@@ -2047,8 +2047,6 @@ static jv f_type(jctx *C, jv *args, int nargs, jv in, jframe *e) {
   }
 }
 
-jv orci_jsort_with(jctx *C, jv arr, int (*gt)(void *, jv, jv), void *ud);
-
 typedef struct fsort {
   jctx *C;
   jv fn;
@@ -2285,11 +2283,18 @@ const jbuiltin *orci_jbuiltin_find(const char *name, size_t n, int flags) {
   return NULL;
 }
 
+/* A builtin's parsed signature, parsed once per evaluation. */
 jsig *orci_jbuiltin_sig(jctx *C, const jbuiltin *b) {
   int bad;
   const char *code;
+  for (int i = 0; i < C->nsig; i++)
+    if (C->sigkey[i] == b) return C->sigval[i];
   jsig *g = orci_jsig_parse(&C->A, b->sig, strlen(b->sig), &bad, &code);
   if (!g) orci_jnomem(C);
+  if (C->nsig < 32) {
+    C->sigkey[C->nsig] = b;
+    C->sigval[C->nsig++] = g;
+  }
   return g;
 }
 

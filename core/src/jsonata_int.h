@@ -262,7 +262,10 @@ struct jctx {
   double start_ms, timeout_ms;
   double now_ms;
   uint64_t rng;
-  jframe *root; /* bindings, $ */
+  jframe *root;               /* bindings, $ */
+  const jbuiltin *sigkey[32]; /* builtins whose signature is parsed */
+  jsig *sigval[32];
+  int nsig;
   const struct orc_jsonata *X;
 };
 
@@ -354,6 +357,8 @@ int orci_jsig_validate(jctx *C, const jsig *sig, jv *in, int nin, jv *out,
 const jbuiltin *orci_jbuiltin_find(const char *name, size_t n, int flags);
 jsig *orci_jbuiltin_sig(jctx *C, const jbuiltin *b);
 jv orci_jfn_sort(jctx *C, jv arr, jv cmp, int position);
+/* A copy of arr's items sorted stably; gt(ud, a, b) says "a after b". */
+jv orci_jsort_with(jctx *C, jv arr, int (*gt)(void *, jv, jv), void *ud);
 jv orci_jfn_string(jctx *C, jv v);
 jv orci_jfn_number(jctx *C, jv v, int position);
 
@@ -363,7 +368,6 @@ jnode *orci_jparse(jctx *C, jarena *A, const char *text, size_t len);
 /* regex (jsonata_regex.c) */
 void *orci_jregex_compile(jctx *C, jarena *A, const char *src, size_t n,
                           int flags, int position);
-void orci_jregex_free(void *re);
 /* Match re in s from byte offset `from`: 1 found (start/end byte offsets,
 ** groups), 0 none. */
 typedef struct jmatch {

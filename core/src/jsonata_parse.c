@@ -636,7 +636,7 @@ static jnode *led(parser *P, tok t, jnode *left) {
          (left->len == 2 && !memcmp(left->str, "\xCE\xBB", 2)))) {
       for (size_t i = 0; i < x->n; i++) {
         if (x->items[i]->type != N_VARIABLE) {
-          char v[16];
+          char v[24];
           snprintf(v, sizeof v, "%zu", i + 1);
           orci_jthrow(P->C, "S0208", x->items[i]->position,
                       x->items[i]->str ? x->items[i]->str : "", v);

@@ -59,10 +59,6 @@ void *orci_jregex_compile(jctx *C, jarena *A, const char *src, size_t n,
   return re;
 }
 
-void orci_jregex_free(void *re) {
-  (void)re; /* arena memory */
-}
-
 int orci_jregex_exec(jctx *C, void *rex, const char *s, size_t n, size_t from,
                      jmatch *m) {
   jregex *re = (jregex *)rex;

@@ -674,7 +674,7 @@ typedef struct dpart {
   char lit[128];
   size_t litn;
   char comp;
-  char pres1[32];
+  char pres1[48];
   char pres2;
   int names; /* 0, or C_LOWER+1, C_UPPER+1, C_TITLE+1 */
   int has_int;
@@ -796,7 +796,7 @@ static dspec analyse_dt(jctx *C, const char *pic, size_t pn) {
       } else if (x->pres1[0] == 'N') {
         x->names = x->pres1[1] == 'n' ? C_TITLE + 1 : C_UPPER + 1;
       } else if (x->comp && strchr("YMDdFWwXxHhmsf", x->comp)) {
-        char ip[48];
+        char ip[64];
         snprintf(ip, sizeof ip, "%s%s%c", x->pres1, x->pres2 ? ";" : "",
                  x->pres2);
         analyse_int(C, ip, strlen(ip), &x->f);
