@@ -2013,6 +2013,14 @@ orc_json *orci_jto_json(jctx *C, jv v, int *ok) {
 
 /* {====== public API */
 
+/* Errors carry byte offsets inside; callers get character offsets. */
+static void char_position(orc_jsonata_error *err, const char *text,
+                          size_t len) {
+  if (!err || err->position <= 0 || !text) return;
+  size_t pos = (size_t)err->position < len ? (size_t)err->position : len;
+  err->position = (int)orci_u8len(text, pos);
+}
+
 int orc_jsonata_compile(const char *text, size_t len, int flags,
                         orc_jsonata **out, orc_jsonata_error *err) {
   jctx C;
@@ -2042,6 +2050,7 @@ int orc_jsonata_compile(const char *text, size_t len, int flags,
   C.max_steps = INT64_MAX;
   if (setjmp(C.jmp)) {
     int st = err ? err->status : ORC_EINVAL;
+    char_position(err, text, len);
     orci_arena_free(&C.A);
     orc_jsonata_free(x);
     return st ? st : ORC_EINVAL;
@@ -2099,6 +2108,7 @@ int orc_jsonata_eval(const orc_jsonata *x, const orc_json *input,
               : (uint64_t)(C.start_ms * 1000.0) ^ 0x9E3779B97F4A7C15ull;
   if (setjmp(C.jmp)) {
     int st = err ? err->status : ORC_EINVAL;
+    char_position(err, x->text, x->len);
     orci_arena_free(&C.A);
     return st ? st : ORC_EINVAL;
   }

@@ -2267,7 +2267,7 @@ static const jbuiltin BUILTINS[] = {
     {"encodeUrl", "<s-:s>", f_encode_url, 0},
     {"decodeUrlComponent", "<s-:s>", f_decode_url_component, 0},
     {"decodeUrl", "<s-:s>", f_decode_url, 0},
-    {"eval", "<sx?:x>", f_eval, 0},
+    {"eval", "<sx?:x>", f_eval, JB_NOT_AWS},
     {"clone", "<(oa)-:o>", f_clone, 0},
     {"now", "<s?s?:s>", f_now, 0},
     {"millis", "<:n>", f_millis, 0},
@@ -2277,9 +2277,13 @@ const jbuiltin *orci_jbuiltin_find(const char *name, size_t n, int flags) {
   const jbuiltin *tabs[3] = {orci_jaws_builtins, BUILTINS, orci_jtime_builtins};
   for (int t = 0; t < 3; t++)
     for (const jbuiltin *b = tabs[t]; b->name; b++)
-      if (strlen(b->name) == n && !memcmp(b->name, name, n) &&
-          (b->flags & flags) == b->flags)
-        return b;
+      if (strlen(b->name) == n && !memcmp(b->name, name, n)) {
+        if (b->flags & JB_NOT_AWS) {
+          if (!(flags & ORC_JSONATA_AWS)) return b;
+        } else if ((b->flags & flags) == b->flags) {
+          return b;
+        }
+      }
   return NULL;
 }
 

@@ -213,8 +213,11 @@ struct jbuiltin {
   const char *name;
   const char *sig; /* jsonata-js signature, e.g. "<s-nn?:s>" */
   jbuiltin_fn fn;
-  int flags; /* 0, or ORC_JSONATA_AWS */
+  int flags; /* 0, ORC_JSONATA_AWS (only then) or JB_NOT_AWS (never then) */
 };
+
+/* Step Functions implements JSONata 2.0.6 without $eval ($parse instead) */
+#define JB_NOT_AWS 0x100
 
 enum {
   F_LAMBDA,

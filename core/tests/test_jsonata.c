@@ -71,6 +71,9 @@ static void test_compile_errors(void) {
   CHECK(!strcmp(err.token, "]"));
   CHECK(err.position == 5);
   CHECK(strstr(err.message, "cannot be used as a unary operator") != NULL);
+  /* positions count characters, not bytes */
+  CHECK(fails_with("\"\xC3\xA9\" + 1", NULL, NULL, "T2001", &err));
+  CHECK(err.position == 5);
   CHECK(fails_with("/[a-/", NULL, NULL, "S0302", &err));
   CHECK(fails_with("/a**/", NULL, NULL, "S0303", &err));
   CHECK(fails_with("function($x, y){1}", NULL, NULL, "S0208", &err));
@@ -156,6 +159,9 @@ static void test_aws_functions(void) {
                  ORC_JSONATA_AWS, "{\"b\":null}"));
   CHECK(evals_to("$length($uuid())", NULL, ORC_JSONATA_AWS, "36"));
   CHECK(evals_to("$random(7) = $random(7)", NULL, ORC_JSONATA_AWS, "true"));
+  /* Step Functions leaves $eval out */
+  CHECK(evals_to("$eval('1+1')", NULL, 0, "2"));
+  CHECK(!evals_to("$eval('1+1')", NULL, ORC_JSONATA_AWS, "2"));
 }
 
 int main(void) {
