@@ -78,13 +78,14 @@ test-tsan: deps node-deps
 
 # Random inputs under AddressSanitizer + UndefinedBehaviorSanitizer (a few
 # minutes): mutated definitions loaded and run, random files through a
-# distributed Map's ItemReader, mutated JSON texts. FUZZ_N inputs per seed.
+# distributed Map's ItemReader, mutated JSON texts, mutated JSONata
+# expressions. FUZZ_N inputs per seed.
 FUZZ_N ?= 3000
 fuzz: deps
 	@cmake -S . -B $(BUILD)/asan-lua5.4 -DORCHESTRA_LUA=5.4 -DORCHESTRA_WERROR=ON \
 	  -DCMAKE_BUILD_TYPE=Debug -DORCHESTRA_SANITIZE=address,undefined >/dev/null
 	@cmake --build $(BUILD)/asan-lua5.4 -j $(JOBS)
-	@for mode in definitions readers json; do for seed in 1 2 3; do \
+	@for mode in definitions readers json jsonata; do for seed in 1 2 3; do \
 	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/asan-lua5.4/?.so;;" \

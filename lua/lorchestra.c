@@ -50,6 +50,7 @@ int luaopen_orchestra_core(lua_State *L) {
   orcL_open_engine(L);
   orcL_open_agent(L);
   orcL_open_cost(L);
+  orcL_open_jsonata(L);
   lua_pushcfunction(L, l_monotonic);
   lua_setfield(L, -2, "monotonic");
   return 1;

@@ -78,5 +78,8 @@ const char *orcL_optfield_string(lua_State *L, int t, const char *field);
 void orcL_open_cost(lua_State *L);
 /* The cost catalog at idx (raises when it is not one or is closed). */
 struct orc_cost_catalog *orcL_checkcatalog(lua_State *L, int idx);
+/* Register orchestra.jsonata (compile, evaluate) into the table on top of
+** the stack. */
+void orcL_open_jsonata(lua_State *L);
 
 #endif

@@ -75,6 +75,13 @@ M.object = core.object
 -- @treturn Engine
 M.engine = core.engine
 
+--- JSONata expressions: `jsonata.compile(text [, {aws=true}])` returns an
+-- expression with `:evaluate(input [, bindings [, limits]])`;
+-- `jsonata.evaluate(text, input [, bindings [, opts]])` compiles and runs
+-- once. Undefined results are `nil`; errors are raised as tables
+-- `{code=, position=, token=, message=}` (codes as jsonata-js names them).
+M.jsonata = core.jsonata
+
 --- Seconds on a monotonic clock (never jumps; unrelated to an engine's
 -- clock): for timing steps and frames.
 -- @treturn number

@@ -26,6 +26,7 @@ external_dependencies = {
   -- not search: probe the library only.
   CURL = { library = "curl" },
   CRYPTO = { header = "openssl/evp.h", library = "crypto" },
+  PCRE2 = { header = "pcre2.h", library = "pcre2-8" },
 }
 
 -- CMake builds the C module out of the source tree (in build.luarocks/):

@@ -6,7 +6,7 @@ set -eu
 # `deps.sh demo`: what `make demo` needs (Lua 5.4 and the build); `deps.sh`
 # or `deps.sh test`: everything `make test` needs. `--list [demo|test]`
 # prints the set.
-DEMO="lua5.4 liblua5.4-dev libcjson-dev libcurl4-openssl-dev libssl-dev cmake
+DEMO="lua5.4 liblua5.4-dev libcjson-dev libpcre2-dev libcurl4-openssl-dev libssl-dev cmake
 build-essential pkg-config"
 TEST="$DEMO lua5.1 liblua5.1-0-dev luajit libluajit-5.1-dev luarocks lua-busted
 clang-format neovim lighttpd lighttpd-modules-lua curl graphviz librsvg2-bin"

@@ -6,6 +6,12 @@
 --                                           distributed Map's ItemReader
 --   lua tools/fuzz.lua json SEED N          mutated JSON texts: decode, and
 --                                           encode/decode round trips
+--   lua tools/fuzz.lua jsonata SEED N       mutated JSONata expressions
+--                                           (from jsonata-js's test suite):
+--                                           compile and evaluate under tight
+--                                           budgets; a result or an error
+--                                           with a JSONata code, never a
+--                                           crash or a hang
 --
 -- Definitions come from spec/fixtures (the AWS-recorded cases and the
 -- validation fixtures) and are mutated: values replaced by values of other
@@ -222,14 +228,70 @@ end
 
 -- }======
 
+-- {====== jsonata
+
+local function run_jsonata()
+  local exprs, inputs = {}, {}
+  local p = io.popen("ls spec/fixtures/jsonata/groups/*/*.json")
+  for path in p:lines() do
+    -- pull the expressions out of the text (some cases hold lone
+    -- surrogates that orchestra's strict JSON refuses)
+    for e in read(path):gmatch('"expr"%s*:%s*"(.-[^\\])"') do
+      local ok, v = pcall(json.decode, '"' .. e .. '"')
+      if ok then exprs[#exprs + 1] = v end
+    end
+  end
+  p:close()
+  for _, name in ipairs({ "dataset0", "dataset5", "library" }) do
+    inputs[#inputs + 1] = read("spec/fixtures/jsonata/datasets/" .. name .. ".json")
+  end
+  local bits = { "(", ")", "[", "]", "{", "}", ".", ",", ";", ":", "$", "$$", "%", "#", "@", "^",
+    "~>", "..", "?", "??", "?:", "*", "**", "/", "\\", "\"", "'", "`", "function($x){$x}",
+    "$f($f)", "[1..100000]", "/(a+)+$/", "$eval('1+')", "$string($)", "0", "-1", "1e308",
+    "\0", "\255", "\237\160\128", " " }
+  local limits = { max_steps = 200000, timeout_ms = 200, max_depth = 200 }
+  for _ = 1, n do
+    local t = exprs[math.random(#exprs)]
+    for _ = 1, math.random(0, 3) do
+      local i = math.random(#t + 1)
+      local r = math.random(3)
+      if r == 1 then
+        t = t:sub(1, i - 1) .. bits[math.random(#bits)] .. t:sub(i)
+      elseif r == 2 then
+        t = t:sub(1, i - 1) .. t:sub(i + 1)
+      else
+        t = t:sub(1, i - 1) .. bits[math.random(#bits)] .. t:sub(i + 1)
+      end
+    end
+    local okc, x = pcall(orchestra.jsonata.compile, t, { aws = math.random(2) == 1 })
+    local ok, v = okc, x
+    if okc then
+      ok, v = pcall(x.evaluate_json, x, inputs[math.random(#inputs)], nil, limits)
+    end
+    if ok then
+      count("evaluated")
+    elseif type(v) == "table" and type(v.code) == "string" and #v.code >= 5 then
+      count(okc and "evaluation error" or "compile error")
+    elseif type(v) == "string" and v:match("jsonata: bad input") then
+      count("refused input")
+    else
+      error("JSONata error without a code for " .. string.format("%q", t) .. ": " .. tostring(v))
+    end
+  end
+end
+
+-- }======
+
 if mode == "definitions" then
   run_definitions()
 elseif mode == "json" then
   run_json()
 elseif mode == "readers" then
   run_readers()
+elseif mode == "jsonata" then
+  run_jsonata()
 else
-  io.stderr:write("usage: lua tools/fuzz.lua definitions|readers|json SEED N\n")
+  io.stderr:write("usage: lua tools/fuzz.lua definitions|readers|json|jsonata SEED N\n")
   os.exit(2)
 end
 local keys = {}

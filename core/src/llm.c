@@ -37,7 +37,7 @@ static void free_secret(char *s) {
   free(s);
 }
 
-orc_json *orci_jget(const orc_json *o, const char *key, orc_json_type t) {
+orc_json *orci_llm_jget(const orc_json *o, const char *key, orc_json_type t) {
   orc_json *v;
   if (o == NULL || orc_json_type_of(o) != ORC_JSON_OBJECT) return NULL;
   v = orc_json_object_find(o, key, strlen(key));
@@ -47,13 +47,13 @@ orc_json *orci_jget(const orc_json *o, const char *key, orc_json_type t) {
   return NULL;
 }
 
-const char *orci_jstr(const orc_json *o, const char *key) {
-  const orc_json *v = orci_jget(o, key, ORC_JSON_STRING);
+const char *orci_llm_jstr(const orc_json *o, const char *key) {
+  const orc_json *v = orci_llm_jget(o, key, ORC_JSON_STRING);
   return v ? orc_json_string_value(v, NULL) : NULL;
 }
 
-int64_t orci_jcount(const orc_json *o, const char *key) {
-  const orc_json *v = orci_jget(o, key, ORC_JSON_FLOAT);
+int64_t orci_llm_jcount(const orc_json *o, const char *key) {
+  const orc_json *v = orci_llm_jget(o, key, ORC_JSON_FLOAT);
   double d;
   if (v == NULL) return -1;
   if (orc_json_type_of(v) == ORC_JSON_INT) return orc_json_int_value(v);

@@ -95,10 +95,10 @@ int orci_llm_anthropic_body(const orci_llm_provider *P,
 
 int orci_llm_anthropic_turn(const orc_json *body, orci_llm_turn *t,
                             orci_llm_error *e) {
-  const orc_json *content = orci_jget(body, "content", ORC_JSON_ARRAY);
+  const orc_json *content = orci_llm_jget(body, "content", ORC_JSON_ARRAY);
   const orc_json *usage;
   size_t i;
-  const char *type = orci_jstr(body, "type");
+  const char *type = orci_llm_jstr(body, "type");
   if (type && strcmp(type, "error") == 0) {
     const char *m = NULL;
     orci_llm_anthropic_error(body, e, &m);
@@ -109,16 +109,16 @@ int orci_llm_anthropic_turn(const orc_json *body, orci_llm_turn *t,
     return orci_llm_malformed(e, "the response has no content list");
   for (i = 0; i < orc_json_len(content); i++) {
     const orc_json *block = orc_json_array_get(content, i);
-    const char *bt = orci_jstr(block, "type");
+    const char *bt = orci_llm_jstr(block, "type");
     if (bt == NULL) continue;
     if (strcmp(bt, "text") == 0) {
-      const orc_json *text = orci_jget(block, "text", ORC_JSON_STRING);
+      const orc_json *text = orci_llm_jget(block, "text", ORC_JSON_STRING);
       size_t n;
       const char *s = text ? orc_json_string_value(text, &n) : NULL;
       if (s && orci_llm_turn_add_text(t, s, n)) goto nomem;
     } else if (strcmp(bt, "tool_use") == 0) {
-      orc_json *input = orci_jget(block, "input", ORC_JSON_OBJECT);
-      const char *name = orci_jstr(block, "name");
+      orc_json *input = orci_llm_jget(block, "input", ORC_JSON_OBJECT);
+      const char *name = orci_llm_jstr(block, "name");
       char *text;
       size_t n = 0;
       int rc;
@@ -127,23 +127,24 @@ int orci_llm_anthropic_turn(const orc_json *body, orci_llm_turn *t,
             e, "content[%zu]: a tool_use block needs a name and an input", i);
       text = orc_json_print(input, 0, &n);
       if (text == NULL) goto nomem;
-      rc = orci_llm_turn_add_call(t, orci_jstr(block, "id"), name,
+      rc = orci_llm_turn_add_call(t, orci_llm_jstr(block, "id"), name,
                                   orc_json_ref(input), text, n);
       orc_free(text);
       if (rc) goto nomem;
     } /* thinking and server-tool blocks are not ours to read */
   }
-  if (orci_llm_turn_set_stop(t, orci_jstr(body, "stop_reason"))) goto nomem;
-  usage = orci_jget(body, "usage", ORC_JSON_OBJECT);
-  t->usage.input_tokens = orci_jcount(usage, "input_tokens");
-  t->usage.output_tokens = orci_jcount(usage, "output_tokens");
-  t->usage.cache_read_tokens = orci_jcount(usage, "cache_read_input_tokens");
+  if (orci_llm_turn_set_stop(t, orci_llm_jstr(body, "stop_reason"))) goto nomem;
+  usage = orci_llm_jget(body, "usage", ORC_JSON_OBJECT);
+  t->usage.input_tokens = orci_llm_jcount(usage, "input_tokens");
+  t->usage.output_tokens = orci_llm_jcount(usage, "output_tokens");
+  t->usage.cache_read_tokens =
+      orci_llm_jcount(usage, "cache_read_input_tokens");
   t->usage.cache_write_tokens =
-      orci_jcount(usage, "cache_creation_input_tokens");
+      orci_llm_jcount(usage, "cache_creation_input_tokens");
   if (usage && t->usage.cache_read_tokens < 0) t->usage.cache_read_tokens = 0;
   if (usage && t->usage.cache_write_tokens < 0) t->usage.cache_write_tokens = 0;
-  t->model = orci_llm_strdup(orci_jstr(body, "model"));
-  t->id = orci_llm_strdup(orci_jstr(body, "id"));
+  t->model = orci_llm_strdup(orci_llm_jstr(body, "model"));
+  t->id = orci_llm_strdup(orci_llm_jstr(body, "id"));
   return ORC_OK;
 nomem:
   return orci_llm_malformed(e, "out of memory reading the response");
@@ -151,8 +152,8 @@ nomem:
 
 void orci_llm_anthropic_error(const orc_json *body, orci_llm_error *e,
                               const char **msg) {
-  const orc_json *err = orci_jget(body, "error", ORC_JSON_OBJECT);
-  const char *type = orci_jstr(err, "type");
-  *msg = orci_jstr(err, "message");
+  const orc_json *err = orci_llm_jget(body, "error", ORC_JSON_OBJECT);
+  const char *type = orci_llm_jstr(err, "type");
+  *msg = orci_llm_jstr(err, "message");
   if (type) snprintf(e->type, sizeof e->type, "%s", type);
 }

@@ -106,24 +106,24 @@ int orci_llm_bedrock_body(const orci_llm_provider *P,
 
 int orci_llm_bedrock_turn(const orc_json *body, orci_llm_turn *t,
                           orci_llm_error *e) {
-  const orc_json *output = orci_jget(body, "output", ORC_JSON_OBJECT);
-  const orc_json *msg = orci_jget(output, "message", ORC_JSON_OBJECT);
-  const orc_json *content = orci_jget(msg, "content", ORC_JSON_ARRAY);
+  const orc_json *output = orci_llm_jget(body, "output", ORC_JSON_OBJECT);
+  const orc_json *msg = orci_llm_jget(output, "message", ORC_JSON_OBJECT);
+  const orc_json *content = orci_llm_jget(msg, "content", ORC_JSON_ARRAY);
   const orc_json *usage;
   size_t i;
   if (content == NULL)
     return orci_llm_malformed(e, "the response has no output.message.content");
   for (i = 0; i < orc_json_len(content); i++) {
     const orc_json *block = orc_json_array_get(content, i);
-    const orc_json *text = orci_jget(block, "text", ORC_JSON_STRING);
-    const orc_json *use = orci_jget(block, "toolUse", ORC_JSON_OBJECT);
+    const orc_json *text = orci_llm_jget(block, "text", ORC_JSON_STRING);
+    const orc_json *use = orci_llm_jget(block, "toolUse", ORC_JSON_OBJECT);
     if (text) {
       size_t n;
       const char *s = orc_json_string_value(text, &n);
       if (orci_llm_turn_add_text(t, s, n)) goto nomem;
     } else if (use) {
-      orc_json *input = orci_jget(use, "input", ORC_JSON_OBJECT);
-      const char *name = orci_jstr(use, "name");
+      orc_json *input = orci_llm_jget(use, "input", ORC_JSON_OBJECT);
+      const char *name = orci_llm_jstr(use, "name");
       char *itext;
       size_t n = 0;
       int rc;
@@ -132,18 +132,18 @@ int orci_llm_bedrock_turn(const orc_json *body, orci_llm_turn *t,
             e, "content[%zu]: a toolUse block needs a name and an input", i);
       itext = orc_json_print(input, 0, &n);
       if (itext == NULL) goto nomem;
-      rc = orci_llm_turn_add_call(t, orci_jstr(use, "toolUseId"), name,
+      rc = orci_llm_turn_add_call(t, orci_llm_jstr(use, "toolUseId"), name,
                                   orc_json_ref(input), itext, n);
       orc_free(itext);
       if (rc) goto nomem;
     } /* reasoningContent and others are not ours to read */
   }
-  if (orci_llm_turn_set_stop(t, orci_jstr(body, "stopReason"))) goto nomem;
-  usage = orci_jget(body, "usage", ORC_JSON_OBJECT);
-  t->usage.input_tokens = orci_jcount(usage, "inputTokens");
-  t->usage.output_tokens = orci_jcount(usage, "outputTokens");
-  t->usage.cache_read_tokens = orci_jcount(usage, "cacheReadInputTokens");
-  t->usage.cache_write_tokens = orci_jcount(usage, "cacheWriteInputTokens");
+  if (orci_llm_turn_set_stop(t, orci_llm_jstr(body, "stopReason"))) goto nomem;
+  usage = orci_llm_jget(body, "usage", ORC_JSON_OBJECT);
+  t->usage.input_tokens = orci_llm_jcount(usage, "inputTokens");
+  t->usage.output_tokens = orci_llm_jcount(usage, "outputTokens");
+  t->usage.cache_read_tokens = orci_llm_jcount(usage, "cacheReadInputTokens");
+  t->usage.cache_write_tokens = orci_llm_jcount(usage, "cacheWriteInputTokens");
   if (usage && t->usage.cache_read_tokens < 0) t->usage.cache_read_tokens = 0;
   if (usage && t->usage.cache_write_tokens < 0) t->usage.cache_write_tokens = 0;
   return ORC_OK;
@@ -158,13 +158,13 @@ void orci_llm_bedrock_error(const orci_http_response *res, const orc_json *body,
   if (type) {
     const char *colon = memchr(type, ':', n);
     if (colon) n = (size_t)(colon - type);
-  } else if ((type = orci_jstr(body, "__type")) != NULL ||
-             (type = orci_jstr(body, "code")) != NULL) {
+  } else if ((type = orci_llm_jstr(body, "__type")) != NULL ||
+             (type = orci_llm_jstr(body, "code")) != NULL) {
     const char *hash = strrchr(type, '#');
     if (hash) type = hash + 1;
     n = strlen(type);
   }
   if (type) snprintf(e->type, sizeof e->type, "%.*s", (int)n, type);
-  *msg = orci_jstr(body, "message");
-  if (*msg == NULL) *msg = orci_jstr(body, "Message");
+  *msg = orci_llm_jstr(body, "message");
+  if (*msg == NULL) *msg = orci_llm_jstr(body, "Message");
 }

@@ -158,7 +158,7 @@ static orc_json *parse_arguments(const char *s, size_t n) {
 
 int orci_llm_openai_turn(const orc_json *body, orci_llm_turn *t,
                          orci_llm_error *e) {
-  const orc_json *choices = orci_jget(body, "choices", ORC_JSON_ARRAY);
+  const orc_json *choices = orci_llm_jget(body, "choices", ORC_JSON_ARRAY);
   const orc_json *choice, *msg, *content, *calls, *usage;
   const char *finish;
   size_t i;
@@ -172,7 +172,7 @@ int orci_llm_openai_turn(const orc_json *body, orci_llm_turn *t,
     return orci_llm_malformed(e, "the response has no choices");
   }
   choice = orc_json_array_get(choices, 0);
-  msg = orci_jget(choice, "message", ORC_JSON_OBJECT);
+  msg = orci_llm_jget(choice, "message", ORC_JSON_OBJECT);
   if (msg == NULL) return orci_llm_malformed(e, "choices[0] has no message");
   content = orc_json_object_find(msg, "content", 7);
   if (content && orc_json_type_of(content) == ORC_JSON_STRING) {
@@ -182,7 +182,7 @@ int orci_llm_openai_turn(const orc_json *body, orci_llm_turn *t,
   } else if (content && orc_json_type_of(content) == ORC_JSON_ARRAY) {
     for (i = 0; i < orc_json_len(content); i++) {
       const orc_json *part = orc_json_array_get(content, i);
-      const orc_json *text = orci_jget(part, "text", ORC_JSON_STRING);
+      const orc_json *text = orci_llm_jget(part, "text", ORC_JSON_STRING);
       size_t n;
       const char *s;
       if (text == NULL) continue;
@@ -190,12 +190,12 @@ int orci_llm_openai_turn(const orc_json *body, orci_llm_turn *t,
       if (orci_llm_turn_add_text(t, s, n)) goto nomem;
     }
   }
-  calls = orci_jget(msg, "tool_calls", ORC_JSON_ARRAY);
+  calls = orci_llm_jget(msg, "tool_calls", ORC_JSON_ARRAY);
   for (i = 0; calls && i < orc_json_len(calls); i++) {
     const orc_json *call = orc_json_array_get(calls, i);
-    const orc_json *fn = orci_jget(call, "function", ORC_JSON_OBJECT);
+    const orc_json *fn = orci_llm_jget(call, "function", ORC_JSON_OBJECT);
     orc_json *args = fn ? orc_json_object_find(fn, "arguments", 9) : NULL;
-    const char *name = orci_jstr(fn, "name");
+    const char *name = orci_llm_jstr(fn, "name");
     orc_json *parsed = NULL;
     char *text = NULL;
     size_t n = 0;
@@ -205,38 +205,39 @@ int orci_llm_openai_turn(const orc_json *body, orci_llm_turn *t,
     if (args && orc_json_type_of(args) == ORC_JSON_STRING) {
       const char *s = orc_json_string_value(args, &n);
       parsed = parse_arguments(s, n);
-      rc = orci_llm_turn_add_call(t, orci_jstr(call, "id"), name, parsed, s, n);
+      rc = orci_llm_turn_add_call(t, orci_llm_jstr(call, "id"), name, parsed, s,
+                                  n);
     } else if (args && orc_json_type_of(args) == ORC_JSON_OBJECT) {
       /* some compatible servers send an object: accept it */
       text = orc_json_print(args, 0, &n);
       if (text == NULL) goto nomem;
-      rc = orci_llm_turn_add_call(t, orci_jstr(call, "id"), name,
+      rc = orci_llm_turn_add_call(t, orci_llm_jstr(call, "id"), name,
                                   orc_json_ref(args), text, n);
       orc_free(text);
     } else {
-      rc = orci_llm_turn_add_call(t, orci_jstr(call, "id"), name,
+      rc = orci_llm_turn_add_call(t, orci_llm_jstr(call, "id"), name,
                                   orc_json_object_new(0), "{}", 2);
     }
     if (rc) goto nomem;
   }
-  finish = orci_jstr(choice, "finish_reason");
+  finish = orci_llm_jstr(choice, "finish_reason");
   if (orci_llm_turn_set_stop(t, finish)) goto nomem;
-  usage = orci_jget(body, "usage", ORC_JSON_OBJECT);
+  usage = orci_llm_jget(body, "usage", ORC_JSON_OBJECT);
   t->usage.input_tokens = t->usage.output_tokens = -1;
   t->usage.cache_read_tokens = t->usage.cache_write_tokens = -1;
   if (usage) {
-    int64_t prompt = orci_jcount(usage, "prompt_tokens");
-    int64_t cached =
-        orci_jcount(orci_jget(usage, "prompt_tokens_details", ORC_JSON_OBJECT),
-                    "cached_tokens");
+    int64_t prompt = orci_llm_jcount(usage, "prompt_tokens");
+    int64_t cached = orci_llm_jcount(
+        orci_llm_jget(usage, "prompt_tokens_details", ORC_JSON_OBJECT),
+        "cached_tokens");
     if (cached < 0) cached = 0;
     t->usage.input_tokens = prompt >= cached ? prompt - cached : prompt;
-    t->usage.output_tokens = orci_jcount(usage, "completion_tokens");
+    t->usage.output_tokens = orci_llm_jcount(usage, "completion_tokens");
     t->usage.cache_read_tokens = cached;
     t->usage.cache_write_tokens = 0;
   }
-  t->model = orci_llm_strdup(orci_jstr(body, "model"));
-  t->id = orci_llm_strdup(orci_jstr(body, "id"));
+  t->model = orci_llm_strdup(orci_llm_jstr(body, "model"));
+  t->id = orci_llm_strdup(orci_llm_jstr(body, "id"));
   return ORC_OK;
 nomem:
   return orci_llm_malformed(e, "out of memory reading the response");
@@ -252,12 +253,12 @@ void orci_llm_openai_error(const orc_json *body, orci_llm_error *e,
     return;
   }
   if (err && orc_json_type_of(err) == ORC_JSON_OBJECT) where = err;
-  *msg = orci_jstr(where, "message");
+  *msg = orci_llm_jstr(where, "message");
   /* OpenAI's code ("rate_limit_exceeded", "insufficient_quota") says more
   ** than its type; vLLM's code is the HTTP status, an integer */
   code = orc_json_object_find(where, "code", 4);
   type = code && orc_json_type_of(code) == ORC_JSON_STRING
              ? orc_json_string_value(code, NULL)
-             : orci_jstr(where, "type");
+             : orci_llm_jstr(where, "type");
   if (type) snprintf(e->type, sizeof e->type, "%s", type);
 }

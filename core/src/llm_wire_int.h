@@ -57,11 +57,11 @@ char *orci_llm_strdup(const char *s);        /* owned copy, NULL on NULL */
 char *orci_strndup(const char *s, size_t n); /* owned copy of n bytes */
 
 /* Member key of object o when it has type t, else NULL. */
-orc_json *orci_jget(const orc_json *o, const char *key, orc_json_type t);
+orc_json *orci_llm_jget(const orc_json *o, const char *key, orc_json_type t);
 /* Member key as a string view, or NULL. */
-const char *orci_jstr(const orc_json *o, const char *key);
+const char *orci_llm_jstr(const orc_json *o, const char *key);
 /* Member key as an integer (floats truncated), or -1. */
-int64_t orci_jcount(const orc_json *o, const char *key);
+int64_t orci_llm_jcount(const orc_json *o, const char *key);
 
 /* Append "key": to b. */
 void orci_llm_key(orci_buf *b, const char *key);
