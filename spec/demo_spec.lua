@@ -11,7 +11,7 @@ describe("make demo", function()
     for p in out:gmatch("%S+") do demo[#demo + 1] = p end
     table.sort(demo)
     assert.same({ "build-essential", "cmake", "libcjson-dev", "libcurl4-openssl-dev",
-      "liblua5.4-dev", "libssl-dev", "lua5.4", "pkg-config" }, demo)
+      "liblua5.4-dev", "libpcre2-dev", "libssl-dev", "lua5.4", "pkg-config" }, demo)
     -- the test set is a superset with the test tools
     status, out = h.run("sh " .. q(h.ROOT .. "/tools/deps.sh") .. " --list test", true)
     assert.equal(0, status)
