@@ -205,6 +205,9 @@ void orci_fail_frame(orci_frame *F, const char *error, const char *cause);
 int orci_eval_assign(orci_frame *F, const orci_tmpl *assign, orc_json *in,
                      orci_failure *f);
 void orci_exit_state(orci_frame *F, orc_json *output, int next);
+/* A Task's, Map's or Parallel's result (taken): ResultSelector, Assign,
+** ResultPath, OutputPath, then the state's exit (or its error). */
+void orci_state_result(orci_frame *F, orc_json *result);
 size_t orci_json_size(const orc_json *v);
 void orci_frame_run(orci_runnable *r);
 void orci_attach_replay(orci_frame *F);

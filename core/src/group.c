@@ -600,7 +600,7 @@ void orci_group_finish(orci_frame *F) {
   const orci_state *s = &F->B->states[F->state];
   orci_group *G = F->G;
   int map = s->type == ORCI_ST_MAP;
-  orc_json *result, *sel, *out, *final;
+  orc_json *result;
   orci_failure f = {NULL, NULL};
   size_t i;
   F->G = NULL;
@@ -667,28 +667,7 @@ void orci_group_finish(orci_frame *F) {
     orci_fail_frame(F, "States.Runtime", "out of memory");
     return;
   }
-  sel = s->result_selector ? orci_eval_tmpl(F, s->result_selector, result, &f)
-                           : orc_json_ref(result);
-  orc_json_unref(result);
-  if (sel == NULL || orci_eval_assign(F, s->assign, sel, &f) < 0) {
-    orc_json_unref(sel);
-    orci_fail_with(F, &f);
-    return;
-  }
-  out = orci_apply_result_path(F, s->result_path, s->result_discard, F->input,
-                               sel, &f);
-  orc_json_unref(sel);
-  if (out == NULL) {
-    orci_fail_with(F, &f);
-    return;
-  }
-  final = orci_apply_path(F, s->output_path, s->output_null, out, &f);
-  orc_json_unref(out);
-  if (final == NULL) {
-    orci_fail_with(F, &f);
-    return;
-  }
-  orci_exit_state(F, final, s->next);
+  orci_state_result(F, result);
 }
 
 /* }====== */

@@ -403,6 +403,34 @@ void orci_exit_state(orci_frame *F, orc_json *output, int next) {
   orci_enqueue(F);
 }
 
+void orci_state_result(orci_frame *F, orc_json *result) {
+  const orci_state *s = &F->B->states[F->state];
+  orci_failure f = {NULL, NULL};
+  orc_json *sel, *out, *final;
+  sel = s->result_selector ? orci_eval_tmpl(F, s->result_selector, result, &f)
+                           : orc_json_ref(result);
+  orc_json_unref(result);
+  if (sel == NULL || orci_eval_assign(F, s->assign, sel, &f) < 0) {
+    orc_json_unref(sel);
+    orci_fail_with(F, &f);
+    return;
+  }
+  out = orci_apply_result_path(F, s->result_path, s->result_discard, F->input,
+                               sel, &f);
+  orc_json_unref(sel);
+  if (out == NULL) {
+    orci_fail_with(F, &f);
+    return;
+  }
+  final = orci_apply_path(F, s->output_path, s->output_null, out, &f);
+  orc_json_unref(out);
+  if (final == NULL) {
+    orci_fail_with(F, &f);
+    return;
+  }
+  orci_exit_state(F, final, s->next);
+}
+
 /* An error in the current state: Retry, Catch, or the end. */
 size_t orci_json_size(const orc_json *v) {
   return orci_json_text_size(v); /* counted, not printed */
@@ -413,8 +441,7 @@ static void task_done(orci_frame *F) {
   orc_engine *E = X->E;
   const orci_state *s = &F->B->states[F->state];
   int lambda = s->resource_kind == ORCI_RES_LAMBDA;
-  orc_json *result = F->result, *sel, *out, *final;
-  orci_failure f = {NULL, NULL};
+  orc_json *result = F->result;
   F->result = NULL;
   if (!F->task_ok) {
     char *error = F->error, *cause = F->cause;
@@ -464,28 +491,7 @@ static void task_done(orci_frame *F) {
       orci_add_event_ex(ORCI_FRAME_HISTORY(F), F->last_event,
                         lambda ? EV_LAMBDA_SUCCEEDED : EV_TASK_SUCCEEDED, NULL,
                         s, orc_json_ref(result));
-  sel = s->result_selector ? orci_eval_tmpl(F, s->result_selector, result, &f)
-                           : orc_json_ref(result);
-  orc_json_unref(result);
-  if (sel == NULL || orci_eval_assign(F, s->assign, sel, &f) < 0) {
-    orc_json_unref(sel);
-    orci_fail_with(F, &f);
-    return;
-  }
-  out = orci_apply_result_path(F, s->result_path, s->result_discard, F->input,
-                               sel, &f);
-  orc_json_unref(sel);
-  if (out == NULL) {
-    orci_fail_with(F, &f);
-    return;
-  }
-  final = orci_apply_path(F, s->output_path, s->output_null, out, &f);
-  orc_json_unref(out);
-  if (final == NULL) {
-    orci_fail_with(F, &f);
-    return;
-  }
-  orci_exit_state(F, final, s->next);
+  orci_state_result(F, result);
 }
 
 /* Seconds or a timestamp from a Wait state's fields. */
