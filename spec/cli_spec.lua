@@ -101,11 +101,21 @@ describe("bin/orchestra", function()
       assert.matches("/States/P/Next: Next names state 'Q', which does not exist", err, 1, true)
     end)
 
-    it("exits 2 for JSONata with a clear message", function()
-      local d = def('{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Succeed"}}}')
+    it("runs a JSONata definition", function()
+      local d = def('{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass",' ..
+        '"Output":{"sum":"{% $sum($states.input.n) %}"},"End":true}}}')
+      local status, out = h.orchestra("run " .. d .. " --input-json '{\"n\":[1,2,3]}'")
+      assert.equal(0, status)
+      assert.same({ sum = 6 }, orchestra.json.decode(out))
+    end)
+
+    it("exits 2 for a JSONPath state in a JSONata machine, naming the pointer", function()
+      local d = def('{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass",' ..
+        '"QueryLanguage":"JSONPath","End":true}}}')
       local status, _, err = h.orchestra("run " .. d)
       assert.equal(2, status)
-      assert.matches("JSONata is not supported yet", err)
+      assert.matches("/States/P/QueryLanguage: 'QueryLanguage' can not be 'JSONPath' if set to " ..
+        "'JSONata' for whole state machine", err, 1, true)
     end)
 
     it("applies the limit options", function()

@@ -1,11 +1,8 @@
 -- AWS conformance: runs every case of spec/fixtures/aws/*.json through
 -- `orchestra run` and compares the result with what AWS Step Functions
 -- recorded (see spec/fixtures/aws/README.md for the format and sources).
--- By default it runs every category the engine implements (every case
--- must pass): the executor's first part plus Map, Parallel and workflow
--- variables, leaving out cases written in JSONata. ORCHESTRA_CONFORMANCE=all
--- adds them, and JSONata is not implemented yet (`make conformance`). ORCHESTRA_CONFORMANCE_ONLY=choice,paths limits it to some
--- categories.
+-- Every category runs and every case must pass, JSONata ones included.
+-- ORCHESTRA_CONFORMANCE_ONLY=choice,paths limits it to some categories.
 
 local h = require "spec.helper"
 local orchestra = require "orchestra"
@@ -13,23 +10,7 @@ local json = orchestra.json
 
 local FIXTURES = h.ROOT .. "/spec/fixtures/aws/"
 local CATEGORIES = { "choice", "paths", "pass", "fail", "wait", "intrinsics", "errors",
-                     "map", "parallel", "variables" }
-local ALL = os.getenv("ORCHESTRA_CONFORMANCE") == "all"
-if ALL then
-  for _, c in ipairs({ "jsonata" }) do
-    CATEGORIES[#CATEGORIES + 1] = c
-  end
-end
-
--- Whether a definition (or any state in it) is written in JSONata.
-local function uses_jsonata(def)
-  if type(def) ~= "table" then return false end
-  if def.QueryLanguage == "JSONata" then return true end
-  for _, v in pairs(def) do
-    if type(v) == "table" and uses_jsonata(v) then return true end
-  end
-  return false
-end
+                     "map", "parallel", "variables", "jsonata" }
 
 ---------------------------------------------------------------------------
 -- Raw JSON text of a fixture's members: decoding into Lua tables loses key
@@ -391,11 +372,9 @@ describe("AWS conformance", function()
       describe(category, function()
         for i, case in ipairs(cases) do
           local node = tree.items[i]
-          if ALL or not uses_jsonata(case.definition) then
-            it(category .. "/" .. case.name, function()
-              run_case(text, node, case)
-            end)
-          end
+          it(category .. "/" .. case.name, function()
+            run_case(text, node, case)
+          end)
         end
       end)
     elseif f then

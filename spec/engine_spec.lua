@@ -512,10 +512,12 @@ describe("the executor", function()
       assert.matches('duplicate key "A" at /States/A', err.message, 1, true)
     end)
 
-    it("rejects JSONata with a clear message", function()
-      local err = load_error({ QueryLanguage = "JSONata", StartAt = "A", States = { A = { Type = "Succeed" } } })
-      assert.equal("Unsupported", err.code)
-      assert.matches("JSONata is not supported yet", err.message)
+    it("rejects JSONPath fields in a JSONata state, naming them", function()
+      local err = load_error({ QueryLanguage = "JSONata", StartAt = "A",
+        States = { A = { Type = "Pass", InputPath = "$.x", End = true } } })
+      assert.equal("InvalidDefinition", err.code)
+      assert.matches("/States/A/InputPath: The QueryLanguage is set to 'JSONata', but field " ..
+        "'InputPath' is only supported for the 'JSONPath' QueryLanguage", err.message, 1, true)
     end)
 
     it("orchestra.validate returns ok or the problems", function()

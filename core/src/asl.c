@@ -179,7 +179,10 @@ typedef struct cc {
   orc_diagnostics *diag;
   int nerrors;
   int oom;
-  int unsupported; /* JSONata seen */
+  int unsupported; /* a feature not supported yet */
+  int jsonata_top; /* the machine's QueryLanguage is JSONata */
+  int jsonata;     /* the state being compiled is a JSONata state */
+  size_t state_plen; /* pointer length of that state (for locations) */
   char ptr[1024];  /* JSON pointer of the node being compiled */
   size_t plen;
   /* state name -> index, sorted for bsearch */
@@ -316,6 +319,57 @@ static void check_fields(cc *c, orc_json *obj, const char *const *allowed,
   }
 }
 
+/* A state's fields: JSONPath states take jp, JSONata states ja; a JSONPath
+** field in a JSONata state is named as such. */
+static void state_fields(cc *c, orc_json *obj, const char *const *jp,
+                         const char *const *ja, const char *what) {
+  size_t i, n = orc_json_len(obj);
+  if (!c->jsonata) {
+    for (i = 0; i < n; i++) { /* a JSONata field in a JSONPath state */
+      size_t kl, old;
+      const char *k = orc_json_string_value(orc_json_object_key(obj, i), &kl);
+      const char *const *a;
+      int in_ja = 0, in_jp = 0;
+      for (a = jp; *a; a++)
+        if (strlen(*a) == kl && memcmp(*a, k, kl) == 0) in_jp = 1;
+      for (a = ja; *a; a++)
+        if (strlen(*a) == kl && memcmp(*a, k, kl) == 0) in_ja = 1;
+      if (in_jp) continue;
+      old = push_key(c, k, kl);
+      if (in_ja)
+        problem(c,
+                "The QueryLanguage is set to 'JSONPath', but field '%s' is "
+                "only supported for the 'JSONata' QueryLanguage",
+                k);
+      else
+        problem(c, "field '%s' is not allowed in %s", k, what);
+      pop(c, old);
+    }
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    size_t kl, old;
+    const char *k = orc_json_string_value(orc_json_object_key(obj, i), &kl);
+    const char *const *a;
+    int in_jp = 0;
+    for (a = ja; *a; a++)
+      if (strlen(*a) == kl && memcmp(*a, k, kl) == 0) break;
+    if (*a) continue;
+    for (a = jp; *a; a++)
+      if (strlen(*a) == kl && memcmp(*a, k, kl) == 0) in_jp = 1;
+    old = push_key(c, k, kl);
+    if (in_jp)
+      problem(c,
+              "The QueryLanguage is set to 'JSONata', but field '%s' is only "
+              "supported for the 'JSONPath' QueryLanguage",
+              k);
+    else
+      problem(c, "field '%s' is not allowed in %s written in JSONata", k,
+              what);
+    pop(c, old);
+  }
+}
+
 /* Compile the path at member name of obj (a string, or null when
 ** null_ok). Returns the path, or NULL (absent, null, or invalid). */
 static orci_path *compile_path(cc *c, orc_json *obj, const char *name, int kind,
@@ -364,6 +418,7 @@ static void tmpl_free(orci_tmpl *t) {
   orc_json_unref(t->value);
   orci_path_free(t->path);
   orci_intrinsic_free(t->fn);
+  orc_jsonata_free(t->expr);
   free(t->field);
   for (i = 0; i < t->n; i++) {
     if (t->keys) orc_json_unref(t->keys[i]);
@@ -428,11 +483,74 @@ static orci_tmpl *tmpl_dynamic(cc *c, orc_json *v, const char *key,
   return t;
 }
 
+/* A JSONata state's string "{% expression %}" (the whole string). */
+static int is_q_expr(orc_json *v) {
+  size_t n;
+  const char *p;
+  if (!is_type(v, ORC_JSON_STRING)) return 0;
+  p = orc_json_string_value(v, &n);
+  return n >= 4 && p[0] == '{' && p[1] == '%' && p[n - 2] == '%' &&
+         p[n - 1] == '}';
+}
+
+/* Compile "{% expression %}" at the current pointer; its location (the
+** field as causes name it, "Output/result") is the pointer below the
+** state. */
+static orci_tmpl *q_leaf(cc *c, orc_json *v) {
+  size_t n;
+  const char *p = orc_json_string_value(v, &n), *b = p + 2, *e = p + n - 2;
+  const char *loc = c->plen > c->state_plen ? c->ptr + c->state_plen + 1 : "";
+  orc_jsonata *x = NULL;
+  orc_jsonata_error je;
+  orci_tmpl *t;
+  while (b < e && (*b == ' ' || *b == '\t' || *b == '\n' || *b == '\r'))
+    b++;
+  while (e > b &&
+         (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+    e--;
+  if (e == b) {
+    problem(c, "the JSONata expression is empty ('{%%' and '%%}' with nothing "
+               "between them)");
+    return NULL;
+  }
+  if (orc_jsonata_compile(b, (size_t)(e - b), ORC_JSONATA_AWS, &x, &je) !=
+      ORC_OK) {
+    if (je.status == ORC_ENOMEM)
+      c->oom = 1;
+    else
+      problem(c, "invalid JSONata expression '%.*s': %s: %s (character %d)",
+              (int)(e - b), b, je.code, je.message, je.position);
+    return NULL;
+  }
+  t = tmpl_new(c, ORCI_T_JSONATA);
+  if (t == NULL) {
+    orc_jsonata_free(x);
+    return NULL;
+  }
+  t->expr = x;
+  t->field = dupstr(c, loc, strlen(loc));
+  { /* what it reads, to build only that ($states.context is costly) */
+    char *text = dupstr(c, b, (size_t)(e - b));
+    if (text) {
+      if (strstr(text, "context") || strstr(text, "$states[") ||
+          strstr(text, "$states ") || strstr(text, "$states)") ||
+          strstr(text, "$states,") || !strcmp(text, "$states"))
+        t->qflags |= ORCI_Q_CONTEXT;
+      if (strstr(text, "$random") || strstr(text, "$uuid") ||
+          strstr(text, "$shuffle"))
+        t->qflags |= ORCI_Q_RANDOM;
+      free(text);
+    }
+  }
+  return t;
+}
+
 static orci_tmpl *tmpl_compile(cc *c, orc_json *v) {
   orc_json_type ty = orc_json_type_of(v);
   size_t i, n = orc_json_len(v);
   int dynamic = 0;
   orci_tmpl *t;
+  if (c->jsonata && is_q_expr(v)) return q_leaf(c, v);
   if (ty != ORC_JSON_OBJECT && ty != ORC_JSON_ARRAY) {
     t = tmpl_new(c, ORCI_T_CONST);
     if (t) t->value = orc_json_ref(v);
@@ -457,7 +575,7 @@ static orci_tmpl *tmpl_compile(cc *c, orc_json *v) {
       const char *k = orc_json_string_value(orc_json_object_key(v, i), &kl);
       orc_json *mv = orc_json_object_value(v, i);
       old = push_key(c, k, kl);
-      if (kl >= 2 && memcmp(k + kl - 2, ".$", 2) == 0) {
+      if (!c->jsonata && kl >= 2 && memcmp(k + kl - 2, ".$", 2) == 0) {
         item = tmpl_dynamic(c, mv, k, kl);
         t->keys[i] = orc_json_string(k, kl - 2);
         dynamic = 1;
@@ -572,6 +690,8 @@ static void rule_free(orci_rule *r) {
   size_t i;
   if (r == NULL) return;
   tmpl_free(r->assign);
+  tmpl_free(r->condition);
+  tmpl_free(r->output);
   orci_path_free(r->variable);
   orci_path_free(r->operand_path);
   orc_json_unref(r->operand);
@@ -583,11 +703,57 @@ static void rule_free(orci_rule *r) {
 
 static int resolve(cc *c, orc_json *name_v, const char *what);
 
+static orci_tmpl *compile_assign(cc *c, orc_json *obj);
+
+/* A JSONata Choice rule: Condition, Next, and optionally Assign, Output. */
+static orci_rule *rule_compile_q(cc *c, orc_json *v) {
+  static const char *const jp[] = {"Variable", "And", "Or", "Not", NULL};
+  static const char *const ja[] = {"Condition", "Next",   "Comment",
+                                   "Assign",    "Output", NULL};
+  orci_rule *r;
+  orc_json *x;
+  if (!is_type(v, ORC_JSON_OBJECT)) {
+    problem(c, "a Choice rule must be an object");
+    return NULL;
+  }
+  r = (orci_rule *)calloc(1, sizeof *r);
+  if (r == NULL) {
+    c->oom = 1;
+    return NULL;
+  }
+  r->next = -1;
+  r->op = ORCI_OP_CONDITION;
+  state_fields(c, v, jp, ja, "a Choice rule");
+  if ((x = field(v, "Condition")) == NULL) {
+    problem(c, "a Choice rule written in JSONata needs Condition (true, "
+               "false or a {%% %%} expression)");
+  } else {
+    size_t old = push_key(c, "Condition", 9);
+    if (is_type(x, ORC_JSON_BOOL) || is_q_expr(x))
+      r->condition = tmpl_compile(c, x);
+    else
+      problem(c, "Condition must be true, false or a JSONata expression "
+                 "\"{%% ... %%}\"");
+    pop(c, old);
+  }
+  r->assign = compile_assign(c, v);
+  r->output = compile_template(c, v, "Output");
+  if ((x = field(v, "Next")) == NULL) {
+    problem(c, "a top-level Choice rule needs Next");
+  } else {
+    size_t old = push_key(c, "Next", 4);
+    r->next = resolve(c, x, "Next");
+    pop(c, old);
+  }
+  return r;
+}
+
 static orci_rule *rule_compile(cc *c, orc_json *v, int top) {
   orci_rule *r;
   size_t i, n, ncomp = 0;
   const char *comp = NULL;
   orc_json *x;
+  if (top && c->jsonata) return rule_compile_q(c, v);
   if (!is_type(v, ORC_JSON_OBJECT)) {
     problem(c, "a Choice rule must be an object");
     return NULL;
@@ -883,6 +1049,8 @@ static void compile_catch(cc *c, orc_json *st, orci_state *s) {
   size_t i, old;
   static const char *const allowed[] = {"ErrorEquals", "Next",   "ResultPath",
                                         "Comment",     "Assign", NULL};
+  static const char *const q_allowed[] = {"ErrorEquals", "Next",   "Output",
+                                          "Comment",     "Assign", NULL};
   if (v == NULL) return;
   old = push_key(c, "Catch", 5);
   if (!is_type(v, ORC_JSON_ARRAY)) {
@@ -908,8 +1076,9 @@ static void compile_catch(cc *c, orc_json *st, orci_state *s) {
       pop(c, o2);
       continue;
     }
-    check_fields(c, r, allowed, "a catcher");
+    state_fields(c, r, allowed, q_allowed, "a catcher");
     ct->assign = compile_assign(c, r);
+    if (c->jsonata) ct->output = compile_template(c, r, "Output");
     error_list(c, r, &ct->errors, &ct->nerrors, &all);
     if (all && i + 1 < s->ncatch)
       problem(c, "a catcher with States.ALL must be the last one");
@@ -964,6 +1133,25 @@ static const char *const succeed_fields[] = {
 static const char *const fail_fields[] = {
     "Type",      "Comment",   "Error",         "Cause",
     "ErrorPath", "CausePath", "QueryLanguage", NULL};
+
+/* The same for JSONata states. */
+static const char *const q_pass_fields[] = {
+    "Type", "Comment", "Next", "End", "Output", "Assign", "QueryLanguage", NULL};
+static const char *const q_task_fields[] = {
+    "Type",   "Comment",        "Next",          "End",
+    "Resource", "Arguments",    "Output",        "Assign",
+    "Retry",  "Catch",          "TimeoutSeconds", "HeartbeatSeconds",
+    "Credentials", "QueryLanguage", NULL};
+static const char *const q_choice_fields[] = {
+    "Type", "Comment", "Choices", "Default", "Output", "Assign",
+    "QueryLanguage", NULL};
+static const char *const q_wait_fields[] = {
+    "Type",   "Comment", "Next",   "End",           "Seconds",
+    "Timestamp", "Output", "Assign", "QueryLanguage", NULL};
+static const char *const q_succeed_fields[] = {"Type", "Comment", "Output",
+                                               "QueryLanguage", NULL};
+static const char *const q_fail_fields[] = {"Type", "Comment", "Error",
+                                            "Cause", "QueryLanguage", NULL};
 
 static void compile_next_end(cc *c, orc_json *st, orci_state *s) {
   orc_json *next = field(st, "Next"), *end = field(st, "End");
@@ -1034,9 +1222,23 @@ static void classify_resource(cc *c, orci_state *s) {
 }
 
 /* A positive integer field or its *Path form (not both). */
-static void seconds_pair(cc *c, orc_json *st, const char *name,
-                         const char *pname, int64_t *secs, orci_path **path) {
+/* A JSONata state's field given as "{% expression %}": compiled into *q
+** (1), or 0 when it is absent or a literal. */
+static int q_field(cc *c, orc_json *st, const char *name, orci_tmpl **q) {
   orc_json *v = field(st, name);
+  size_t old;
+  if (!c->jsonata || !is_q_expr(v)) return 0;
+  old = push_key(c, name, strlen(name));
+  *q = q_leaf(c, v);
+  pop(c, old);
+  return 1;
+}
+
+static void seconds_pair(cc *c, orc_json *st, const char *name,
+                         const char *pname, int64_t *secs, orci_path **path,
+                         orci_tmpl **q) {
+  orc_json *v = field(st, name);
+  if (q_field(c, st, name, q)) return;
   if (v) {
     size_t old = push_key(c, name, strlen(name));
     if (!get_int(v, 1, 99999999, secs))
@@ -1056,6 +1258,30 @@ static const char *const parallel_fields[] = {
     "InputPath",      "OutputPath",    "ResultPath", "Parameters",
     "ResultSelector", "Retry",         "Catch",      "Branches",
     "Assign",         "QueryLanguage", NULL};
+static const char *const q_parallel_fields[] = {
+    "Type",   "Comment", "Next",  "End",      "Arguments",     "Output",
+    "Assign", "Retry",   "Catch", "Branches", "QueryLanguage", NULL};
+static const char *const q_map_fields[] = {"Type",
+                                           "Comment",
+                                           "Next",
+                                           "End",
+                                           "Output",
+                                           "Assign",
+                                           "Retry",
+                                           "Catch",
+                                           "ItemProcessor",
+                                           "Iterator",
+                                           "Items",
+                                           "ItemSelector",
+                                           "ItemReader",
+                                           "ItemBatcher",
+                                           "ResultWriter",
+                                           "MaxConcurrency",
+                                           "ToleratedFailurePercentage",
+                                           "ToleratedFailureCount",
+                                           "Label",
+                                           "QueryLanguage",
+                                           NULL};
 static const char *const map_fields[] = {"Type",
                                          "Comment",
                                          "Next",
@@ -1130,8 +1356,9 @@ static orci_branch *compile_sub(cc *c, orc_json *v, int processor,
 
 /* A non-negative integer field or its *Path form (not both). */
 static void count_pair(cc *c, orc_json *st, const char *name, const char *pname,
-                       int64_t *out, orci_path **path) {
+                       int64_t *out, orci_path **path, orci_tmpl **q) {
   orc_json *v = field(st, name);
+  if (q_field(c, st, name, q)) return;
   if (v) {
     size_t old = push_key(c, name, strlen(name));
     if (!get_int(v, 0, 99999999, out))
@@ -1147,7 +1374,7 @@ static void compile_parallel(cc *c, orc_json *st, orci_state *s) {
   orc_json *x = field(st, "Branches");
   size_t i, old;
   s->type = ORCI_ST_PARALLEL;
-  check_fields(c, st, parallel_fields, "a Parallel state");
+  state_fields(c, st, parallel_fields, q_parallel_fields, "a Parallel state");
   compile_next_end(c, st, s);
   compile_io(c, st, s, 1);
   s->parameters = compile_template(c, st, "Parameters");
@@ -1232,9 +1459,11 @@ static void compile_reader(cc *c, orc_json *st, orci_state *s) {
     return;
   }
   check_fields(c, r, reader_fields, "an ItemReader");
-  if (field(r, "Arguments")) {
-    size_t o2 = push_key(c, "Arguments", 9);
-    problem(c, "Arguments belongs to JSONata states; use Parameters");
+  if (field(r, c->jsonata ? "Parameters" : "Arguments")) {
+    size_t o2 = push_key(c, c->jsonata ? "Parameters" : "Arguments", 
+                         c->jsonata ? 10 : 9);
+    problem(c, c->jsonata ? "Parameters belongs to JSONPath states; use Arguments"
+                          : "Arguments belongs to JSONata states; use Parameters");
     pop(c, o2);
   }
   if (!s->distributed)
@@ -1350,6 +1579,7 @@ static void compile_reader(cc *c, orc_json *st, orci_state *s) {
   if (cfg) {
     size_t o2 = push_key(c, "ReaderConfig", 12);
     orc_json *mi = field(cfg, "MaxItems");
+    if (q_field(c, cfg, "MaxItems", &s->q_reader_max_items)) mi = NULL;
     if (mi) {
       size_t o3 = push_key(c, "MaxItems", 8);
       if (!get_int(mi, 1, 100000000, &s->reader_max_items))
@@ -1362,15 +1592,19 @@ static void compile_reader(cc *c, orc_json *st, orci_state *s) {
       problem(c, "a ReaderConfig cannot have both MaxItems and MaxItemsPath");
     pop(c, o2);
   }
-  if (field(r, "Parameters") == NULL)
-    problem(c, "an ItemReader needs Parameters with Bucket and %s",
-            s->reader == ORCI_READ_LIST ? "Prefix" : "Key");
-  else if (!is_type(field(r, "Parameters"), ORC_JSON_OBJECT)) {
-    size_t o2 = push_key(c, "Parameters", 10);
-    problem(c, "Parameters must be an object");
-    pop(c, o2);
-  } else
-    s->reader_params = compile_template(c, r, "Parameters");
+  {
+    const char *pn = c->jsonata ? "Arguments" : "Parameters";
+    if (field(r, pn) == NULL)
+      problem(c, "an ItemReader needs %s with Bucket and %s", pn,
+              s->reader == ORCI_READ_LIST ? "Prefix" : "Key");
+    else if (!is_type(field(r, pn), ORC_JSON_OBJECT) &&
+             !(c->jsonata && is_q_expr(field(r, pn)))) {
+      size_t o2 = push_key(c, pn, strlen(pn));
+      problem(c, "%s must be an object", pn);
+      pop(c, o2);
+    } else
+      s->reader_params = compile_template(c, r, pn);
+  }
   pop(c, old);
 }
 
@@ -1378,6 +1612,9 @@ static void compile_reader(cc *c, orc_json *st, orci_state *s) {
 static void compile_writer(cc *c, orc_json *st, orci_state *s) {
   static const char *const writer_fields[] = {"Resource", "Parameters",
                                               "WriterConfig", NULL};
+  static const char *const q_writer_fields[] = {"Resource", "Arguments",
+                                                "WriterConfig", NULL};
+  const char *pn = c->jsonata ? "Arguments" : "Parameters";
   static const char *const config_fields[] = {"OutputType", "Transformation",
                                               NULL};
   static const char *const outputs[] = {"JSON", "JSONL", NULL};
@@ -1392,7 +1629,7 @@ static void compile_writer(cc *c, orc_json *st, orci_state *s) {
     pop(c, old);
     return;
   }
-  check_fields(c, w, writer_fields, "a ResultWriter");
+  state_fields(c, w, writer_fields, q_writer_fields, "a ResultWriter");
   if (!s->distributed)
     problem(c, "a ResultWriter needs a distributed Map (ItemProcessor's "
                "ProcessorConfig Mode \"DISTRIBUTED\")");
@@ -1425,11 +1662,12 @@ static void compile_writer(cc *c, orc_json *st, orci_state *s) {
   if (res == NULL && cfg == NULL)
     problem(c, "a ResultWriter needs Resource and Parameters (or a "
                "WriterConfig)");
-  if (res && !is_type(field(w, "Parameters"), ORC_JSON_OBJECT))
-    problem(c, "a ResultWriter with a Resource needs Parameters with Bucket "
-               "and Prefix");
-  else if (field(w, "Parameters"))
-    s->writer_params = compile_template(c, w, "Parameters");
+  if (res && !is_type(field(w, pn), ORC_JSON_OBJECT) &&
+      !(c->jsonata && is_q_expr(field(w, pn))))
+    problem(c, "a ResultWriter with a Resource needs %s with Bucket and Prefix",
+            pn);
+  else if (field(w, pn))
+    s->writer_params = compile_template(c, w, pn);
   pop(c, old);
 }
 
@@ -1440,7 +1678,7 @@ static void compile_map(cc *c, orc_json *st, orci_state *s) {
   s->type = ORCI_ST_MAP;
   s->tolerated_percent = -1;
   s->tolerated_count = -1;
-  check_fields(c, st, map_fields, "a Map state");
+  state_fields(c, st, map_fields, q_map_fields, "a Map state");
   compile_next_end(c, st, s);
   compile_io(c, st, s, 1);
   s->result_selector = compile_template(c, st, "ResultSelector");
@@ -1448,6 +1686,15 @@ static void compile_map(cc *c, orc_json *st, orci_state *s) {
   compile_catch(c, st, s);
   s->items_path =
       compile_path(c, st, "ItemsPath", ORCI_PATH_REFERENCE, 0, NULL);
+  if (c->jsonata && (x = field(st, "Items")) != NULL) {
+    old = push_key(c, "Items", 5);
+    if (is_type(x, ORC_JSON_ARRAY) || is_q_expr(x))
+      s->q_items = tmpl_compile(c, x);
+    else
+      problem(c, "Items must be an array or a JSONata expression "
+                 "\"{%% ... %%}\"");
+    pop(c, old);
+  }
   if (field(st, "ItemSelector") && field(st, "Parameters"))
     problem(c, "a Map state cannot have both ItemSelector and Parameters");
   /* in a Map, Parameters is the legacy name of ItemSelector */
@@ -1473,10 +1720,13 @@ static void compile_map(cc *c, orc_json *st, orci_state *s) {
     pop(c, old);
   }
   count_pair(c, st, "MaxConcurrency", "MaxConcurrencyPath", &s->max_concurrency,
-             &s->max_concurrency_path);
+             &s->max_concurrency_path, &s->q_max_concurrency);
   count_pair(c, st, "ToleratedFailureCount", "ToleratedFailureCountPath",
-             &s->tolerated_count, &s->tolerated_count_path);
-  if ((x = field(st, "ToleratedFailurePercentage")) != NULL) {
+             &s->tolerated_count, &s->tolerated_count_path,
+             &s->q_tolerated_count);
+  if (q_field(c, st, "ToleratedFailurePercentage", &s->q_tolerated_percent)) {
+    x = NULL;
+  } else if ((x = field(st, "ToleratedFailurePercentage")) != NULL) {
     old = push_key(c, "ToleratedFailurePercentage", 26);
     if (!is_number(x) || orc_json_number(x) < 0 || orc_json_number(x) > 100)
       problem(c, "ToleratedFailurePercentage must be a number from 0 to 100");
@@ -1503,9 +1753,11 @@ static void compile_map(cc *c, orc_json *st, orci_state *s) {
     } else {
       check_fields(c, x, batch_fields, "an ItemBatcher");
       count_pair(c, x, "MaxItemsPerBatch", "MaxItemsPerBatchPath",
-                 &s->batch_max_items, &s->batch_max_items_path);
+                 &s->batch_max_items, &s->batch_max_items_path,
+                 &s->q_batch_items);
       count_pair(c, x, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath",
-                 &s->batch_max_bytes, &s->batch_max_bytes_path);
+                 &s->batch_max_bytes, &s->batch_max_bytes_path,
+                 &s->q_batch_bytes);
       s->batch_input = compile_template(c, x, "BatchInput");
       if (!field(x, "MaxItemsPerBatch") && !field(x, "MaxItemsPerBatchPath") &&
           !field(x, "MaxInputBytesPerBatch") &&
@@ -1517,7 +1769,17 @@ static void compile_map(cc *c, orc_json *st, orci_state *s) {
   }
 }
 
+static void compile_state_body(cc *c, orc_json *st, orci_state *s);
+
 static void compile_state(cc *c, orc_json *st, orci_state *s) {
+  int saved = c->jsonata; /* a Map or Parallel compiles its states inside */
+  size_t saved_plen = c->state_plen;
+  compile_state_body(c, st, s);
+  c->jsonata = saved;
+  c->state_plen = saved_plen;
+}
+
+static void compile_state_body(cc *c, orc_json *st, orci_state *s) {
   orc_json *type = field(st, "Type"), *x, *ql;
   const char *t;
   size_t old;
@@ -1525,21 +1787,23 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
     problem(c, "a state must be an object");
     return;
   }
+  c->jsonata = c->jsonata_top;
+  c->state_plen = c->plen;
   ql = field(st, "QueryLanguage");
-  if (is_type(ql, ORC_JSON_STRING) &&
-      !strcmp(orc_json_string_value(ql, NULL), "JSONata")) {
+  if (ql) {
     old = push_key(c, "QueryLanguage", 13);
-    problem(c, "JSONata is not supported yet (QueryLanguage \"JSONata\"); "
-               "use JSONPath");
-    c->unsupported = 1;
-    pop(c, old);
-    return;
-  } else if (ql && !(is_type(ql, ORC_JSON_STRING) &&
-                     !strcmp(orc_json_string_value(ql, NULL), "JSONPath"))) {
-    old = push_key(c, "QueryLanguage", 13);
-    problem(c, "QueryLanguage must be \"JSONPath\" or \"JSONata\"");
+    if (is_type(ql, ORC_JSON_STRING) &&
+        !strcmp(orc_json_string_value(ql, NULL), "JSONata"))
+      c->jsonata = 1;
+    else if (!is_type(ql, ORC_JSON_STRING) ||
+             strcmp(orc_json_string_value(ql, NULL), "JSONPath"))
+      problem(c, "QueryLanguage must be \"JSONPath\" or \"JSONata\"");
+    else if (c->jsonata_top)
+      problem(c, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' "
+                 "for whole state machine");
     pop(c, old);
   }
+  s->jsonata = c->jsonata;
   if (type == NULL) {
     problem(c, "a state needs Type");
     return;
@@ -1555,14 +1819,14 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
   s->assign = compile_assign(c, st);
   if (!strcmp(t, "Pass")) {
     s->type = ORCI_ST_PASS;
-    check_fields(c, st, pass_fields, "a Pass state");
+    state_fields(c, st, pass_fields, q_pass_fields, "a Pass state");
     compile_next_end(c, st, s);
     compile_io(c, st, s, 1);
     s->parameters = compile_template(c, st, "Parameters");
     if ((x = field(st, "Result")) != NULL) s->result = orc_json_ref(x);
   } else if (!strcmp(t, "Task")) {
     s->type = ORCI_ST_TASK;
-    check_fields(c, st, task_fields, "a Task state");
+    state_fields(c, st, task_fields, q_task_fields, "a Task state");
     compile_next_end(c, st, s);
     compile_io(c, st, s, 1);
     s->parameters = compile_template(c, st, "Parameters");
@@ -1581,9 +1845,9 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
       if (s->resource) classify_resource(c, s);
     }
     seconds_pair(c, st, "TimeoutSeconds", "TimeoutSecondsPath", &s->timeout_s,
-                 &s->timeout_path);
+                 &s->timeout_path, &s->q_timeout);
     seconds_pair(c, st, "HeartbeatSeconds", "HeartbeatSecondsPath",
-                 &s->heartbeat_s, &s->heartbeat_path);
+                 &s->heartbeat_s, &s->heartbeat_path, &s->q_heartbeat);
     if (s->timeout_s && s->heartbeat_s && s->heartbeat_s >= s->timeout_s) {
       old = push_key(c, "HeartbeatSeconds", 16);
       problem(c, "HeartbeatSeconds must be smaller than TimeoutSeconds");
@@ -1596,7 +1860,7 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
     s->type = ORCI_ST_CHOICE;
     s->next = -1;
     s->default_next = -1;
-    check_fields(c, st, choice_fields, "a Choice state");
+    state_fields(c, st, choice_fields, q_choice_fields, "a Choice state");
     compile_io(c, st, s, 0);
     x = field(st, "Choices");
     old = push_key(c, "Choices", 7);
@@ -1629,17 +1893,21 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
     int n = 0;
     s->type = ORCI_ST_WAIT;
     s->wait_seconds = -1;
-    check_fields(c, st, wait_fields, "a Wait state");
+    state_fields(c, st, wait_fields, q_wait_fields, "a Wait state");
     compile_next_end(c, st, s);
     compile_io(c, st, s, 0);
-    if ((x = field(st, "Seconds")) != NULL) {
+    if (q_field(c, st, "Seconds", &s->q_seconds)) {
+      n++;
+    } else if ((x = field(st, "Seconds")) != NULL) {
       n++;
       old = push_key(c, "Seconds", 7);
       if (!get_int(x, 0, 99999999, &s->wait_seconds))
         problem(c, "Seconds must be a non-negative integer");
       pop(c, old);
     }
-    if ((x = field(st, "Timestamp")) != NULL) {
+    if (q_field(c, st, "Timestamp", &s->q_timestamp)) {
+      n++;
+    } else if ((x = field(st, "Timestamp")) != NULL) {
       n++;
       old = push_key(c, "Timestamp", 9);
       if (!is_type(x, ORC_JSON_STRING) ||
@@ -1663,22 +1931,26 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
           compile_path(c, st, "TimestampPath", ORCI_PATH_REFERENCE, 0, NULL);
     }
     if (n != 1)
-      problem(c, "a Wait state needs exactly one of Seconds, Timestamp, "
-                 "SecondsPath and TimestampPath");
+      problem(c, c->jsonata ? "a Wait state needs exactly one of Seconds and "
+                              "Timestamp"
+                            : "a Wait state needs exactly one of Seconds, "
+                              "Timestamp, SecondsPath and TimestampPath");
   } else if (!strcmp(t, "Succeed")) {
     s->type = ORCI_ST_SUCCEED;
     s->next = -1;
-    check_fields(c, st, succeed_fields, "a Succeed state");
+    state_fields(c, st, succeed_fields, q_succeed_fields, "a Succeed state");
     compile_io(c, st, s, 0);
   } else if (!strcmp(t, "Fail")) {
     s->type = ORCI_ST_FAIL;
     s->next = -1;
-    check_fields(c, st, fail_fields, "a Fail state");
+    state_fields(c, st, fail_fields, q_fail_fields, "a Fail state");
     expect_string(c, st, "Error");
     expect_string(c, st, "Cause");
-    if ((x = field(st, "Error")) && is_type(x, ORC_JSON_STRING))
+    if (!q_field(c, st, "Error", &s->q_error) && (x = field(st, "Error")) &&
+        is_type(x, ORC_JSON_STRING))
       s->error = dupstr(c, orc_json_string_value(x, NULL), orc_json_len(x));
-    if ((x = field(st, "Cause")) && is_type(x, ORC_JSON_STRING))
+    if (!q_field(c, st, "Cause", &s->q_cause) && (x = field(st, "Cause")) &&
+        is_type(x, ORC_JSON_STRING))
       s->cause = dupstr(c, orc_json_string_value(x, NULL), orc_json_len(x));
     if ((x = field(st, "ErrorPath")) != NULL) {
       size_t len;
@@ -1729,6 +2001,12 @@ static void compile_state(cc *c, orc_json *st, orci_state *s) {
             "Succeed, Fail, Map or Parallel)",
             t);
     pop(c, old);
+    return;
+  }
+  if (c->jsonata) {
+    if (s->type == ORCI_ST_TASK || s->type == ORCI_ST_PARALLEL)
+      s->parameters = compile_template(c, st, "Arguments");
+    if (s->type != ORCI_ST_FAIL) s->output = compile_template(c, st, "Output");
   }
 }
 
@@ -1759,6 +2037,7 @@ static void state_release(orci_state *s) {
     free(s->catch_[i].errors);
     orci_path_free(s->catch_[i].result_path);
     tmpl_free(s->catch_[i].assign);
+    tmpl_free(s->catch_[i].output);
   }
   free(s->catch_);
   for (i = 0; i < s->nchoices; i++)
@@ -1794,6 +2073,20 @@ static void state_release(orci_state *s) {
   free(s->csv_headers);
   orci_path_free(s->reader_max_items_path);
   tmpl_free(s->writer_params);
+  tmpl_free(s->output);
+  tmpl_free(s->q_timeout);
+  tmpl_free(s->q_heartbeat);
+  tmpl_free(s->q_seconds);
+  tmpl_free(s->q_timestamp);
+  tmpl_free(s->q_error);
+  tmpl_free(s->q_cause);
+  tmpl_free(s->q_items);
+  tmpl_free(s->q_max_concurrency);
+  tmpl_free(s->q_tolerated_count);
+  tmpl_free(s->q_tolerated_percent);
+  tmpl_free(s->q_batch_items);
+  tmpl_free(s->q_batch_bytes);
+  tmpl_free(s->q_reader_max_items);
 }
 
 void orci_machine_release(orc_machine *M) {
@@ -1993,9 +2286,7 @@ int orci_machine_compile(orc_machine *M, orc_json *def, orc_diagnostics *diag,
     size_t old = push_key(&c, "QueryLanguage", 13);
     if (is_type(x, ORC_JSON_STRING) &&
         !strcmp(orc_json_string_value(x, NULL), "JSONata")) {
-      problem(&c, "JSONata is not supported yet (QueryLanguage \"JSONata\"); "
-                  "use JSONPath");
-      c.unsupported = 1;
+      c.jsonata_top = 1;
     } else if (!is_type(x, ORC_JSON_STRING) ||
                strcmp(orc_json_string_value(x, NULL), "JSONPath")) {
       problem(&c, "QueryLanguage must be \"JSONPath\" or \"JSONata\"");

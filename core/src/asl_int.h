@@ -7,6 +7,7 @@
 #define ORCHESTRA_ASL_INT_H
 
 #include "intrinsics_int.h"
+#include "orchestra/jsonata.h"
 #include "orchestra/engine.h"
 
 /* {====== payload templates (Parameters, ResultSelector, ...) */
@@ -16,6 +17,11 @@
 #define ORCI_T_INTRINSIC 2 /* "key.$": "States.Format(...)" */
 #define ORCI_T_OBJECT    3 /* an object with at least one dynamic member */
 #define ORCI_T_ARRAY     4 /* an array with at least one dynamic item */
+#define ORCI_T_JSONATA   5 /* "{% expression %}" (JSONata states) */
+
+/* What a JSONata expression reads, known at load (ORCI_T_JSONATA). */
+#define ORCI_Q_CONTEXT 1 /* $states.context (built only when read) */
+#define ORCI_Q_RANDOM  2 /* $random, $uuid, $shuffle: a seed per evaluation */
 
 typedef struct orci_tmpl orci_tmpl;
 struct orci_tmpl {
@@ -27,6 +33,8 @@ struct orci_tmpl {
   size_t n;           /* members or items */
   orc_json **keys;    /* member names without ".$" (ORCI_T_OBJECT) */
   orci_tmpl **items;  /* member or item templates */
+  struct orc_jsonata *expr; /* ORCI_T_JSONATA: the compiled expression */
+  int qflags;               /* ORCI_T_JSONATA: ORCI_Q_* */
 };
 
 /* }====== */
@@ -59,7 +67,8 @@ enum {
   ORCI_OP_IS_NUMERIC,
   ORCI_OP_IS_STRING,
   ORCI_OP_IS_BOOLEAN,
-  ORCI_OP_IS_TIMESTAMP
+  ORCI_OP_IS_TIMESTAMP,
+  ORCI_OP_CONDITION /* JSONata Condition */
 };
 
 typedef struct orci_rule orci_rule;
@@ -72,6 +81,8 @@ struct orci_rule {
   orci_rule **children;
   int next;          /* top-level rules: the state index to go to */
   orci_tmpl *assign; /* top-level rules: Assign when the rule matches */
+  orci_tmpl *condition; /* JSONata: Condition (op is ORCI_OP_CONDITION) */
+  orci_tmpl *output;    /* JSONata: Output when the rule matches */
 };
 
 /* }====== */
@@ -93,6 +104,7 @@ typedef struct orci_catcher {
   orci_path *result_path; /* NULL: "$" */
   int result_discard;     /* ResultPath: null */
   orci_tmpl *assign;      /* Assign when this catcher catches */
+  orci_tmpl *output;      /* JSONata: Output (default $states.errorOutput) */
 } orci_catcher;
 
 enum {
@@ -125,12 +137,20 @@ struct orci_state {
   char *name;
   orc_json *name_json; /* the name as a value, shared by history events */
   int type;
+  int jsonata;       /* QueryLanguage JSONata */
   int next;          /* index of Next, or -1 for End */
   orci_tmpl *assign; /* Assign (workflow variables), or NULL */
   orci_path *input_path, *output_path, *result_path; /* NULL: "$" */
   int input_null, output_null, result_discard;       /* the field is null */
   orci_tmpl *parameters, *result_selector;
   orc_json *result; /* Pass: Result */
+  /* JSONata states: Arguments (in parameters), Output and the fields
+  ** that may be expressions (NULL: absent or a literal, kept above) */
+  orci_tmpl *output;
+  orci_tmpl *q_timeout, *q_heartbeat, *q_seconds, *q_timestamp;
+  orci_tmpl *q_error, *q_cause, *q_items, *q_max_concurrency;
+  orci_tmpl *q_tolerated_count, *q_tolerated_percent;
+  orci_tmpl *q_batch_items, *q_batch_bytes, *q_reader_max_items;
   /* Task */
   char *resource;
   int resource_kind;

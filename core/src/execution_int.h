@@ -71,6 +71,8 @@ struct orci_frame {
   char token[40];       /* a Task state's task token ($$.Task.Token), or "" */
   orc_json *vars;       /* variables assigned in this scope, or NULL */
   orc_json *assigned;   /* the current state's Assign result, for its exit */
+  orc_json *q_result;   /* JSONata: $states.result while evaluating, or NULL */
+  orc_json *q_error;    /* JSONata: $states.errorOutput (in a Catch) */
   int quiet;          /* a distributed Map's child: records no parent events */
   orc_execution *sub; /* a distributed Map's child: its execution record */
   orci_frame *next_sib, *prev_sib; /* the group's running children */
@@ -213,6 +215,33 @@ void orci_frame_run(orci_runnable *r);
 void orci_attach_replay(orci_frame *F);
 /* A Wait state's end or a retry's back-off fired. */
 void orci_wake_fired(orc_engine *E, void *data);
+
+/* A workflow variable visible to F ("$name"; borrowed), or NULL. */
+orc_json *orci_frame_var(const orci_frame *F, const char *name, size_t len);
+
+/* query.c: JSONata states */
+/* The value of a "{% %}" expression (owned), or NULL with f set. */
+orc_json *orci_query_leaf(orci_frame *F, const orci_tmpl *t, orci_failure *f);
+/* Record EvaluationFailed and set f to States.QueryEvaluationError. */
+void orci_query_fail(orci_frame *F, const char *location, orci_failure *f,
+                     const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+int orci_query_int(orci_frame *F, const orci_tmpl *t, int64_t lo, int64_t hi,
+                   int64_t *out, orci_failure *f);
+int orci_query_num(orci_frame *F, const orci_tmpl *t, double lo, double hi,
+                   double *out, orci_failure *f);
+/* A JSONata Map's items (owned), or NULL with f set. */
+orc_json *orci_query_items(orci_frame *F, orci_failure *f);
+/* Assign, then Output (default: result, else error_output, else the
+** input), then the exit to next. result and error_output are borrowed. */
+void orci_query_exit(orci_frame *F, const orci_tmpl *assign,
+                     const orci_tmpl *output, orc_json *result,
+                     orc_json *error_output, int next);
+/* A JSONata state entered: its whole flow. */
+void orci_query_enter(orci_frame *F);
 
 /* choice.c */
 int orci_ts_of(const orc_json *v, int64_t *ms);

@@ -343,6 +343,8 @@ void orci_group_start(orci_frame *F) {
     size_t nitems = (size_t)-1; /* known once the items are an array */
     if (s->reader) {
       nitems = 0; /* read later: AWS records MapStateStarted {length: 0} */
+    } else if (s->jsonata) {
+      items = orci_query_items(F, &f);
     } else if (s->items_path) {
       orci_env env;
       orci_frame_env(F, &env, F->effective);
@@ -371,6 +373,14 @@ void orci_group_start(orci_frame *F) {
       orc_json_unref(items);
       items = NULL;
     }
+    if (f.error == NULL && s->q_max_concurrency) {
+      int64_t v;
+      if (orci_query_int(F, s->q_max_concurrency, 0, 99999999, &v, &f) < 0) {
+        orc_json_unref(items);
+        items = NULL;
+      }
+      mc = (double)v;
+    }
     /* AWS records MapStateStarted before it reads the tolerances */
     if (f.error == NULL && items) nitems = orc_json_len(items);
     if (f.error == NULL && ((s->tolerated_count_path &&
@@ -381,6 +391,19 @@ void orci_group_start(orci_frame *F) {
                              orci_map_number(F, s->tolerated_percent_path,
                                              "ToleratedFailurePercentagePath",
                                              "float", &tp, &f) < 0))) {
+      orc_json_unref(items);
+      items = NULL;
+    }
+    if (f.error == NULL && s->q_tolerated_count) {
+      int64_t v = 0;
+      if (orci_query_int(F, s->q_tolerated_count, 0, 99999999, &v, &f) < 0) {
+        orc_json_unref(items);
+        items = NULL;
+      }
+      tc = (double)v;
+    }
+    if (f.error == NULL && s->q_tolerated_percent &&
+        orci_query_num(F, s->q_tolerated_percent, 0, 100, &tp, &f) < 0) {
       orc_json_unref(items);
       items = NULL;
     }
@@ -408,6 +431,10 @@ void orci_group_start(orci_frame *F) {
           orci_map_number(F, s->batch_max_bytes_path,
                           "MaxInputBytesPerBatchPath", "integer", &v, &f) == 0)
         bb = (int64_t)v;
+      if (f.error == NULL && s->q_batch_items)
+        orci_query_int(F, s->q_batch_items, 0, 99999999, &bi, &f);
+      if (f.error == NULL && s->q_batch_bytes)
+        orci_query_int(F, s->q_batch_bytes, 0, 262144, &bb, &f);
       if (f.error == NULL && s->reader) {
         G->batch_items = bi;
         G->batch_bytes = bb;
@@ -438,6 +465,11 @@ void orci_group_start(orci_frame *F) {
             ORCI_FRAME_HISTORY(F), F->last_event, EV_MAP_STARTED,
             orci_kv_object(E, 1, K_LENGTH, orc_json_int((int64_t)nitems)), NULL,
             NULL, F->retry_count > 0 ? ORCI_EV_RETRY : 0);
+      if (s->jsonata) { /* AWS records MapStateFailed after the evaluation */
+        orci_handle_error_ev(F, f.error, f.cause, EV_MAP_FAILED);
+        orci_strfree(E, f.cause);
+        return;
+      }
       orci_fail_with(F, &f);
       return;
     }
@@ -445,8 +477,10 @@ void orci_group_start(orci_frame *F) {
     n = items ? orc_json_len(items) : N_UNKNOWN;
     if (s->distributed && mc <= 0) mc = 10000; /* AWS runs up to 10,000 */
     G->max_running = mc > 0 ? (size_t)mc : (size_t)E->cfg.map_concurrency;
-    G->tolerated_count =
-        s->tolerated_count_path || s->tolerated_count >= 0 ? (int64_t)tc : -1;
+    G->tolerated_count = s->tolerated_count_path || s->q_tolerated_count ||
+                                 s->tolerated_count >= 0
+                             ? (int64_t)tc
+                             : -1;
     G->tolerated_pct = tp;
     G->keep = !(s->writer && s->writer_params);
     F->last_event = orci_add_event_flags(

@@ -21,7 +21,9 @@ const char *const orci_key_names[K_COUNT] = {
     "name",          "input",  "output",     "inputDetails",
     "outputDetails", "error",  "cause",      "resource",
     "resourceType",  "region", "parameters", "roleArn",
-    "truncated",     "length", "index",      "mapRunArn"};
+    "truncated",     "length", "index",      "mapRunArn",
+    "location",      "state",  "context",    "result",
+    "errorOutput",   "states"};
 
 const orci_state orci_start_marker;
 
@@ -83,6 +85,7 @@ static const orci_event_type core_types[EV_COUNT] = {
     {"MapRunSucceeded", NULL, NULL, 0},
     {"MapRunFailed", "mapRunFailedEventDetails", NULL, 0},
     {"TaskSubmitted", "taskSubmittedEventDetails", NULL, 0},
+    {"EvaluationFailed", "evaluationFailedEventDetails", NULL, 0},
 };
 
 const orci_event_type *orci_event_type_of(const orc_engine *E, int type) {

@@ -43,6 +43,7 @@ enum {
   EV_MAP_RUN_SUCCEEDED,
   EV_MAP_RUN_FAILED,
   EV_TASK_SUBMITTED,
+  EV_EVALUATION_FAILED, /* JSONata: an expression failed */
   EV_COUNT /* types registered by other units (orci_history_add_type) follow */
 };
 
@@ -95,6 +96,12 @@ enum {
   K_LENGTH,
   K_INDEX,
   K_MAP_RUN_ARN,
+  K_LOCATION,
+  K_STATE,
+  K_CONTEXT,
+  K_RESULT,
+  K_ERROR_OUTPUT,
+  K_STATES,
   K_COUNT
 };
 extern const char *const orci_key_names[K_COUNT];

@@ -782,6 +782,10 @@ static jv builtin_value(jctx *C, const jbuiltin *b) {
 static jv lookup_var(jctx *C, jframe *env, const char *k, size_t kn) {
   jv v;
   if (orci_jlookup(env, k, kn, &v)) return v;
+  if (C->resolve) {
+    const orc_json *h = C->resolve(C->resolve_ud, k, kn);
+    if (h) return orci_jfromjson(h);
+  }
   const jbuiltin *b = orci_jbuiltin_find(k, kn, C->flags);
   if (b) return builtin_value(C, b);
   return orci_jundef();
@@ -2082,8 +2086,26 @@ static double wall_ms(void) {
 int orc_jsonata_eval(const orc_jsonata *x, const orc_json *input,
                      const orc_json *bindings, const orc_jsonata_limits *limits,
                      orc_json **out, orc_jsonata_error *err) {
+  orc_jsonata_env env;
+  memset(&env, 0, sizeof env);
+  env.bindings = bindings;
+  env.lim = limits;
+  return orc_jsonata_eval_env(x, input, &env, out, err);
+}
+
+const char *orc_jsonata_text(const orc_jsonata *x, size_t *len) {
+  if (len) *len = x ? x->len : 0;
+  return x ? x->text : NULL;
+}
+
+int orc_jsonata_eval_env(const orc_jsonata *x, const orc_json *input,
+                         orc_jsonata_env *env, orc_json **out,
+                         orc_jsonata_error *err) {
   jctx C;
+  const orc_json *bindings = env ? env->bindings : NULL;
+  const orc_jsonata_limits *limits = env ? env->lim : NULL;
   *out = NULL;
+  if (env) env->is_function = 0;
   if (err) memset(err, 0, sizeof *err);
   if (!x) {
     if (err) {
@@ -2096,6 +2118,10 @@ int orc_jsonata_eval(const orc_jsonata *x, const orc_json *input,
   C.err = err;
   C.flags = x->flags;
   C.X = x;
+  if (env) {
+    C.resolve = env->resolve;
+    C.resolve_ud = env->ud;
+  }
   C.max_depth = limits && limits->max_depth > 0 ? limits->max_depth : 1000;
   C.max_steps = limits && limits->max_steps > 0 ? limits->max_steps : 10000000;
   C.timeout_ms = limits && limits->timeout_ms > 0 ? limits->timeout_ms : 10000;
@@ -2131,7 +2157,9 @@ int orc_jsonata_eval(const orc_jsonata *x, const orc_json *input,
   if (r.t == JV_NUM && !isfinite(r.u.n))
     orci_jthrow(&C, "D1001", 0, NULL, isnan(r.u.n) ? "NaN" : "Infinity");
   int ok = 1;
-  if (r.t != JV_UNDEF) {
+  if (r.t == JV_FN && env) {
+    env->is_function = 1;
+  } else if (r.t != JV_UNDEF) {
     *out = orci_jto_json(&C, r, &ok);
     if (!ok || !*out) {
       orci_arena_free(&C.A);

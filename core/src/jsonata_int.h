@@ -270,6 +270,8 @@ struct jctx {
   jsig *sigval[32];
   int nsig;
   const struct orc_jsonata *X;
+  orc_jsonata_resolver resolve; /* the host's variables, or NULL */
+  void *resolve_ud;
 };
 
 /* }====== */

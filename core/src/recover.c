@@ -90,6 +90,11 @@ void orci_handle_error_ev(orci_frame *F, const char *error, const char *cause,
       orc_json_object_set(info, 0, orci_skey("Error"), orci_skey(name));
       orc_json_object_set(info, 1, orci_skey("Cause"),
                           orci_skey(cause ? cause : ""));
+      if (s->jsonata) { /* Assign and Output see $states.errorOutput */
+        orci_query_exit(F, ct->assign, ct->output, NULL, info, ct->next);
+        orc_json_unref(info);
+        return;
+      }
       if (orci_eval_assign(F, ct->assign, info, &f) < 0)
         out = NULL;
       else

@@ -88,13 +88,16 @@ orc_json *orci_frame_context(orci_frame *F) {
 
 /* "$name": the innermost scope first; a Map's or Parallel's children see
 ** the variables of the scopes around them, read-only. */
-static orc_json *var_lookup(void *ud, const char *name, size_t len) {
-  const orci_frame *F;
-  for (F = (const orci_frame *)ud; F; F = F->parent) {
+orc_json *orci_frame_var(const orci_frame *F, const char *name, size_t len) {
+  for (; F; F = F->parent) {
     orc_json *v = F->vars ? orc_json_object_find(F->vars, name, len) : NULL;
     if (v) return v;
   }
   return NULL;
+}
+
+static orc_json *var_lookup(void *ud, const char *name, size_t len) {
+  return orci_frame_var((const orci_frame *)ud, name, len);
 }
 
 static orc_json *context_of(void *ud) {
@@ -186,6 +189,8 @@ orc_json *orci_eval_tmpl(orci_frame *F, const orci_tmpl *t, orc_json *in,
   switch (t->kind) {
   case ORCI_T_CONST:
     return orc_json_ref(t->value);
+  case ORCI_T_JSONATA:
+    return orci_query_leaf(F, t, f);
   case ORCI_T_PATH:
     orci_frame_env(F, &env, in);
     if (orci_path_eval(t->path, &env, &out) != ORC_OK) {
@@ -407,6 +412,11 @@ void orci_state_result(orci_frame *F, orc_json *result) {
   const orci_state *s = &F->B->states[F->state];
   orci_failure f = {NULL, NULL};
   orc_json *sel, *out, *final;
+  if (s->jsonata) {
+    orci_query_exit(F, s->assign, s->output, result, NULL, s->next);
+    orc_json_unref(result);
+    return;
+  }
   sel = s->result_selector ? orci_eval_tmpl(F, s->result_selector, result, &f)
                            : orc_json_ref(result);
   orc_json_unref(result);
@@ -621,6 +631,10 @@ static void enter_state(orci_frame *F) {
                                     EV_STATE_ENTERED + s->type, NULL, s,
                                     orc_json_ref(F->input));
   F->last_event = F->entered_id;
+  if (s->jsonata) {
+    orci_query_enter(F);
+    return;
+  }
   if (s->type == ORCI_ST_FAIL) {
     char *error = NULL, *cause = NULL;
     if (fail_field(F, "ErrorPath", s->error, s->error_path, s->error_fn, &error,
@@ -792,7 +806,9 @@ void orci_frame_run(orci_runnable *r) {
     orci_group_spawn(F, F->G->last_event);
     break;
   case PH_WAIT_DONE:
-    if (s->type == ORCI_ST_WAIT) {
+    if (s->type == ORCI_ST_WAIT && s->jsonata) {
+      orci_query_exit(F, s->assign, s->output, NULL, NULL, s->next);
+    } else if (s->type == ORCI_ST_WAIT) {
       final = orci_eval_assign(F, s->assign, F->effective, &f) < 0
                   ? NULL
                   : orci_apply_path(F, s->output_path, s->output_null,

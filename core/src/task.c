@@ -258,10 +258,12 @@ const orci_resource *orci_resource_find(const orc_engine *E,
 
 /* TimeoutSeconds / HeartbeatSeconds, literal or from a path (0: none). */
 static int task_seconds(orci_frame *F, int64_t lit, orci_path *p,
-                        const char *field, int64_t *out, orci_failure *f) {
+                        const orci_tmpl *q, const char *field, int64_t *out,
+                        orci_failure *f) {
   orci_env env;
   orc_json *v = NULL;
   *out = lit;
+  if (q) return orci_query_int(F, q, 1, 99999999, out, f);
   if (p == NULL) return 0;
   orci_frame_env(F, &env, F->input);
   if (orci_path_eval(p, &env, &v) != ORC_OK) {
@@ -321,10 +323,10 @@ void orci_task_start(orci_frame *F) {
   int lambda = s->resource_kind == ORCI_RES_LAMBDA;
   int64_t timeout_s, heartbeat_s, now;
   orci_failure f = {NULL, NULL};
-  if (task_seconds(F, s->timeout_s, s->timeout_path, "TimeoutSecondsPath",
-                   &timeout_s, &f) < 0 ||
-      task_seconds(F, s->heartbeat_s, s->heartbeat_path, "HeartbeatSecondsPath",
-                   &heartbeat_s, &f) < 0) {
+  if (task_seconds(F, s->timeout_s, s->timeout_path, s->q_timeout,
+                   "TimeoutSecondsPath", &timeout_s, &f) < 0 ||
+      task_seconds(F, s->heartbeat_s, s->heartbeat_path, s->q_heartbeat,
+                   "HeartbeatSecondsPath", &heartbeat_s, &f) < 0) {
     orci_fail_with(F, &f);
     return;
   }

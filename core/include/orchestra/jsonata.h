@@ -69,6 +69,32 @@ ORC_API int orc_jsonata_eval(const orc_jsonata *x, const orc_json *input,
                              const orc_jsonata_limits *limits, orc_json **out,
                              orc_jsonata_error *err);
 
+/* Looks up a variable ($name) that the expression's own bindings do not
+** define: a borrowed value that stays valid for the whole evaluation, or
+** NULL (undefined). */
+typedef const orc_json *(*orc_jsonata_resolver)(void *ud, const char *name,
+                                                size_t len);
+
+/* Everything an evaluation may be given besides its input (all optional). */
+typedef struct orc_jsonata_env {
+  const orc_json *bindings;      /* as orc_jsonata_eval's bindings */
+  orc_jsonata_resolver resolve;  /* variables not in bindings, or NULL */
+  void *ud;                      /* for resolve */
+  const orc_jsonata_limits *lim; /* NULL: the defaults */
+  int is_function;               /* out: the result was a function */
+} orc_jsonata_env;
+
+/* orc_jsonata_eval with variables looked up through env->resolve (after
+** bindings, before the function library) and env->is_function set when
+** the result is a function (a function has no JSON form: *out is then
+** NULL). */
+ORC_API int orc_jsonata_eval_env(const orc_jsonata *x, const orc_json *input,
+                                 orc_jsonata_env *env, orc_json **out,
+                                 orc_jsonata_error *err);
+
+/* The expression's text as it was compiled (borrowed; len may be NULL). */
+ORC_API const char *orc_jsonata_text(const orc_jsonata *x, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif
