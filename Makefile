@@ -10,7 +10,7 @@ lua_ver = $(if $(filter luajit,$(1)),luajit,$(patsubst lua%,%,$(1)))
 
 ALL_LUAS  := lua5.4 lua5.3 lua5.2 lua5.1 luajit
 
-.PHONY: all deps node-deps build demo test test-asan test-tsan fuzz conformance format format-check clean \
+.PHONY: all deps node-deps build demo test test-asan test-tsan fuzz conformance format format-check clean bench-jsonata \
         $(addprefix build-,$(ALL_LUAS))
 
 all: build
@@ -132,6 +132,13 @@ bench-soak: deps build-lua5.4
 # The agent loop (bench/agent.lua): overhead per step with the scripted
 # model, flatness at step 1,000, and 200 invocations in flight against the
 # node model server (longest engine:step(), CPU against wall time).
+# JSONata mode against JSONPath mode (pass_chain, map_inline), and the peer
+# on the JSONata forms.
+bench-jsonata: deps build-lua5.4
+	@BUILD=$(BUILD) sh bench/setup.sh
+	@BUILD=$(BUILD) LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" \
+	  LUA_CPATH="$$PWD/$(BUILD)/lua5.4/?.so;;" lua5.4 bench/jsonata_mode.lua
+
 bench-agent: deps build-lua5.4 node-deps
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 bench/agent.lua

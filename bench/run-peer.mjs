@@ -16,6 +16,8 @@
 //   part; a wrong output exits 1.
 //   --drain  consume and discard the event log while timing (keeps the peer from holding every
 //            event - each holding a state's input/output - in memory until the process ends).
+//   --jsonata  pass_chain, map_inline: run the definition written in JSONata
+//            (bench/workloads_jsonata/), which gives the same output.
 //
 // "seconds" covers the engine's work only: constructing the StateMachine (including the
 // peer's definition validation) and running the execution(s) to completion. Reading the
@@ -48,7 +50,10 @@ if (!Number.isInteger(size) || size < 1) {
 const check = flags.has('--check');
 const drain = flags.has('--drain');
 
-const definition = JSON.parse(readFileSync(join(here, 'workloads', workload, 'definition.asl.json'), 'utf8'));
+// --jsonata: the workload written in JSONata (bench/workloads_jsonata/, same output)
+const definition = JSON.parse(readFileSync(flags.has('--jsonata')
+  ? join(here, 'workloads_jsonata', `${workload}.asl.json`)
+  : join(here, 'workloads', workload, 'definition.asl.json'), 'utf8'));
 const input = makeInput(workload, size);
 
 // Local handlers for Task states (task_calls). An async function, like a Lambda handler.

@@ -6,6 +6,8 @@
 --
 --   lua bench/run.lua WORKLOAD [--size N] [--history full|none|last:N] [--no-count]
 --                              [--output FILE] (write the output, the caller checks it)
+--                              [--jsonata] (pass_chain, map_inline: the definition
+--                              written in JSONata, bench/workloads_jsonata/)
 --   lua bench/run.lua suspended [--executions N] [--history ...]
 --   lua bench/run.lua latency [--executions N] [--maps M] [--items K] [--answers A]
 --
@@ -168,10 +170,16 @@ local function lines(text)
 end
 
 -- Definition text, input text(s) and expected output(s) of a workload.
-local function material(name, size, no_expected)
+local function material(name, size, no_expected, jsonata)
   local base = name == "map_distributed" and "map_inline" or name
   local dir = here .. "/workloads/" .. base
   local definition = read(dir .. "/definition.asl.json")
+  if jsonata then -- the same workload written in JSONata (same output)
+    local f = io.open(here .. "/workloads_jsonata/" .. base .. ".asl.json", "rb")
+    if not f then die("%s has no JSONata form (bench/workloads_jsonata/)", base) end
+    definition = f:read("*a")
+    f:close()
+  end
   if name == "map_distributed" then
     local def = json.decode(definition)
     def.States.Fanout.ItemProcessor.ProcessorConfig =
@@ -214,7 +222,8 @@ local function run_workload(name, opts)
   -- --output FILE: the output goes to FILE and the caller checks it, so that
   -- this process's peak RSS is the engine's, not the checker's
   local out_file = opts.output
-  local definition, input, expected, transitions = material(name, size, out_file ~= nil)
+  local definition, input, expected, transitions =
+    material(name, size, out_file ~= nil, opts.jsonata)
   local engine_opts = {}
   for k, v in pairs(LIMITS[name]) do engine_opts[k] = v end
   if opts.history then engine_opts.history = opts.history end
@@ -475,7 +484,7 @@ end
 -- }======
 
 local opts, pos = parse_args(arg, {
-  size = "number", history = "string", ["no-count"] = "flag", output = "string",
+  size = "number", history = "string", ["no-count"] = "flag", jsonata = "flag", output = "string",
   executions = "number", maps = "number", items = "number", answers = "number",
 })
 local mode = pos[1]

@@ -48,4 +48,5 @@ fi
 # run-peer.mjs must sit beside node_modules to import the peer
 cp bench/run-peer.mjs "$peer/run-peer.mjs"
 ln -sfn "$(pwd)/bench/workloads" "$peer/workloads"
+ln -sfn "$(pwd)/bench/workloads_jsonata" "$peer/workloads_jsonata"
 "$peer/node_modules/.bin/node" --version >/dev/null

@@ -45,6 +45,15 @@ describe("bench/run.lua", function()
     end
   end
 
+  it("runs pass_chain and map_inline written in JSONata: the same output and transitions", function()
+    for _, name in ipairs({ "pass_chain", "map_inline" }) do
+      local r = run(name .. " --size 7 --jsonata")
+      assert.equal("ok", r.check)
+      assert.equal(W.transitions(name, 7), r.counted_transitions)
+      assert.equal(W.transitions(name, 7), r.history_counted_transitions)
+    end
+  end)
+
   it("runs map_distributed and the history options", function()
     local r = run("map_distributed --size 5")
     assert.equal("ok", r.check)

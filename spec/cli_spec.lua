@@ -154,5 +154,26 @@ describe("bin/orchestra", function()
       assert.matches("/States/C/Type: unknown state type 'Bogus'", err, 1, true)
       h.run("rm -rf " .. h.shell_quote(dir))
     end)
+
+    it("takes JSONata definitions: valid, invalid expressions with pointer and code, graph", function()
+      local dir = h.tmpdir()
+      h.write(dir .. "/ok.json", '{"QueryLanguage":"JSONata","StartAt":"C","States":{"C":{"Type":"Choice",' ..
+        '"Choices":[{"Condition":"{% $states.input.v > 1 %}","Next":"A"}],"Default":"A"},' ..
+        '"A":{"Type":"Pass","Output":"{% 1 %}","End":true}}}')
+      local status, out = h.orchestra("validate " .. h.shell_quote(dir .. "/ok.json"))
+      assert.equal(0, status)
+      assert.matches("valid", out)
+      status, out = h.orchestra("graph " .. h.shell_quote(dir .. "/ok.json"))
+      assert.equal(0, status)
+      assert.matches('s_C -> s_A [label="$states.input.v > 1"]', out, 1, true)
+      h.write(dir .. "/bad.json", '{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass",' ..
+        '"Output":{"x":"{% 1 + %}"},"End":true}}}')
+      local err
+      status, out, err = h.orchestra("validate " .. h.shell_quote(dir .. "/bad.json"))
+      assert.equal(2, status)
+      assert.matches("/States/A/Output/x: invalid JSONata expression '1 +': S0207: Unexpected end of " ..
+        "expression (character 3)", err, 1, true)
+      h.run("rm -rf " .. h.shell_quote(dir))
+    end)
   end)
 end)

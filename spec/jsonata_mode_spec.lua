@@ -275,6 +275,18 @@ describe("JSONata mode", function()
       assert.matches("/States/M/Items: Items must be an array or a JSONata expression", p, 1, true)
     end)
 
+    it("refuses what AWS refuses at creation: a top-level reference, $, $$, errorOutput outside a Catch", function()
+      local p = problems(ja { A = { Type = "Pass", Output = { a = "{% phone %}", b = "{% $sum(items.price) %}",
+        c = "{% $ %}", d = "{% $states.input.items[price > 1].qty %}",
+        e = "{% $states.errorOutput %}" }, End = true } })
+      assert.matches("/States/A/Output/a: Reference to 'phone' at the top level is not supported: JSONata in " ..
+        "Step Functions has no root document (read the input as $states.input.phone)", p, 1, true)
+      assert.matches("/States/A/Output/b: Reference to 'items' at the top level", p, 1, true)
+      assert.matches("/States/A/Output/c: Reference to '$' at the top level", p, 1, true)
+      assert.not_matches("/States/A/Output/d", p, 1, true)
+      assert.matches("/States/A/Output/e: Field '$states.errorOutput' does not exist here", p, 1, true)
+    end)
+
     it("orchestra.validate accepts a JSONata definition", function()
       assert.is_true(orchestra.validate(ja { A = { Type = "Pass", Output = "{% 1 %}", End = true } }))
     end)

@@ -13,10 +13,10 @@
 --                                           with a JSONata code, never a
 --                                           crash or a hang
 --
--- Definitions come from spec/fixtures (the AWS-recorded cases and the
--- validation fixtures) and are mutated: values replaced by values of other
--- types, members dropped, containers emptied, strings replaced by paths and
--- intrinsic calls. Every load must either succeed or raise a Lua error
+-- Definitions come from spec/fixtures (the AWS-recorded cases, JSONata
+-- ones included, and the validation fixtures) and are mutated: values
+-- replaced by values of other types, members dropped, containers emptied,
+-- strings replaced by paths, intrinsic calls and {% %} expressions. Every load must either succeed or raise a Lua error
 -- table; every run must end or stay RUNNING without a crash. Prints the
 -- counts of outcomes.
 local orchestra = require "orchestra"
@@ -42,12 +42,14 @@ local ODD = {
   "$..x", "$.a[?(@.b > 1)]", "States.Format('{}', $.a)", "States.Array(",
   "States.MathAdd($.a, 1)", "x", "\0", "\237\160\128", string.rep("a", 300),
   orchestra.array(), orchestra.object(), { 1, 2 }, { Type = "Pass", End = true },
+  "{% $states.input %}", "{% 1 + %}", "{% $states.context.Map.Item %}", "{% $x := %}",
+  "{% $undefinedVar %}", "{% [1..1000] %}", "{% function($x){$x} %}", "{%%}", "JSONata",
 }
 
 local function corpus()
   local defs = {}
   for _, f in ipairs({ "choice", "errors", "fail", "intrinsics", "map", "parallel", "pass", "wait",
-    "variables" }) do
+    "variables", "jsonata" }) do
     local ok, cases = pcall(json.decode, read("spec/fixtures/aws/" .. f .. ".json"))
     if ok then
       for _, c in ipairs(cases) do

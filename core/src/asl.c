@@ -179,11 +179,11 @@ typedef struct cc {
   orc_diagnostics *diag;
   int nerrors;
   int oom;
-  int unsupported; /* a feature not supported yet */
-  int jsonata_top; /* the machine's QueryLanguage is JSONata */
-  int jsonata;     /* the state being compiled is a JSONata state */
+  int unsupported;   /* a feature not supported yet */
+  int jsonata_top;   /* the machine's QueryLanguage is JSONata */
+  int jsonata;       /* the state being compiled is a JSONata state */
   size_t state_plen; /* pointer length of that state (for locations) */
-  char ptr[1024];  /* JSON pointer of the node being compiled */
+  char ptr[1024];    /* JSON pointer of the node being compiled */
   size_t plen;
   /* state name -> index, sorted for bsearch */
   struct name_ix {
@@ -364,8 +364,7 @@ static void state_fields(cc *c, orc_json *obj, const char *const *jp,
               "supported for the 'JSONPath' QueryLanguage",
               k);
     else
-      problem(c, "field '%s' is not allowed in %s written in JSONata", k,
-              what);
+      problem(c, "field '%s' is not allowed in %s written in JSONata", k, what);
     pop(c, old);
   }
 }
@@ -419,6 +418,7 @@ static void tmpl_free(orci_tmpl *t) {
   orci_path_free(t->path);
   orci_intrinsic_free(t->fn);
   orc_jsonata_free(t->expr);
+  free(t->qpath);
   free(t->field);
   for (i = 0; i < t->n; i++) {
     if (t->keys) orc_json_unref(t->keys[i]);
@@ -493,6 +493,149 @@ static int is_q_expr(orc_json *v) {
          p[n - 1] == '}';
 }
 
+/* A name of a JSONata path step: letters, digits and '_', not a digit
+** first. Returns its length (0: not one). */
+static size_t q_name(const char *p, const char *end) {
+  const char *q = p;
+  if (q == end ||
+      !((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_'))
+    return 0;
+  while (q < end && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                     (*q >= '0' && *q <= '9') || *q == '_'))
+    q++;
+  return (size_t)(q - p);
+}
+
+/* Recognise "$states.input.a.b" and "$var.a.b" (t->qroot, t->qpath). */
+static void q_fast_path(cc *c, orci_tmpl *t, const char *s, size_t n) {
+  const char *p = s + 1, *end = s + n;
+  size_t k, names = 0;
+  char *out, *o;
+  if (n < 2 || s[0] != '$') return;
+  for (k = 0;; k++) { /* check the shape: names joined by '.' */
+    size_t l = q_name(p, end);
+    if (l == 0) return;
+    p += l;
+    names++;
+    if (p == end) break;
+    if (*p != '.') return;
+    p++;
+  }
+  out = o = (char *)malloc(n + 1);
+  if (out == NULL) {
+    c->oom = 1;
+    return;
+  }
+  for (p = s + 1; p < end;) { /* names, NUL-separated */
+    size_t l = q_name(p, end);
+    memcpy(o, p, l);
+    o[l] = '\0';
+    o += l + 1;
+    p += l + 1;
+  }
+  if (!strcmp(out, "states")) {
+    static const char *const roots[] = {"input", "result", "errorOutput",
+                                        "context"};
+    const char *second = out + 7;
+    int r = 0;
+    for (k = 0; names > 1 && k < 4; k++)
+      if (!strcmp(second, roots[k])) r = (int)k + 1;
+    if (r == 0) {
+      free(out);
+      return;
+    }
+    t->qroot = r;
+    t->nq = names - 2;
+    memmove(out, second + strlen(second) + 1,
+            (size_t)(o - second) - strlen(second) - 1);
+  } else {
+    t->qroot = ORCI_QR_VAR;
+    t->nq = names - 1;
+  }
+  t->qpath = out;
+}
+
+/* "OPERAND OP OPERAND" where each operand is such a path or a number:
+** the operands become t->items (the evaluator decides whenever they are
+** not both numbers). */
+static void q_fast_binary(cc *c, orci_tmpl *t, const char *s, size_t n) {
+  static const char *const ops[] = {"<=", ">=", "!=", "+", "-",
+                                    "*",  "/",  "<",  ">", "="};
+  static const char codes[] = "lg!+-*/<>=";
+  const char *end = s + n, *p = s, *a0, *a1, *b0;
+  size_t k, ol = 0;
+  int op = 0, side;
+  orci_tmpl *operand[2] = {NULL, NULL};
+  for (side = 0; side < 2; side++) {
+    while (p < end && *p == ' ')
+      p++;
+    a0 = p;
+    if (p < end && *p == '$') {
+      p++;
+      for (;;) {
+        size_t l = q_name(p, end);
+        if (l == 0) return;
+        p += l;
+        if (p < end && *p == '.')
+          p++;
+        else
+          break;
+      }
+    } else {
+      while (p < end && *p >= '0' && *p <= '9')
+        p++;
+      if (p < end && *p == '.') {
+        p++;
+        while (p < end && *p >= '0' && *p <= '9')
+          p++;
+      }
+      if (p == a0 || p[-1] == '.') return;
+    }
+    a1 = p;
+    operand[side] = tmpl_new(c, a0[0] == '$' ? ORCI_T_JSONATA : ORCI_T_CONST);
+    if (operand[side] == NULL) break;
+    if (a0[0] == '$') {
+      q_fast_path(c, operand[side], a0, (size_t)(a1 - a0));
+      if (operand[side]->qroot == ORCI_QR_NONE) break;
+    } else {
+      char num[64];
+      size_t l = (size_t)(a1 - a0) < sizeof num - 1 ? (size_t)(a1 - a0)
+                                                    : sizeof num - 1;
+      memcpy(num, a0, l);
+      num[l] = '\0';
+      operand[side]->value = strchr(num, '.')
+                                 ? orc_json_float(strtod(num, NULL))
+                                 : orc_json_int(strtoll(num, NULL, 10));
+      if (operand[side]->value == NULL) break;
+    }
+    while (p < end && *p == ' ')
+      p++;
+    if (side == 1) break;
+    b0 = p;
+    for (k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+      ol = strlen(ops[k]);
+      if ((size_t)(end - b0) >= ol && !memcmp(b0, ops[k], ol)) {
+        op = codes[k];
+        break;
+      }
+    }
+    if (op == 0) break;
+    p = b0 + ol;
+  }
+  if (op && operand[0] && operand[1] && p == end &&
+      (operand[0]->kind == ORCI_T_CONST || operand[0]->qroot) &&
+      (operand[1]->kind == ORCI_T_CONST || operand[1]->qroot) &&
+      (t->items = (orci_tmpl **)calloc(2, sizeof *t->items)) != NULL) {
+    t->items[0] = operand[0];
+    t->items[1] = operand[1];
+    t->n = 2;
+    t->qop = op;
+    return;
+  }
+  tmpl_free(operand[0]);
+  tmpl_free(operand[1]);
+}
+
 /* Compile "{% expression %}" at the current pointer; its location (the
 ** field as causes name it, "Output/result") is the pointer below the
 ** state. */
@@ -522,6 +665,27 @@ static orci_tmpl *q_leaf(cc *c, orc_json *v) {
               (int)(e - b), b, je.code, je.message, je.position);
     return NULL;
   }
+  {
+    char name[64];
+    if (orc_jsonata_reads_root(x, name, sizeof name)) {
+      /* AWS refuses it when the machine is created */
+      problem(c,
+              "Reference to '%s' at the top level is not supported: JSONata "
+              "in Step Functions has no root document (read the input as "
+              "$states.input%s%s)",
+              name, name[0] == '$' || name[0] == '*' ? "" : ".",
+              name[0] == '$' || name[0] == '*' ? "" : name);
+      orc_jsonata_free(x);
+      return NULL;
+    }
+    if (strstr(orc_jsonata_text(x, NULL), "$states.errorOutput") &&
+        !strstr(c->ptr, "/Catch/")) {
+      problem(c, "Field '$states.errorOutput' does not exist here: it is only "
+                 "available in a catcher's Output and Assign");
+      orc_jsonata_free(x);
+      return NULL;
+    }
+  }
   t = tmpl_new(c, ORCI_T_JSONATA);
   if (t == NULL) {
     orc_jsonata_free(x);
@@ -529,6 +693,8 @@ static orci_tmpl *q_leaf(cc *c, orc_json *v) {
   }
   t->expr = x;
   t->field = dupstr(c, loc, strlen(loc));
+  q_fast_path(c, t, b, (size_t)(e - b));
+  if (t->qroot == ORCI_QR_NONE) q_fast_binary(c, t, b, (size_t)(e - b));
   { /* what it reads, to build only that ($states.context is costly) */
     char *text = dupstr(c, b, (size_t)(e - b));
     if (text) {
@@ -1136,21 +1302,23 @@ static const char *const fail_fields[] = {
 
 /* The same for JSONata states. */
 static const char *const q_pass_fields[] = {
-    "Type", "Comment", "Next", "End", "Output", "Assign", "QueryLanguage", NULL};
+    "Type",   "Comment", "Next",          "End",
+    "Output", "Assign",  "QueryLanguage", NULL};
 static const char *const q_task_fields[] = {
-    "Type",   "Comment",        "Next",          "End",
-    "Resource", "Arguments",    "Output",        "Assign",
-    "Retry",  "Catch",          "TimeoutSeconds", "HeartbeatSeconds",
-    "Credentials", "QueryLanguage", NULL};
+    "Type",        "Comment",        "Next",
+    "End",         "Resource",       "Arguments",
+    "Output",      "Assign",         "Retry",
+    "Catch",       "TimeoutSeconds", "HeartbeatSeconds",
+    "Credentials", "QueryLanguage",  NULL};
 static const char *const q_choice_fields[] = {
-    "Type", "Comment", "Choices", "Default", "Output", "Assign",
-    "QueryLanguage", NULL};
+    "Type",   "Comment", "Choices",       "Default",
+    "Output", "Assign",  "QueryLanguage", NULL};
 static const char *const q_wait_fields[] = {
-    "Type",   "Comment", "Next",   "End",           "Seconds",
-    "Timestamp", "Output", "Assign", "QueryLanguage", NULL};
+    "Type",      "Comment", "Next",   "End",           "Seconds",
+    "Timestamp", "Output",  "Assign", "QueryLanguage", NULL};
 static const char *const q_succeed_fields[] = {"Type", "Comment", "Output",
                                                "QueryLanguage", NULL};
-static const char *const q_fail_fields[] = {"Type", "Comment", "Error",
+static const char *const q_fail_fields[] = {"Type",  "Comment",       "Error",
                                             "Cause", "QueryLanguage", NULL};
 
 static void compile_next_end(cc *c, orc_json *st, orci_state *s) {
@@ -1460,10 +1628,11 @@ static void compile_reader(cc *c, orc_json *st, orci_state *s) {
   }
   check_fields(c, r, reader_fields, "an ItemReader");
   if (field(r, c->jsonata ? "Parameters" : "Arguments")) {
-    size_t o2 = push_key(c, c->jsonata ? "Parameters" : "Arguments", 
+    size_t o2 = push_key(c, c->jsonata ? "Parameters" : "Arguments",
                          c->jsonata ? 10 : 9);
-    problem(c, c->jsonata ? "Parameters belongs to JSONPath states; use Arguments"
-                          : "Arguments belongs to JSONata states; use Parameters");
+    problem(c, c->jsonata
+                   ? "Parameters belongs to JSONPath states; use Arguments"
+                   : "Arguments belongs to JSONata states; use Parameters");
     pop(c, o2);
   }
   if (!s->distributed)

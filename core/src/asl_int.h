@@ -26,16 +26,31 @@
 typedef struct orci_tmpl orci_tmpl;
 struct orci_tmpl {
   int kind;
-  orc_json *value;    /* ORCI_T_CONST */
-  orci_path *path;    /* ORCI_T_PATH */
-  orci_intrinsic *fn; /* ORCI_T_INTRINSIC */
-  char *field;        /* the "key.$" text, for error causes */
-  size_t n;           /* members or items */
-  orc_json **keys;    /* member names without ".$" (ORCI_T_OBJECT) */
-  orci_tmpl **items;  /* member or item templates */
+  orc_json *value;          /* ORCI_T_CONST */
+  orci_path *path;          /* ORCI_T_PATH */
+  orci_intrinsic *fn;       /* ORCI_T_INTRINSIC */
+  char *field;              /* the "key.$" text, for error causes */
+  size_t n;                 /* members or items */
+  orc_json **keys;          /* member names without ".$" (ORCI_T_OBJECT) */
+  orci_tmpl **items;        /* member or item templates */
   struct orc_jsonata *expr; /* ORCI_T_JSONATA: the compiled expression */
   int qflags;               /* ORCI_T_JSONATA: ORCI_Q_* */
+  /* ORCI_T_JSONATA of the form $states.input.a.b (or .result, .errorOutput,
+  ** .context, or $variable.a.b): read directly while every step meets an
+  ** object, else evaluated */
+  int qroot;   /* ORCI_QR_* */
+  char *qpath; /* NUL-terminated names: the variable (ORCI_QR_VAR), steps */
+  size_t nq;   /* steps */
+  int qop;     /* "a OP b" of two such paths or numbers (items[0], items[1]):
+                  '+', '-', '*', '/', '<', 'l' (<=), '>', 'g' (>=), '=', '!' */
 };
+
+#define ORCI_QR_NONE    0
+#define ORCI_QR_INPUT   1
+#define ORCI_QR_RESULT  2
+#define ORCI_QR_ERROR   3
+#define ORCI_QR_CONTEXT 4
+#define ORCI_QR_VAR     5
 
 /* }====== */
 
@@ -79,8 +94,8 @@ struct orci_rule {
   orci_path *operand_path; /* the *Path form's operand, or NULL */
   size_t n;                /* And/Or children (Not: 1) */
   orci_rule **children;
-  int next;          /* top-level rules: the state index to go to */
-  orci_tmpl *assign; /* top-level rules: Assign when the rule matches */
+  int next;             /* top-level rules: the state index to go to */
+  orci_tmpl *assign;    /* top-level rules: Assign when the rule matches */
   orci_tmpl *condition; /* JSONata: Condition (op is ORCI_OP_CONDITION) */
   orci_tmpl *output;    /* JSONata: Output when the rule matches */
 };

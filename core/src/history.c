@@ -18,12 +18,11 @@
 /* {====== event types */
 
 const char *const orci_key_names[K_COUNT] = {
-    "name",          "input",  "output",     "inputDetails",
-    "outputDetails", "error",  "cause",      "resource",
-    "resourceType",  "region", "parameters", "roleArn",
-    "truncated",     "length", "index",      "mapRunArn",
-    "location",      "state",  "context",    "result",
-    "errorOutput",   "states"};
+    "name",        "input",    "output",    "inputDetails", "outputDetails",
+    "error",       "cause",    "resource",  "resourceType", "region",
+    "parameters",  "roleArn",  "truncated", "length",       "index",
+    "mapRunArn",   "location", "state",     "context",      "result",
+    "errorOutput", "states"};
 
 const orci_state orci_start_marker;
 

@@ -105,16 +105,25 @@ static jv f_hash(jctx *C, jv *args, int nargs, jv in, jframe *e) {
   return orci_jstr(hex, dl * 2);
 }
 
+/* java.util.Random's generator (its documented 48-bit LCG): AWS's
+** $random(seed) is new Random(seed).nextDouble(). */
+static int32_t java_next(uint64_t *s, int bits) {
+  *s = (*s * 0x5DEECE66DULL + 0xBULL) & ((1ULL << 48) - 1);
+  return (int32_t)(*s >> (48 - bits));
+}
+
 /* $random(seed?): a number in [0, 1); the same seed gives the same number */
 static jv f_random(jctx *C, jv *args, int nargs, jv in, jframe *e) {
   (void)in, (void)e;
   jv seed = ARG(0);
   if (seed.t != JV_UNDEF) {
+    uint64_t s;
+    int64_t hi, lo;
     if (!is_int(seed)) bad(C, "random", "the seed must be an integer");
-    jctx tmp;
-    tmp.rng = (uint64_t)(int64_t)seed.u.n ^ 0x5DEECE66DULL;
-    return orci_jnum(C, (double)(orci_jrandom_u64(&tmp) >> 11) /
-                            9007199254740992.0);
+    s = ((uint64_t)(int64_t)seed.u.n ^ 0x5DEECE66DULL) & ((1ULL << 48) - 1);
+    hi = (int64_t)(uint32_t)java_next(&s, 26);
+    lo = (int64_t)(uint32_t)java_next(&s, 27);
+    return orci_jnum(C, (double)((hi << 27) + lo) / 9007199254740992.0);
   }
   return orci_jnum(C, (double)(orci_jrandom_u64(C) >> 11) / 9007199254740992.0);
 }

@@ -51,7 +51,7 @@ void orci_arena_free(jarena *A) {
   jblock *b = A->head;
   while (b) {
     jblock *next = b->next;
-    free(b);
+    if (b != A->fixed) free(b);
     b = next;
   }
   A->head = NULL;
@@ -2093,6 +2093,64 @@ int orc_jsonata_eval(const orc_jsonata *x, const orc_json *input,
   return orc_jsonata_eval_env(x, input, &env, out, err);
 }
 
+/* The first node of n that reads the root document when top says n is
+** evaluated against it, or NULL. */
+static const jnode *root_reader(const jnode *n, int top) {
+  const jnode *r = NULL;
+  size_t i;
+  if (n == NULL || !top) return NULL;
+  switch (n->type) {
+  case N_NAME:
+  case N_WILDCARD:
+  case N_DESCENDANT:
+    return n;
+  case N_VARIABLE:
+    return n->len == 0 || (n->len == 1 && n->str[0] == '$') ? n : NULL;
+  case N_PATH: /* later steps read what the first one gives */
+    return n->n ? root_reader(n->items[0], 1) : NULL;
+  case N_BINARY:
+  case N_APPLY:
+    r = root_reader(n->lhs, 1);
+    return r ? r : root_reader(n->rhs, 1);
+  case N_NEG:
+    return root_reader(n->lhs, 1);
+  case N_CONDITION:
+    r = root_reader(n->lhs, 1);
+    if (!r) r = root_reader(n->rhs, 1);
+    return r ? r : root_reader(n->third, 1);
+  case N_BIND:
+    return root_reader(n->rhs, 1);
+  case N_FUNCTION:
+  case N_PARTIAL:
+  case N_BLOCK:
+  case N_ARRAY:
+  case N_OBJECT:
+    if (n->type == N_FUNCTION || n->type == N_PARTIAL)
+      r = root_reader(n->lhs, 1);
+    for (i = 0; !r && i < n->n; i++)
+      r = root_reader(n->items[i], 1);
+    return r;
+  default: /* literals, lambdas (their bodies read their arguments) */
+    return NULL;
+  }
+}
+
+int orc_jsonata_reads_root(const orc_jsonata *x, char *name, size_t cap) {
+  const jnode *r = x ? root_reader(x->root, 1) : NULL;
+  if (r == NULL) return 0;
+  if (cap) {
+    const char *s = r->type == N_WILDCARD     ? "*"
+                    : r->type == N_DESCENDANT ? "**"
+                    : r->type == N_VARIABLE   ? (r->len ? "$$" : "$")
+                                              : NULL;
+    if (s)
+      snprintf(name, cap, "%s", s);
+    else
+      snprintf(name, cap, "%.*s", (int)r->len, r->str);
+  }
+  return 1;
+}
+
 const char *orc_jsonata_text(const orc_jsonata *x, size_t *len) {
   if (len) *len = x ? x->len : 0;
   return x ? x->text : NULL;
@@ -2102,6 +2160,11 @@ int orc_jsonata_eval_env(const orc_jsonata *x, const orc_json *input,
                          orc_jsonata_env *env, orc_json **out,
                          orc_jsonata_error *err) {
   jctx C;
+  /* the first block on the stack: most evaluations need nothing more */
+  union {
+    jblock b;
+    double align[(JBLOCK_HDR + 3072) / sizeof(double)];
+  } first;
   const orc_json *bindings = env ? env->bindings : NULL;
   const orc_jsonata_limits *limits = env ? env->lim : NULL;
   *out = NULL;
@@ -2127,6 +2190,9 @@ int orc_jsonata_eval_env(const orc_jsonata *x, const orc_json *input,
   C.timeout_ms = limits && limits->timeout_ms > 0 ? limits->timeout_ms : 10000;
   C.A.limit = limits && limits->max_memory ? limits->max_memory
                                            : (size_t)256 * 1024 * 1024;
+  first.b.next = NULL;
+  first.b.size = sizeof first - JBLOCK_HDR;
+  C.A.head = C.A.fixed = &first.b;
   C.start_ms = now_ms_real();
   C.now_ms = limits && limits->now_ms > 0 ? limits->now_ms : wall_ms();
   C.rng = limits && limits->seed

@@ -23,10 +23,11 @@
 
 typedef struct jblock jblock;
 typedef struct jarena {
-  jblock *head; /* newest block */
-  size_t used;  /* bytes handed out from head */
-  size_t total; /* bytes of all blocks */
-  size_t limit; /* total may not exceed this (0: no limit) */
+  jblock *head;  /* newest block */
+  size_t used;   /* bytes handed out from head */
+  size_t total;  /* bytes of all blocks */
+  size_t limit;  /* total may not exceed this (0: no limit) */
+  jblock *fixed; /* the caller's first block (not freed), or NULL */
 } jarena;
 
 /* NULL when out of memory or over the limit. */

@@ -34,24 +34,25 @@ void orci_query_fail(orci_frame *F, const char *location, orci_failure *f,
   va_end(ap);
   f->error = QERR;
   f->cause = orci_runtime_cause(F, "%s", what);
-  F->last_event = orci_add_event(
-      ORCI_FRAME_HISTORY(F), F->last_event, EV_EVALUATION_FAILED,
-      orci_kv_object(E, 4, K_ERROR, orci_skey(QERR), K_CAUSE,
-                     orci_str_or_null(f->cause), K_LOCATION,
-                     location ? orci_skey(location) : NULL, K_STATE,
-                     orc_json_ref(s->name_json)));
+  F->last_event =
+      orci_add_event(ORCI_FRAME_HISTORY(F), F->last_event, EV_EVALUATION_FAILED,
+                     orci_kv_object(E, 4, K_ERROR, orci_skey(QERR), K_CAUSE,
+                                    orci_str_or_null(f->cause), K_LOCATION,
+                                    location ? orci_skey(location) : NULL,
+                                    K_STATE, orc_json_ref(s->name_json)));
 }
 
 /* $states for an expression: input, context (when it reads it), result
 ** and errorOutput (where the state has them). */
 static orc_json *states_of(orci_frame *F, int qflags) {
   orc_engine *E = F->X->E;
-  orc_json *b, *st = orci_kv_object(
-                   E, 4, K_INPUT, orc_json_ref(F->input), K_CONTEXT,
-                   (qflags & ORCI_Q_CONTEXT) ? orc_json_ref(orci_frame_context(F))
-                                             : NULL,
-                   K_RESULT, orc_json_ref(F->q_result), K_ERROR_OUTPUT,
-                   orc_json_ref(F->q_error));
+  orc_json *b,
+      *st = orci_kv_object(E, 4, K_INPUT, orc_json_ref(F->input), K_CONTEXT,
+                           (qflags & ORCI_Q_CONTEXT)
+                               ? orc_json_ref(orci_frame_context(F))
+                               : NULL,
+                           K_RESULT, orc_json_ref(F->q_result), K_ERROR_OUTPUT,
+                           orc_json_ref(F->q_error));
   if (st == NULL) return NULL;
   b = orc_json_object_new(1);
   if (b == NULL) {
@@ -110,9 +111,112 @@ static orc_json *q_eval(orci_frame *F, const orci_tmpl *t, int *fn,
   return out;
 }
 
+/* A path of names over objects read in place (t->qroot): the value, or
+** NULL when evaluation must decide (a missing member, an array on the
+** way, no such root here). */
+static orc_json *q_fast(orci_frame *F, const orci_tmpl *t) {
+  const char *p = t->qpath;
+  orc_json *v;
+  size_t i;
+  switch (t->qroot) {
+  case ORCI_QR_INPUT:
+    v = F->input;
+    break;
+  case ORCI_QR_RESULT:
+    v = F->q_result;
+    break;
+  case ORCI_QR_ERROR:
+    v = F->q_error;
+    break;
+  case ORCI_QR_CONTEXT:
+    v = orci_frame_context(F);
+    break;
+  default: /* ORCI_QR_VAR */
+    v = orci_frame_var(F, p, strlen(p));
+    p += strlen(p) + 1;
+    break;
+  }
+  for (i = 0; i < t->nq; i++) {
+    size_t l = strlen(p);
+    if (v == NULL || orc_json_type_of(v) != ORC_JSON_OBJECT) return NULL;
+    v = orc_json_object_find(v, p, l);
+    p += l + 1;
+  }
+  if (v == NULL) return NULL;
+  if (orc_json_type_of(v) == ORC_JSON_FLOAT) { /* as JSONata gives it */
+    double d = orc_json_number(v);
+    if (d == floor(d) && fabs(d) < 9007199254740992.0)
+      return orc_json_int((int64_t)d);
+  }
+  return orc_json_ref(v);
+}
+
+/* "a OP b" over two numbers read in place: the value, or NULL when the
+** evaluator must decide (anything but two finite numbers). */
+static orc_json *q_fast_op(orci_frame *F, const orci_tmpl *t) {
+  orc_json *a = t->items[0]->kind == ORCI_T_CONST
+                    ? orc_json_ref(t->items[0]->value)
+                    : q_fast(F, t->items[0]);
+  orc_json *b = t->items[1]->kind == ORCI_T_CONST
+                    ? orc_json_ref(t->items[1]->value)
+                    : q_fast(F, t->items[1]);
+  orc_json *r = NULL;
+  double x, y, z = 0;
+  int num = a && b &&
+            (orc_json_type_of(a) == ORC_JSON_INT ||
+             orc_json_type_of(a) == ORC_JSON_FLOAT) &&
+            (orc_json_type_of(b) == ORC_JSON_INT ||
+             orc_json_type_of(b) == ORC_JSON_FLOAT);
+  if (num) {
+    x = orc_json_number(a);
+    y = orc_json_number(b);
+    switch (t->qop) {
+    case '+':
+      z = x + y;
+      break;
+    case '-':
+      z = x - y;
+      break;
+    case '*':
+      z = x * y;
+      break;
+    case '/':
+      z = x / y;
+      break;
+    case '<':
+      r = orc_json_bool(x < y);
+      break;
+    case 'l':
+      r = orc_json_bool(x <= y);
+      break;
+    case '>':
+      r = orc_json_bool(x > y);
+      break;
+    case 'g':
+      r = orc_json_bool(x >= y);
+      break;
+    case '=':
+      r = orc_json_bool(x == y);
+      break;
+    default: /* '!' */
+      r = orc_json_bool(x != y);
+      break;
+    }
+    if (r == NULL && isfinite(z))
+      r = z == floor(z) && fabs(z) < 9007199254740992.0
+              ? orc_json_int((int64_t)z)
+              : orc_json_float(z);
+  }
+  orc_json_unref(a);
+  orc_json_unref(b);
+  return r;
+}
+
 orc_json *orci_query_leaf(orci_frame *F, const orci_tmpl *t, orci_failure *f) {
   int fn;
-  orc_json *v = q_eval(F, t, &fn, f);
+  orc_json *v = t->qroot ? q_fast(F, t) : t->qop ? q_fast_op(F, t) : NULL;
+  if (v) return v;
+  v = q_eval(F, t, &fn, f);
   if (v == NULL && f->error == NULL)
     orci_query_fail(F, t->field, f,
                     fn ? "The JSONata expression '%s' specified for the field "
@@ -143,9 +247,8 @@ static const char *type_name(const orc_json *v) {
 
 /* A field's value (a template, or an expression) checked against a JSON
 ** type: an owned value, or NULL with f set. */
-static orc_json *q_typed(orci_frame *F, const orci_tmpl *t,
-                         orc_json_type want, const char *want_name,
-                         orci_failure *f) {
+static orc_json *q_typed(orci_frame *F, const orci_tmpl *t, orc_json_type want,
+                         const char *want_name, orci_failure *f) {
   orc_json *v = orci_eval_tmpl(F, t, F->input, f);
   orc_json_type ty;
   char *text;
@@ -358,9 +461,8 @@ static int wait_due(orci_frame *F, const orci_state *s, int64_t *due,
     orc_json_unref(v);
     return 0;
   }
-  *due = s->wait_seconds >= 0
-             ? orc_engine_now(F->X->E) + s->wait_seconds * 1000
-             : s->wait_timestamp_ms;
+  *due = s->wait_seconds >= 0 ? orc_engine_now(F->X->E) + s->wait_seconds * 1000
+                              : s->wait_timestamp_ms;
   return 0;
 }
 
@@ -387,8 +489,9 @@ void orci_query_enter(orci_frame *F) {
   case ORCI_ST_TASK:
   case ORCI_ST_PARALLEL:
   case ORCI_ST_MAP:
-    F->effective = s->parameters ? orci_eval_tmpl(F, s->parameters, F->input, &f)
-                                 : orc_json_ref(F->input);
+    F->effective = s->parameters
+                       ? orci_eval_tmpl(F, s->parameters, F->input, &f)
+                       : orc_json_ref(F->input);
     if (F->effective == NULL) {
       orci_fail_with(F, &f);
       return;

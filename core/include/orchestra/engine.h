@@ -74,7 +74,9 @@ typedef char *(*orc_resolve_fn)(void *ud, const char *bucket, const char *key,
 ** host and between engines, so they use the process allocator, as does
 ** JSON text printed for a moment), a machine's compiled definition
 ** (states, paths, intrinsics) and diagnostics, the ItemReader's file
-** buffers (items.c), cJSON's and libcurl's own allocations, paths a
+** buffers (items.c), a JSONata evaluation's working memory (an arena per
+** evaluation, freed when it returns, capped by its own 256 MiB budget),
+** cJSON's and libcurl's own allocations, paths a
 ** resolver returns (malloc'd, copied), and answers posted by other threads
 ** (orc_engine_post_*: made on the posting thread). The allocator is called
 ** on the engine's thread only. NULL: the C library's realloc and free. */

@@ -92,6 +92,14 @@ ORC_API int orc_jsonata_eval_env(const orc_jsonata *x, const orc_json *input,
                                  orc_jsonata_env *env, orc_json **out,
                                  orc_jsonata_error *err);
 
+/* Whether x reads its root document at the top level: a field name, `*`,
+** `**`, `$` or `$$` evaluated against the input itself (not inside a path
+** step, a predicate or a function body). Returns 1 and copies the first
+** such reference into name (NUL-terminated, cut to cap), else 0. Step
+** Functions refuses these in JSONata states: it binds no root document. */
+ORC_API int orc_jsonata_reads_root(const orc_jsonata *x, char *name,
+                                   size_t cap);
+
 /* The expression's text as it was compiled (borrowed; len may be NULL). */
 ORC_API const char *orc_jsonata_text(const orc_jsonata *x, size_t *len);
 
