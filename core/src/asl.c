@@ -531,7 +531,8 @@ static void q_fast_path(cc *c, orci_tmpl *t, const char *s, size_t n) {
     memcpy(o, p, l);
     o[l] = '\0';
     o += l + 1;
-    p += l + 1;
+    p += l;
+    if (p < end) p++; /* the '.' */
   }
   if (!strcmp(out, "states")) {
     static const char *const roots[] = {"input", "result", "errorOutput",
@@ -574,7 +575,7 @@ static void q_fast_binary(cc *c, orci_tmpl *t, const char *s, size_t n) {
       p++;
       for (;;) {
         size_t l = q_name(p, end);
-        if (l == 0) return;
+        if (l == 0) goto fail;
         p += l;
         if (p < end && *p == '.')
           p++;
@@ -589,7 +590,7 @@ static void q_fast_binary(cc *c, orci_tmpl *t, const char *s, size_t n) {
         while (p < end && *p >= '0' && *p <= '9')
           p++;
       }
-      if (p == a0 || p[-1] == '.') return;
+      if (p == a0 || p[-1] == '.') goto fail;
     }
     a1 = p;
     operand[side] = tmpl_new(c, a0[0] == '$' ? ORCI_T_JSONATA : ORCI_T_CONST);
@@ -632,6 +633,7 @@ static void q_fast_binary(cc *c, orci_tmpl *t, const char *s, size_t n) {
     t->qop = op;
     return;
   }
+fail:
   tmpl_free(operand[0]);
   tmpl_free(operand[1]);
 }
