@@ -48,6 +48,7 @@ struct orc_engine {
   struct orci_http *http;
   /* bedrock:invokeModel's settings and calls in flight (bedrock.c) */
   struct orci_bedrock *bedrock;
+  size_t nover_budget; /* executions over budget, to stop (budget.c) */
 };
 
 /* {====== the engine's memory: exact sizes (see alloc_int.h); a refused

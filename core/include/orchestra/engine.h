@@ -104,10 +104,15 @@ typedef struct orc_engine_config {
                              (default ".") */
   orc_resolve_fn resolve; /* or the host's own resolver */
   void *resolve_ud;
-  int meter;        /* 1: every execution meters its billable units (state
-                       transitions, retries, model tokens, tool calls) as
-                       its events are appended, whatever the history keeps
-                       (orc_execution_meter); 0 (default): off */
+  int meter;         /* 1: every execution meters its billable units (state
+                        transitions, retries, model tokens, tool calls) as
+                        its events are appended, whatever the history keeps
+                        (orc_execution_meter); 0 (default): off */
+  double budget_usd; /* > 0: every execution and agent invocation starts
+                        with this budget in dollars (budget.h; an agent's
+                        own budget_usd wins); it implies meter. 0: none */
+  const struct orc_cost_catalog *catalog; /* prices of budgets (borrowed:
+                        must outlive the engine; orc_engine_set_catalog) */
   orc_task_fn task; /* task handler (required to run Tasks) */
   orc_task_drop_fn task_drop;
   void *task_ud;
