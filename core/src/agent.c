@@ -1567,9 +1567,8 @@ static int budget_unpriced(const orc_agent *A, double usd, orc_error *err) {
   if (C == NULL ||
       orc_cost_catalog_model(C, A->model_name, &price, &why) == ORC_OK)
     return 0;
-  orci_error(err, ORC_EINVAL, "/budget_usd",
-             "budget_usd %g: agent '%s' cannot be held to a budget: %s%s", usd,
-             A->name, why.message,
+  orci_error(err, ORC_EINVAL, "/budget_usd", "budget_usd %g: %s%s", usd,
+             why.message,
              A->model_kind == ORC_MODEL_SCRIPTED
                  ? " (a scripted model is priced as the model it names: "
                    "orchestra.models.scripted{model = ...})"
