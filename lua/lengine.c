@@ -54,6 +54,7 @@ typedef struct lengine {
   size_t max_memory; /* max_memory option: the cap, or 0 */
   size_t nheld;      /* bytes the engine holds under the cap */
   int catalog_ref;   /* registry ref: the catalog budgets price with */
+  int choice_ref;    /* registry ref: the choice_hook function */
 } lengine;
 
 /* orchestra.pending: a handler returning it leaves its task pending. */
@@ -736,6 +737,60 @@ static char *resolve_cb(void *ud, const char *bucket, const char *key,
   return path;
 }
 
+/* The choice_hook option: fn(state, input, nexts) returns the name of the
+** state to go to (one of nexts), or nil to evaluate the rules. Runs inside
+** engine:step(); its errors fail the execution (States.Runtime). */
+static int choice_cb(void *ud, orc_execution *X, const char *state,
+                     orc_json *input, const char *const *nexts, size_t n,
+                     int *pick, orc_error *err) {
+  lengine *b = (lengine *)ud;
+  lua_State *L = b->L ? b->L : b->home;
+  size_t i;
+  int rc = ORC_OK;
+  (void)X;
+  if (L == NULL) {
+    snprintf(err->message, sizeof err->message, "the engine is closed");
+    return ORC_EMISUSE;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->choice_ref);
+  lua_pushstring(L, state);
+  orcL_pushjson(L, input);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushstring(L, nexts[i]);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  if (lua_pcall(L, 3, 1, 0) != 0) {
+    const char *m = lua_tostring(L, -1);
+    snprintf(err->message, sizeof err->message, "%s",
+             m ? m : "(an error that is not a string)");
+    rc = ORC_EINVAL;
+  } else if (!lua_isnil(L, -1)) {
+    const char *name =
+        lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    for (i = 0; name && i < n; i++)
+      if (!strcmp(name, nexts[i])) *pick = (int)i;
+    if (*pick < 0) {
+      size_t len = 0;
+      snprintf(err->message, sizeof err->message,
+               "it returned %s%s%s, not one of the Choice state '%s''s "
+               "branches (",
+               name ? "'" : "", name ? name : luaL_typename(L, -1),
+               name ? "'" : "", state);
+      for (i = 0; i < n; i++) {
+        len = strlen(err->message);
+        snprintf(err->message + len, sizeof err->message - len, "%s%s",
+                 i ? ", " : "", nexts[i]);
+      }
+      len = strlen(err->message);
+      snprintf(err->message + len, sizeof err->message - len, ")");
+      rc = ORC_EINVAL;
+    }
+  }
+  lua_pop(L, 1);
+  return rc;
+}
+
 /* The engine's allocator under max_memory: the Lua state's, refusing what
 ** would take the engine past the cap (the core then reports ENOMEM). The
 ** box's memory is stable and outlives the engine (freed in its __gc). */
@@ -809,6 +864,7 @@ static int engine_new(lua_State *L) {
                                         "bedrock",
                                         "budget_usd",
                                         "catalog",
+                                        "choice_hook",
                                         NULL};
     const char *c;
     orcL_checktype(L, 1, LUA_TTABLE);
@@ -841,6 +897,11 @@ static int engine_new(lua_State *L) {
     cfg.budget_usd = opt_budget(L, 1, "orchestra.engine");
     lua_getfield(L, 1, "catalog");
     if (!lua_isnil(L, -1)) orcL_checkcatalog(L, lua_gettop(L));
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "choice_hook");
+    if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+      return orcL_error(L, "option 'choice_hook' must be a function(state, "
+                           "input, nexts) returning a state name or nil");
     lua_pop(L, 1);
     cfg.map_concurrency =
         (int)opt_field_int(L, 1, "map_concurrency", cfg.map_concurrency, 1);
@@ -886,6 +947,7 @@ static int engine_new(lua_State *L) {
   b->pq_head = 1;
   b->pq_tail = 0;
   b->catalog_ref = LUA_NOREF;
+  b->choice_ref = LUA_NOREF;
   b->budget = cfg.max_transitions_per_step;
   b->clock = cfg.clock;
   /* the engine's memory is the Lua state's (STYLE.md: lua_getallocf) */
@@ -922,6 +984,13 @@ static int engine_new(lua_State *L) {
       lua_pop(L, 1);
     }
     if (cfg.budget_usd > 0) ensure_catalog(L, b);
+    lua_getfield(L, 1, "choice_hook");
+    if (lua_isfunction(L, -1)) {
+      b->choice_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+      orc_engine_set_choice_hook(b->E, choice_cb, b);
+    } else {
+      lua_pop(L, 1);
+    }
   }
   {
     int *tables[] = {&b->handlers, &b->parked, &b->ctxcache, &b->pool,
@@ -957,10 +1026,10 @@ static int engine_close(lua_State *L) {
   orc_engine_free(b->E); /* drops tasks: task_drop_cb still works */
   b->E = NULL;
   {
-    int *refs[] = {&b->handlers, &b->default_fn, &b->parked,   &b->home_ref,
-                   &b->resolver, &b->ctxcache,   &b->pool,     &b->strings,
-                   &b->hcache,   &b->pq,         &b->body_ref, &b->resume_ref,
-                   &b->xcache,   &b->catalog_ref};
+    int *refs[] = {&b->handlers, &b->default_fn,  &b->parked,    &b->home_ref,
+                   &b->resolver, &b->ctxcache,    &b->pool,      &b->strings,
+                   &b->hcache,   &b->pq,          &b->body_ref,  &b->resume_ref,
+                   &b->xcache,   &b->catalog_ref, &b->choice_ref};
     size_t i;
     for (i = 0; i < sizeof refs / sizeof refs[0]; i++) {
       luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);

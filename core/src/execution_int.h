@@ -221,6 +221,12 @@ int orci_ts_of(const orc_json *v, int64_t *ms);
 int orci_rule_eval(orci_frame *F, const orci_rule *r, orc_json *in,
                    orci_failure *f);
 
+/* choice_hook.c: the host's override of Choice state s (input eff): -1
+** none, i < s->nchoices that rule, s->nchoices the Default; -2 failure
+** (f set). */
+int orci_choice_pick(orci_frame *F, const orci_state *s, orc_json *eff,
+                     orci_failure *f);
+
 /* recover.c: an error in the current state: Retry, Catch, or the end */
 void orci_handle_error_ev(orci_frame *F, const char *error, const char *cause,
                           int fail_event);

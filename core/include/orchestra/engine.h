@@ -368,6 +368,25 @@ ORC_API void orc_engine_wakeup(orc_engine *E);
 
 /* }====== */
 
+/* {====== choice overrides (cost simulation) */
+
+/* Called when an execution of E reaches a Choice state, before its rules:
+** state is the state's name, input its effective input (borrowed),
+** nexts[0..n) the distinct states it may go to (its Choices' Next in rule
+** order, then its Default). Set *pick to an index of nexts to go there
+** (the first rule with that Next matches, with its Assign; the Default's
+** Assign for the Default) or leave it -1 to evaluate the rules. The
+** history records the state as usual. A negative return fails the
+** execution with States.Runtime and err's message as the cause. */
+typedef int (*orc_choice_fn)(void *ud, orc_execution *X, const char *state,
+                             orc_json *input, const char *const *nexts,
+                             size_t n, int *pick, orc_error *err);
+/* Set (fn NULL: remove) E's Choice override. */
+ORC_API void orc_engine_set_choice_hook(orc_engine *E, orc_choice_fn fn,
+                                        void *ud);
+
+/* }====== */
+
 /* The engine's executions, newest first: NULL gives the first, X the one
 ** after X; NULL after the last. Started executions (nested ones included,
 ** not a distributed Map's children) until orc_execution_close or
