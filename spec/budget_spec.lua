@@ -336,6 +336,12 @@ describe("execution budgets", function()
           .. "estimated, + 1000 max_tokens): with $0.00565 spent, that is over the budget of $0.006", ex.cause)
         assert.are.equal(1, #server:requests())
         assert.are.equal(0.00565, ex.cost.total)
+        -- the recorded history gives the same bill: the TaskSucceeded's
+        -- Body.usage priced as its TaskScheduled's ModelId
+        local measured = orchestra.cost.of(ex:history())
+        assert.are.equal(0.00565, measured.total)
+        assert.are.equal(2000, measured.lines[2].units)
+        assert.are.equal(haiku .. " input", measured.lines[2].item)
         E:close()
         server:stop()
       end)

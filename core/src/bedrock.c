@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cost_int.h"
 #include "execution_int.h"
 #include "llm_wire_int.h"
 #include "orchestra/bedrock.h"
@@ -144,53 +145,16 @@ static double body_max_tokens(const orc_json *body) {
   return -1;
 }
 
-/* Count a successful call's tokens (the response Body's usage, in the
-** model family's names) into the execution's meter, as a model call of
-** model: what the budget and ex.cost see. A body without usage counts
-** nothing. */
+/* Count a successful call's tokens (the response Body's usage) into the
+** execution's meter, as a model call of model: what the budget and
+** ex.cost see (a history gives the same through orc_meter_add_history). */
 static void meter_usage(orc_task *T, const char *model, const orc_json *body) {
   orc_execution *X = T->X;
-  orc_json *d;
-  double in, out, cr, cw;
   if (X == NULL || X->meter == NULL || model == NULL) return;
-  if ((in = num_at(body, "usage", "input_tokens")) >= 0) { /* Anthropic */
-    out = num_at(body, "usage", "output_tokens");
-    cw = num_at(body, "usage", "cache_creation_input_tokens");
-    cr = num_at(body, "usage", "cache_read_input_tokens");
-  } else if ((in = num_at(body, "usage", "inputTokens")) >= 0) { /* Nova */
-    out = num_at(body, "usage", "outputTokens");
-    cw = num_at(body, "usage", "cacheWriteInputTokenCount");
-    cr = num_at(body, "usage", "cacheReadInputTokenCount");
-    if (cw < 0) cw = num_at(body, "usage", "cacheWriteInputTokens");
-    if (cr < 0) cr = num_at(body, "usage", "cacheReadInputTokens");
-  } else if ((in = num_at(body, "prompt_token_count", NULL)) >= 0) {
-    out = num_at(body, "generation_token_count", NULL); /* Llama */
-    cw = cr = -1;
-  } else if ((in = num_at(body, "usage", "prompt_tokens")) >= 0) {
-    out = num_at(body, "usage", "completion_tokens"); /* OpenAI shape */
-    cw = cr = -1;
-  } else {
-    return;
-  }
-  d = orc_json_object_new(5);
-  if (d == NULL) return;
-  orc_json_object_set(d, 0, orci_skey("gen_ai.request.model"),
-                      orc_json_string(model, strlen(model)));
-  orc_json_object_set(d, 1, orci_skey("gen_ai.usage.input_tokens"),
-                      orc_json_float(in));
-  orc_json_object_set(d, 2, orci_skey("gen_ai.usage.output_tokens"),
-                      orc_json_float(out > 0 ? out : 0));
-  orc_json_object_set(d, 3,
-                      orci_skey("gen_ai.usage.cache_creation.input_tokens"),
-                      orc_json_float(cw > 0 ? cw : 0));
-  orc_json_object_set(d, 4, orci_skey("gen_ai.usage.cache_read.input_tokens"),
-                      orc_json_float(cr > 0 ? cr : 0));
-  if (orc_meter_add_event(X->meter, "ModelCallSucceeded",
-                          (double)orc_engine_now(X->E) / 1000.0, d,
-                          NULL) == ORC_OK &&
+  if (orci_meter_invoke_model(X->meter, model, body,
+                              (double)orc_engine_now(X->E) / 1000.0) == 1 &&
       X->meter_owned)
     orci_budget_after_unit(X);
-  orc_json_unref(d);
 }
 
 /* }====== */
