@@ -77,8 +77,8 @@ void orci_budget_after_unit(orc_execution *X) {
 }
 
 /* Stop X, flagged over its budget: FAILED with the error and a cause that
-** says what was spent. */
-static void stop_over(orc_execution *X) {
+** says what was spent (prev: the event the end follows). */
+void orci_budget_fail(orc_execution *X, int64_t prev) {
   orc_meter_counts c;
   orc_error err;
   char cause[512];
@@ -104,7 +104,8 @@ static void stop_over(orc_execution *X) {
              spent, (unsigned long long)c.transitions,
              (unsigned long long)c.model_calls, X->budget_usd);
   }
-  orci_finish(X, ORC_STATUS_FAILED, NULL, error, cause, X->root.last_event);
+  X->over_budget = 2;
+  orci_finish(X, ORC_STATUS_FAILED, NULL, error, cause, prev);
 }
 
 void orci_budget_enforce(orc_engine *E) {
@@ -112,8 +113,9 @@ void orci_budget_enforce(orc_engine *E) {
   orci_engine_enter(E); /* a task's drop callback may close X */
   for (X = E->executions; X; X = X->next_x)
     if (X->over_budget == 1) {
+      if (X->status == ORC_STATUS_RUNNING)
+        orci_budget_fail(X, X->root.last_event);
       X->over_budget = 2;
-      if (X->status == ORC_STATUS_RUNNING) stop_over(X);
     }
   E->nover_budget = 0;
   orci_engine_leave(E);

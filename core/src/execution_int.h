@@ -277,6 +277,9 @@ void orci_budget_init(orc_execution *X, double usd);
 /* After the meter counted a billable event of X: flag X when its total is
 ** over its budget (the step loop stops it: orci_budget_enforce). */
 void orci_budget_after_unit(orc_execution *X);
+/* End X, over its budget, FAILED with Cost.BudgetExceeded (or
+** Cost.UnknownPrice) after event prev. */
+void orci_budget_fail(orc_execution *X, int64_t prev);
 /* Stop the executions flagged over budget (a safe point of the step). */
 void orci_budget_enforce(orc_engine *E);
 /* Whether a model call of input_tokens and max_tokens on model fits X's
