@@ -630,7 +630,7 @@ describe("agent options", function()
     assert.has_error(function() orchestra.models.scripted { turn = {} } end,
       "orchestra.models.scripted: unknown option 'turn' (options: turns, fn, model)")
     local a = e:agent { model = m }
-    assert.has_error(function() a:start("x", { sesion = "a" }) end, "agent:start: unknown option 'sesion' (session, name)")
+    assert.has_error(function() a:start("x", { sesion = "a" }) end, "agent:start: unknown option 'sesion' (session, name, budget_usd)")
     local ok, err = pcall(e.agent, e, { name = "Agent", model = m })
     assert.is_false(ok)
     assert.equal("InvalidAgent", err.code)
