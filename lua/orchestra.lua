@@ -71,7 +71,12 @@ M.object = core.object
 --   task handed to a handler 10), `map_concurrency` (an inline Map's cap
 --   when MaxConcurrency is 0, default 40), `data_dir` and `resolver`
 --   (`function(bucket, key, mode)` returning a path: where a distributed
---   Map's ItemReader and ResultWriter find S3 objects)
+--   Map's ItemReader and ResultWriter find S3 objects), `max_memory`,
+--   `meter` (count billable units: `ex.cost`), `budget_usd` (each
+--   execution's and invocation's budget in dollars; see README "Budgets"),
+--   `catalog` (the prices budgets use; default `orchestra.cost.catalog()`),
+--   `choice_hook` (`function(state, input, nexts)` -> the branch a Choice
+--   state takes, or nil for its rules)
 -- @treturn Engine
 M.engine = core.engine
 
