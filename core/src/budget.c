@@ -58,7 +58,8 @@ int orc_execution_set_budget(orc_execution *X, double usd, orc_error *err) {
   if (usd > 0 && orci_meter_late(X) != ORC_OK)
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
   X->budget_usd = usd;
-  if (usd > 0) orci_budget_after_unit(X); /* maybe over already */
+  if (X->over_budget == 1) X->over_budget = 0; /* a new budget decides */
+  if (usd > 0) orci_budget_after_unit(X);      /* maybe over already */
   return ORC_OK;
 }
 

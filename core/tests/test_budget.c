@@ -92,6 +92,12 @@ static void test_budget(orc_cost_catalog *C) {
   run(E);
   CHECK(orc_execution_status(X) == ORC_STATUS_FAILED);
   CHECK(orc_execution_transitions(X) == 5);
+  /* the engine's default lifted (0) for one execution */
+  CHECK(orc_execution_start(M, NULL, "x4", &X, &err) == ORC_OK);
+  CHECK(orc_execution_set_budget(X, 0, &err) == ORC_OK);
+  CHECK(orc_execution_budget(X) == 0);
+  run(E);
+  CHECK(orc_execution_status(X) == ORC_STATUS_SUCCEEDED);
   /* a budget that holds: 5 transitions = $0.000125 */
   CHECK(orc_execution_start(M, NULL, "x3", &X, &err) == ORC_OK);
   CHECK(orc_execution_set_budget(X, 0.000125, &err) == ORC_OK);
