@@ -40,10 +40,10 @@ demo:
 	@cmake --build $(BUILD)/lua5.4 -j $(JOBS) --target orchestra_lua \
 	  >>$(BUILD)/demo-build.log 2>&1 || { cat $(BUILD)/demo-build.log; exit 1; }
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
-	  lua5.4 examples/order_flow.lua
+	  lua5.4 examples/hybrid_agent_uses_workflow.lua
 	@echo
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
-	  lua5.4 examples/hybrid_agent_uses_workflow.lua
+	  lua5.4 examples/order_flow.lua
 
 # The model server's npm packages (spec/support/package-lock.json), for the
 # C test that drives every provider through it: installed when the lock

@@ -10,6 +10,7 @@
 
 #include "lorchestra.h"
 #include "orchestra/agent.h"
+#include "orchestra/budget.h"
 
 #define AGENT_MT "orchestra.Agent"
 
@@ -112,6 +113,7 @@ static void read_spec(lua_State *L, orc_agent_config *cfg, spec_mem *m) {
   cfg->temperature = opt_num(L, 2, "temperature", -1, -1);
   cfg->timeout_seconds = opt_num(L, 2, "timeout_seconds", 0, 0);
   cfg->max_repeated_calls = (int)opt_num(L, 2, "max_repeated_calls", 3, 1);
+  cfg->budget_usd = orcL_opt_budget(L, 2, "engine:agent");
   lua_getfield(L, 2, "retry");
   if (lua_istable(L, -1)) {
     int r = lua_gettop(L);
@@ -132,6 +134,7 @@ static void read_spec(lua_State *L, orc_agent_config *cfg, spec_mem *m) {
     if (kind == NULL || !strcmp(kind, "scripted")) {
       cfg->model.kind = ORC_MODEL_SCRIPTED;
       cfg->model.resource = opt_str(L, t, "resource");
+      cfg->model.model = opt_str(L, t, "model"); /* priced as */
       lua_getfield(L, t, "with_messages");
       cfg->model.with_messages = lua_toboolean(L, -1);
       lua_pop(L, 1);
@@ -213,6 +216,7 @@ static int engine_agent(lua_State *L) {
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
   read_spec(L, &cfg, m);
+  if (cfg.budget_usd > 0) orcL_engine_ensure_catalog(L, 1);
   rc = orc_agent_new(E, &cfg, &A, &err);
   spec_free(m);
   if (rc != ORC_OK) {
@@ -266,40 +270,59 @@ static int engine_wait(lua_State *L) {
   return 1;
 }
 
-/* agent:start(prompt [, {session=, name=}]) -> execution */
+/* [-1, +0, v] Raise the error at the top as {code =, message =}. */
+static int raise_start(lua_State *L, const orc_error *err) {
+  lua_newtable(L);
+  lua_pushstring(L, strstr(err->message, "ExecutionAlreadyExists")
+                        ? "ExecutionAlreadyExists"
+                        : "InvalidArgument");
+  lua_setfield(L, -2, "code");
+  lua_pushstring(L, err->message);
+  lua_setfield(L, -2, "message");
+  luaL_getmetatable(L, "orchestra.Error");
+  lua_setmetatable(L, -2);
+  return lua_error(L);
+}
+
+/* agent:start(prompt [, {session=, name=, budget_usd=}]) -> execution */
 static int agent_start(lua_State *L) {
   lagent *a = check_agent(L, 1);
   const char *prompt = luaL_checkstring(L, 2);
   const char *session = NULL, *name = NULL;
   orc_execution *X = NULL;
   orc_error err;
+  double budget = -1; /* -1: the agent's or the engine's */
   if (!lua_isnoneornil(L, 3)) {
     luaL_checktype(L, 3, LUA_TTABLE);
     lua_pushnil(L);
     while (lua_next(L, 3)) {
       const char *k =
           lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-      if (strcmp(k, "session") && strcmp(k, "name"))
-        return luaL_error(L, "agent:start: unknown option '%s' (session, name)",
-                          k);
+      if (strcmp(k, "session") && strcmp(k, "name") && strcmp(k, "budget_usd"))
+        return luaL_error(
+            L, "agent:start: unknown option '%s' (session, name, budget_usd)",
+            k);
       lua_pop(L, 1);
     }
     lua_getfield(L, 3, "session");
     session = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
     lua_getfield(L, 3, "name");
     name = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+    lua_getfield(L, 3, "budget_usd");
+    if (!lua_isnil(L, -1)) {
+      budget = orcL_opt_budget(L, 3, "agent:start");
+      if (budget > 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, a->engine_ref);
+        orcL_engine_ensure_catalog(L, lua_gettop(L));
+        lua_pop(L, 1);
+      }
+    }
   }
-  if (orc_agent_start(a->A, prompt, session, name, &X, &err) != ORC_OK) {
-    lua_newtable(L);
-    lua_pushstring(L, strstr(err.message, "ExecutionAlreadyExists")
-                          ? "ExecutionAlreadyExists"
-                          : "InvalidArgument");
-    lua_setfield(L, -2, "code");
-    lua_pushstring(L, err.message);
-    lua_setfield(L, -2, "message");
-    luaL_getmetatable(L, "orchestra.Error");
-    lua_setmetatable(L, -2);
-    return lua_error(L);
+  if (orc_agent_start(a->A, prompt, session, name, &X, &err) != ORC_OK)
+    return raise_start(L, &err);
+  if (budget >= 0 && orc_execution_set_budget(X, budget, &err) != ORC_OK) {
+    orc_execution_close(X); /* it has not run yet */
+    return raise_start(L, &err);
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, a->engine_ref);
   orcL_push_execution(L, -1, X);

@@ -3,6 +3,7 @@
 ** functions run in coroutines of their own, only inside engine:step().
 */
 #define _POSIX_C_SOURCE 200809L /* strdup, gmtime_r, clock_gettime */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "lorchestra.h"
 #include "orchestra/agent.h"
 #include "orchestra/bedrock.h"
+#include "orchestra/budget.h"
 #include "orchestra/cost.h"
 #include "orchestra/engine.h"
 
@@ -51,6 +53,8 @@ typedef struct lengine {
   void *alloc_ud;    /* its user data */
   size_t max_memory; /* max_memory option: the cap, or 0 */
   size_t nheld;      /* bytes the engine holds under the cap */
+  int catalog_ref;   /* registry ref: the catalog budgets price with */
+  int choice_ref;    /* registry ref: the choice_hook function */
 } lengine;
 
 /* orchestra.pending: a handler returning it leaves its task pending. */
@@ -77,6 +81,44 @@ static lengine *check_engine(lua_State *L, int i);
 
 orc_engine *orcL_check_engine(lua_State *L, int i) {
   return check_engine(L, i)->E;
+}
+
+/* [-0, +0, e] Give b's engine a price catalog for budgets when it has none:
+** orchestra.cost.catalog(), the shipped one (data/prices.json) with what
+** the program merged into it. Raises when it cannot be loaded. */
+static void ensure_catalog(lua_State *L, lengine *b) {
+  if (orc_engine_catalog(b->E) != NULL) return;
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "orchestra.cost");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "catalog");
+  lua_call(L, 0, 1);
+  orc_engine_set_catalog(b->E, orcL_checkcatalog(L, lua_gettop(L)));
+  luaL_unref(L, LUA_REGISTRYINDEX, b->catalog_ref);
+  b->catalog_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* keeps it alive */
+  lua_pop(L, 1);
+}
+
+void orcL_engine_ensure_catalog(lua_State *L, int i) {
+  ensure_catalog(L, check_engine(L, i));
+}
+
+/* [-0, +0, e] The budget_usd field of the options at t (0 when absent). */
+static double opt_budget(lua_State *L, int t, const char *what) {
+  double usd = 0;
+  lua_getfield(L, t, "budget_usd");
+  if (!lua_isnil(L, -1)) {
+    usd = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || !(usd >= 0 && usd < HUGE_VAL))
+      luaL_error(L, "%s: option 'budget_usd' must be a number of dollars >= 0",
+                 what);
+  }
+  lua_pop(L, 1);
+  return usd;
+}
+
+double orcL_opt_budget(lua_State *L, int t, const char *what) {
+  return opt_budget(L, t, what);
 }
 
 orc_machine *orcL_to_machine(lua_State *L, int i) {
@@ -695,6 +737,60 @@ static char *resolve_cb(void *ud, const char *bucket, const char *key,
   return path;
 }
 
+/* The choice_hook option: fn(state, input, nexts) returns the name of the
+** state to go to (one of nexts), or nil to evaluate the rules. Runs inside
+** engine:step(); its errors fail the execution (States.Runtime). */
+static int choice_cb(void *ud, orc_execution *X, const char *state,
+                     orc_json *input, const char *const *nexts, size_t n,
+                     int *pick, orc_error *err) {
+  lengine *b = (lengine *)ud;
+  lua_State *L = b->L ? b->L : b->home;
+  size_t i;
+  int rc = ORC_OK;
+  (void)X;
+  if (L == NULL) {
+    snprintf(err->message, sizeof err->message, "the engine is closed");
+    return ORC_EMISUSE;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->choice_ref);
+  lua_pushstring(L, state);
+  orcL_pushjson(L, input);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushstring(L, nexts[i]);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  if (lua_pcall(L, 3, 1, 0) != 0) {
+    const char *m = lua_tostring(L, -1);
+    snprintf(err->message, sizeof err->message, "%s",
+             m ? m : "(an error that is not a string)");
+    rc = ORC_EINVAL;
+  } else if (!lua_isnil(L, -1)) {
+    const char *name =
+        lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    for (i = 0; name && i < n; i++)
+      if (!strcmp(name, nexts[i])) *pick = (int)i;
+    if (*pick < 0) {
+      size_t len = 0;
+      snprintf(err->message, sizeof err->message,
+               "it returned %s%s%s, not one of the Choice state '%s''s "
+               "branches (",
+               name ? "'" : "", name ? name : luaL_typename(L, -1),
+               name ? "'" : "", state);
+      for (i = 0; i < n; i++) {
+        len = strlen(err->message);
+        snprintf(err->message + len, sizeof err->message - len, "%s%s",
+                 i ? ", " : "", nexts[i]);
+      }
+      len = strlen(err->message);
+      snprintf(err->message + len, sizeof err->message - len, ")");
+      rc = ORC_EINVAL;
+    }
+  }
+  lua_pop(L, 1);
+  return rc;
+}
+
 /* The engine's allocator under max_memory: the Lua state's, refusing what
 ** would take the engine past the cap (the core then reports ENOMEM). The
 ** box's memory is stable and outlives the engine (freed in its __gc). */
@@ -766,6 +862,9 @@ static int engine_new(lua_State *L) {
                                         "max_memory",
                                         "meter",
                                         "bedrock",
+                                        "budget_usd",
+                                        "catalog",
+                                        "choice_hook",
                                         NULL};
     const char *c;
     orcL_checktype(L, 1, LUA_TTABLE);
@@ -794,6 +893,15 @@ static int engine_new(lua_State *L) {
     if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
       return orcL_error(L, "option 'meter' must be a boolean");
     cfg.meter = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    cfg.budget_usd = opt_budget(L, 1, "orchestra.engine");
+    lua_getfield(L, 1, "catalog");
+    if (!lua_isnil(L, -1)) orcL_checkcatalog(L, lua_gettop(L));
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "choice_hook");
+    if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+      return orcL_error(L, "option 'choice_hook' must be a function(state, "
+                           "input, nexts) returning a state name or nil");
     lua_pop(L, 1);
     cfg.map_concurrency =
         (int)opt_field_int(L, 1, "map_concurrency", cfg.map_concurrency, 1);
@@ -838,6 +946,8 @@ static int engine_new(lua_State *L) {
   b->pq = b->body_ref = b->resume_ref = b->xcache = LUA_NOREF;
   b->pq_head = 1;
   b->pq_tail = 0;
+  b->catalog_ref = LUA_NOREF;
+  b->choice_ref = LUA_NOREF;
   b->budget = cfg.max_transitions_per_step;
   b->clock = cfg.clock;
   /* the engine's memory is the Lua state's (STYLE.md: lua_getallocf) */
@@ -866,6 +976,21 @@ static int engine_new(lua_State *L) {
     lua_getfield(L, 1, "bedrock");
     if (!lua_isnil(L, -1)) bedrock_option(L, b->E, lua_gettop(L));
     lua_pop(L, 1);
+    lua_getfield(L, 1, "catalog");
+    if (!lua_isnil(L, -1)) {
+      orc_engine_set_catalog(b->E, orcL_checkcatalog(L, lua_gettop(L)));
+      b->catalog_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* keeps it alive */
+    } else {
+      lua_pop(L, 1);
+    }
+    if (cfg.budget_usd > 0) ensure_catalog(L, b);
+    lua_getfield(L, 1, "choice_hook");
+    if (lua_isfunction(L, -1)) {
+      b->choice_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+      orc_engine_set_choice_hook(b->E, choice_cb, b);
+    } else {
+      lua_pop(L, 1);
+    }
   }
   {
     int *tables[] = {&b->handlers, &b->parked, &b->ctxcache, &b->pool,
@@ -901,10 +1026,10 @@ static int engine_close(lua_State *L) {
   orc_engine_free(b->E); /* drops tasks: task_drop_cb still works */
   b->E = NULL;
   {
-    int *refs[] = {&b->handlers, &b->default_fn, &b->parked,   &b->home_ref,
-                   &b->resolver, &b->ctxcache,   &b->pool,     &b->strings,
-                   &b->hcache,   &b->pq,         &b->body_ref, &b->resume_ref,
-                   &b->xcache};
+    int *refs[] = {&b->handlers, &b->default_fn,  &b->parked,    &b->home_ref,
+                   &b->resolver, &b->ctxcache,    &b->pool,      &b->strings,
+                   &b->hcache,   &b->pq,          &b->body_ref,  &b->resume_ref,
+                   &b->xcache,   &b->catalog_ref, &b->choice_ref};
     size_t i;
     for (i = 0; i < sizeof refs / sizeof refs[0]; i++) {
       luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);
@@ -1166,12 +1291,19 @@ static int start(lua_State *L, int json_text) {
   lexecution *x;
   char msg[512];
   int rc;
-  lua_settop(L, 3); /* the arguments keep their places below what we push */
+  double budget = -1; /* -1: the engine's */
+  lua_settop(L, 3);   /* the arguments keep their places below what we push */
   if (!lua_isnoneornil(L, 3)) {
-    static const char *const known[] = {"name", NULL};
+    static const char *const known[] = {"name", "budget_usd", NULL};
     orcL_checktype(L, 3, LUA_TTABLE);
     orcL_checkoptions(L, 3, known);
     name = orcL_optfield_string(L, 3, "name");
+    lua_getfield(L, 3, "budget_usd");
+    if (!lua_isnil(L, -1)) {
+      budget = opt_budget(L, 3, "machine:start");
+      if (budget > 0) ensure_catalog(L, m->eb);
+    }
+    lua_pop(L, 1);
   }
   x = (lexecution *)lua_newuserdata(L, sizeof *x);
   x->X = NULL;
@@ -1202,6 +1334,13 @@ static int start(lua_State *L, int json_text) {
                            : "InvalidArgument",
                        err.message, 0);
   x->X = X;
+  if (budget >= 0 && orc_execution_set_budget(X, budget, &err) != ORC_OK) {
+    orc_execution_close(X); /* nothing ran yet */
+    x->X = NULL;
+    return raise_error(
+        L, err.code == ORC_ENOMEM ? "OutOfMemory" : "InvalidArgument",
+        err.message, 0);
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, m->engine_ref);
   x->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_rawgeti(L, LUA_REGISTRYINDEX, m->eb->xcache);
@@ -1528,6 +1667,8 @@ static int execution_index(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)orc_execution_transitions(X));
   else if (!strcmp(k, "metered"))
     lua_pushboolean(L, orc_execution_meter(X) != NULL);
+  else if (!strcmp(k, "budget_usd"))
+    lua_pushnumber(L, orc_execution_budget(X));
   else if (!strcmp(k, "cost")) { /* orchestra.cost.of(ex) */
     lua_getglobal(L, "require");
     lua_pushliteral(L, "orchestra.cost");

@@ -78,6 +78,12 @@ const char *orcL_optfield_string(lua_State *L, int t, const char *field);
 void orcL_open_cost(lua_State *L);
 /* The cost catalog at idx (raises when it is not one or is closed). */
 struct orc_cost_catalog *orcL_checkcatalog(lua_State *L, int idx);
+/* Give the engine at i a price catalog for budgets when it has none (the
+** shipped one, orchestra.cost.catalog()); raises when it cannot load. */
+void orcL_engine_ensure_catalog(lua_State *L, int i);
+/* The budget_usd field of the options table at t (0 when absent); raises
+** naming what when it is not a number >= 0. */
+double orcL_opt_budget(lua_State *L, int t, const char *what);
 /* Register orchestra.jsonata (compile, evaluate) into the table on top of
 ** the stack. */
 void orcL_open_jsonata(lua_State *L);

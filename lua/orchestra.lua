@@ -71,7 +71,12 @@ M.object = core.object
 --   task handed to a handler 10), `map_concurrency` (an inline Map's cap
 --   when MaxConcurrency is 0, default 40), `data_dir` and `resolver`
 --   (`function(bucket, key, mode)` returning a path: where a distributed
---   Map's ItemReader and ResultWriter find S3 objects)
+--   Map's ItemReader and ResultWriter find S3 objects), `max_memory`,
+--   `meter` (count billable units: `ex.cost`), `budget_usd` (each
+--   execution's and invocation's budget in dollars; see README "Budgets"),
+--   `catalog` (the prices budgets use; default `orchestra.cost.catalog()`),
+--   `choice_hook` (`function(state, input, nexts)` -> the branch a Choice
+--   state takes, or nil for its rules)
 -- @treturn Engine
 M.engine = core.engine
 
@@ -139,7 +144,7 @@ local AGENT_OPTIONS = {
   name = "string", model = "table", instructions = "string", tools = "table",
   max_steps = "number", max_tokens = "number", temperature = "number",
   output_schema = "table", timeout_seconds = "number",
-  max_repeated_calls = "number", retry = "table",
+  max_repeated_calls = "number", retry = "table", budget_usd = "number",
 }
 local TOOL_OPTIONS = { description = "string", schema = "table", handler = "function" }
 
@@ -163,7 +168,10 @@ end
 --   answer must be JSON matching it: `ex.output.structured`),
 --   `timeout_seconds` (the whole invocation), `max_repeated_calls`
 --   (identical tool calls in a row, default 3), `retry = {max_attempts =
---   3, base_ms = 1000, max_ms = 60000}` (model calls over HTTP)
+--   3, base_ms = 1000, max_ms = 60000}` (model calls over HTTP),
+--   `budget_usd` (each invocation's budget in dollars: before each model
+--   call the invocation fails with Cost.BudgetExceeded when the call could
+--   take it over; see README "Budgets")
 -- @treturn Agent
 function engine_methods.agent(engine, opts)
   if type(opts) ~= "table" then
@@ -195,6 +203,7 @@ function engine_methods.agent(engine, opts)
     max_tokens = opts.max_tokens, temperature = opts.temperature,
     output_schema = opts.output_schema, timeout_seconds = opts.timeout_seconds,
     max_repeated_calls = opts.max_repeated_calls, retry = opts.retry,
+    budget_usd = opts.budget_usd,
     model = { kind = model.kind, model = model.model, base_url = model.base_url,
               api_key = model.api_key, anthropic_version = model.anthropic_version,
               region = model.region, endpoint_url = model.endpoint_url,

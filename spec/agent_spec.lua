@@ -617,7 +617,7 @@ describe("agent options", function()
     local e = engine()
     local m = scripted { { text = "x" } }
     assert.has_error(function() e:agent { model = m, max_step = 3 } end,
-      "engine:agent: unknown option 'max_step' (options: instructions, max_repeated_calls, max_steps, max_tokens, model, name, output_schema, retry, temperature, timeout_seconds, tools)")
+      "engine:agent: unknown option 'max_step' (options: budget_usd, instructions, max_repeated_calls, max_steps, max_tokens, model, name, output_schema, retry, temperature, timeout_seconds, tools)")
     assert.has_error(function() e:agent { } end, "engine:agent: option 'model' is required: an orchestra.models.* value")
     assert.has_error(function() e:agent { model = m, tools = { t = { handler = 1 } } } end,
       "engine:agent: tool 't': option 'handler' must be a function, not number")
@@ -628,9 +628,9 @@ describe("agent options", function()
     assert.has_error(function() orchestra.models.bedrock { region = "us-east-1" } end,
       "orchestra.models.bedrock: option 'model_id' is required")
     assert.has_error(function() orchestra.models.scripted { turn = {} } end,
-      "orchestra.models.scripted: unknown option 'turn' (options: turns)")
+      "orchestra.models.scripted: unknown option 'turn' (options: turns, fn, model)")
     local a = e:agent { model = m }
-    assert.has_error(function() a:start("x", { sesion = "a" }) end, "agent:start: unknown option 'sesion' (session, name)")
+    assert.has_error(function() a:start("x", { sesion = "a" }) end, "agent:start: unknown option 'sesion' (session, name, budget_usd)")
     local ok, err = pcall(e.agent, e, { name = "Agent", model = m })
     assert.is_false(ok)
     assert.equal("InvalidAgent", err.code)

@@ -38,7 +38,7 @@ describe("unknown options are errors", function()
     local m = e:load(PASS)
     assert.equal("machine:start: unknown option 'nmae' (did you mean 'name'?)",
       message(function() return m:start({}, { nmae = "x" }) end))
-    assert.equal("machine:start_json: unknown option 'input' (known: name)",
+    assert.equal("machine:start_json: unknown option 'input' (known: name, budget_usd)",
       message(function() return m:start_json("{}", { input = "x" }) end))
   end)
 end)

@@ -13,6 +13,15 @@ local function list_examples()
   return names
 end
 
+-- Under make test-asan, LeakSanitizer's stop-the-world tracer crashes at
+-- the exit of json_roundtrip's process on a dynamic TLS block with a bogus
+-- address ("DTLS 5 at 0x91-0x1000001193", gcc 12's libsanitizer on glibc
+-- 2.36; bench_spec.lua meets it too): no leak of ours, and whether it
+-- happens depends on the process's memory layout. That child runs without
+-- LeakSanitizer; the other examples and the specs' own processes still
+-- hunt leaks.
+local NO_LSAN = { json_roundtrip = os.getenv("ASAN_OPTIONS") and "ASAN_OPTIONS=detect_leaks=0 " or nil }
+
 describe("examples", function()
   local names = list_examples()
 
@@ -26,7 +35,7 @@ describe("examples", function()
       local f = io.open(golden)
       assert.is_not_nil(f, "missing golden output " .. golden)
       f:close()
-      local status, out, err = h.run(h.lua_env() .. h.LUA .. " "
+      local status, out, err = h.run((NO_LSAN[name] or "") .. h.lua_env() .. h.LUA .. " "
         .. h.ROOT .. "/examples/" .. name .. ".lua")
       assert.equal("", err)
       assert.equal(0, status)

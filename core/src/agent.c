@@ -25,6 +25,8 @@
 
 #include "agent_int.h"
 #include "execution_int.h"
+#include "orchestra/budget.h"
+#include "orchestra/cost.h"
 #include "json_int.h"
 #include "llm_int.h"
 #include "schema_int.h"
@@ -107,6 +109,8 @@ struct orc_agent {
   int max_repeated;
   orci_llm_retry retry;
   orci_table sessions;
+  double budget_usd;  /* each invocation's budget (0: the engine's) */
+  size_t fixed_bytes; /* instructions and tools: sent with every request */
 };
 
 #define P_MODEL      0 /* call the model */
@@ -162,6 +166,12 @@ struct invocation {
   orci_timer t_timeout;
   llm_call *llm;
   int64_t last_event;
+  /* budgets: the estimate of a request's input tokens */
+  size_t nsized;          /* messages whose text size is in msg_bytes */
+  size_t msg_bytes;       /* text size of the conversation's messages */
+  size_t bytes_at_call;   /* msg_bytes when the last model call was made */
+  size_t bytes_reported;  /* msg_bytes of the last call with usage */
+  int64_t input_reported; /* that call's input tokens (cache included) */
 };
 
 /* }====== */
@@ -573,6 +583,45 @@ static orc_json *model_input(invocation *inv) {
              "instructions", A->instructions ? jstr(A->instructions) : NULL);
 }
 
+/* Output tokens a call may produce: what is left of max_tokens, else
+** under a budget ORC_BUDGET_DEFAULT_MAX_TOKENS (sent to the provider too,
+** so the budget's bound holds), else 0 (no limit sent). */
+static int64_t call_max_tokens(const invocation *inv) {
+  const orc_agent *A = inv->A;
+  if (A->max_tokens > 0) {
+    int64_t left = A->max_tokens - inv->usage.output_tokens;
+    return left > 0 ? left : 1;
+  }
+  return inv->X->budget_usd > 0 ? ORC_BUDGET_DEFAULT_MAX_TOKENS : 0;
+}
+
+/* The next request's input tokens, estimated (budget.h): the text of the
+** instructions, tools and messages / 4; once a call reported its input,
+** that count plus the text added since / 4. */
+static double estimate_input(invocation *inv) {
+  for (; inv->nsized < inv->msgs.n; inv->nsized++)
+    inv->msg_bytes +=
+        orci_json_size(ORCI_VEC_AT(&inv->msgs, orc_json *, inv->nsized)) + 1;
+  if (inv->input_reported > 0)
+    return (double)inv->input_reported +
+           orc_budget_estimate_tokens(inv->msg_bytes - inv->bytes_reported);
+  return orc_budget_estimate_tokens(inv->A->fixed_bytes + inv->msg_bytes);
+}
+
+/* Whether the next model call fits the invocation's budget; when it does
+** not, the invocation fails (Cost.BudgetExceeded or Cost.UnknownPrice). */
+static int budget_allows(invocation *inv) {
+  char why[600];
+  double input = estimate_input(inv);
+  const char *error =
+      orci_budget_check_call(inv->X, inv->A->model_name, input,
+                             (double)call_max_tokens(inv), why, sizeof why);
+  inv->bytes_at_call = inv->msg_bytes;
+  if (error == NULL) return 1;
+  fail(inv, error, "%s", why);
+  return 0;
+}
+
 static void model_call(invocation *inv) {
   orc_agent *A = inv->A;
   orc_execution *X = inv->X;
@@ -591,6 +640,7 @@ static void model_call(invocation *inv) {
          (long long)inv->usage.output_tokens, (long long)A->max_tokens);
     return;
   }
+  if (X->budget_usd > 0 && !budget_allows(inv)) return;
   inv->steps++;
   inv->last_event = orci_add_event(
       X, inv->last_event, ev_of(E, AE_MODEL_SCHEDULED),
@@ -712,6 +762,13 @@ static void model_read(invocation *inv) {
   inv->usage.output_tokens += t.usage.output_tokens;
   inv->usage.cache_read_tokens += t.usage.cache_read_tokens;
   inv->usage.cache_write_tokens += t.usage.cache_write_tokens;
+  if (t.usage.input_tokens + t.usage.cache_read_tokens +
+          t.usage.cache_write_tokens >
+      0) {
+    inv->input_reported = t.usage.input_tokens + t.usage.cache_read_tokens +
+                          t.usage.cache_write_tokens;
+    inv->bytes_reported = inv->bytes_at_call;
+  }
   fin = orc_json_array_new(1);
   if (fin) orc_json_array_set(fin, 0, jstr(t.stop));
   inv->last_event = orci_add_event(
@@ -1233,9 +1290,7 @@ static int conv_build(invocation *inv, orci_llm_conversation *cv,
   cv->nmessages = inv->msgs.n;
   cv->tools = A->llm_tools;
   cv->ntools = A->ntools;
-  cv->max_tokens =
-      A->max_tokens > 0 ? A->max_tokens - inv->usage.output_tokens : 0;
-  if (A->max_tokens > 0 && cv->max_tokens <= 0) cv->max_tokens = 1;
+  cv->max_tokens = call_max_tokens(inv);
   cv->temperature = A->temperature;
   return 0;
 }
@@ -1502,6 +1557,36 @@ static int register_resources(orc_engine *E) {
   return ORC_OK;
 }
 
+/* A budget needs the model's price: 1 (err set) when the engine has a
+** catalog that does not price A's model. Without a catalog the check
+** waits for the invocation's start (a host may set one later). */
+static int budget_unpriced(const orc_agent *A, double usd, orc_error *err) {
+  const orc_cost_catalog *C = orc_engine_catalog(A->E);
+  orc_cost_model_price price;
+  orc_error why;
+  if (C == NULL ||
+      orc_cost_catalog_model(C, A->model_name, &price, &why) == ORC_OK)
+    return 0;
+  orci_error(err, ORC_EINVAL, "/budget_usd", "budget_usd %g: %s%s", usd,
+             why.message,
+             A->model_kind == ORC_MODEL_SCRIPTED
+                 ? " (a scripted model is priced as the model it names: "
+                   "orchestra.models.scripted{model = ...})"
+                 : "");
+  return 1;
+}
+
+const char *orci_agent_model_name(const orc_execution *X) {
+  return X->agent ? ((invocation *)X->agent)->A->model_name : NULL;
+}
+
+int orci_agent_check_budget(const orc_execution *X, double usd,
+                            orc_error *err) {
+  return X->agent && budget_unpriced(((invocation *)X->agent)->A, usd, err)
+             ? ORC_EINVAL
+             : ORC_OK;
+}
+
 int orc_agent_new(orc_engine *E, const orc_agent_config *cfg, orc_agent **out,
                   orc_error *err) {
   orci_agents *R = agents_of(E, 1);
@@ -1539,6 +1624,10 @@ int orc_agent_new(orc_engine *E, const orc_agent_config *cfg, orc_agent **out,
   if (cfg->output_schema &&
       orci_schema_check(cfg->output_schema, err) != ORC_OK)
     return ORC_EINVAL;
+  if (!(cfg->budget_usd >= 0 && cfg->budget_usd < HUGE_VAL))
+    return orci_error(err, ORC_EINVAL, "/budget_usd",
+                      "budget_usd must be a finite number >= 0, not %g",
+                      cfg->budget_usd);
   A = (orc_agent *)calloc(1, sizeof *A);
   if (A == NULL) return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
   A->E = E;
@@ -1574,7 +1663,7 @@ int orc_agent_new(orc_engine *E, const orc_agent_config *cfg, orc_agent **out,
                             ? strdup(cfg->model.resource)
                             : join4("orchestra:model:", name, "", "");
     A->otel_provider = strdup("scripted");
-    A->model_name = strdup("scripted");
+    A->model_name = strdup(cfg->model.model ? cfg->model.model : "scripted");
   } else if (cfg->model.kind >= ORC_MODEL_OPENAI &&
              cfg->model.kind <= ORC_MODEL_BEDROCK) {
     orci_llm_config lc;
@@ -1673,6 +1762,13 @@ int orc_agent_new(orc_engine *E, const orc_agent_config *cfg, orc_agent **out,
             d->description ? jstr(d->description) : NULL, "schema",
             d->schema ? orc_json_ref(d->schema) : orc_json_object_new(0)));
   }
+  A->budget_usd = cfg->budget_usd;
+  A->fixed_bytes = (A->instructions ? strlen(A->instructions) : 0) +
+                   orci_json_size(A->tools_json);
+  if (A->budget_usd > 0 && budget_unpriced(A, A->budget_usd, err)) {
+    agent_free(A);
+    return ORC_EINVAL;
+  }
   if (orci_vec_push(&E->mem, &R->list, sizeof A, &A) != ORC_OK) {
     agent_free(A);
     return orci_error(err, ORC_ENOMEM, NULL, "out of memory");
@@ -1750,6 +1846,13 @@ int orc_agent_start(orc_agent *A, const char *prompt, const char *session_id,
     inv->attrs = orc_json_ref(inv->S->attrs);
   } else {
     inv->attrs = orc_json_object_new(0);
+  }
+  if ((A->budget_usd > 0 &&
+       (rc = orc_execution_set_budget(X, A->budget_usd, err)) != ORC_OK) ||
+      (X->budget_usd > 0 &&
+       (rc = orci_agent_check_budget(X, X->budget_usd, err)) != ORC_OK)) {
+    orc_execution_close(X);
+    return rc;
   }
   add_message(inv, text_message("user", prompt));
   inv->last_event = orci_add_event(

@@ -19,6 +19,11 @@ void orci_agent_free(orc_execution *X);
 ** at (their ARNs name it as a machine's), or NULL. */
 struct orc_machine *orci_agent_record(orc_engine *E, const char *name,
                                       size_t len);
+/* The model X (an agent invocation) calls, as the catalog prices it. */
+const char *orci_agent_model_name(const orc_execution *X);
+/* ORC_EINVAL (err says why) when X is an invocation whose model the
+** engine's catalog does not price, so a budget of usd cannot hold it. */
+int orci_agent_check_budget(const orc_execution *X, double usd, orc_error *err);
 /* The engine is being freed (after its executions): free its agents and
 ** its HTTP client. */
 void orci_agents_free(orc_engine *E);

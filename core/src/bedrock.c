@@ -12,9 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine_int.h"
+#include "cost_int.h"
+#include "execution_int.h"
 #include "llm_wire_int.h"
 #include "orchestra/bedrock.h"
+#include "orchestra/budget.h"
+#include "orchestra/cost.h"
 #include "sigv4_int.h"
 
 #define DEFAULT_TIMEOUT_MS 300000
@@ -116,6 +119,46 @@ static void fail(orc_task *T, const char *error, const char *fmt, ...) {
   orci_task_complete(T, 0, NULL, error, cause, NULL);
 }
 
+/* {====== metering and budgets */
+
+/* The number at body.a (or body.a.b), or -1. */
+static double num_at(const orc_json *body, const char *a, const char *b) {
+  orc_json *v = orc_json_object_find(body, a, strlen(a));
+  if (v && b) v = orc_json_object_find(v, b, strlen(b));
+  if (v && (orc_json_type_of(v) == ORC_JSON_INT ||
+            orc_json_type_of(v) == ORC_JSON_FLOAT))
+    return orc_json_number(v);
+  return -1;
+}
+
+/* The most output tokens a native request Body asks for, or -1 when it
+** names none: max_tokens (Anthropic, Mistral, OpenAI), inferenceConfig.
+** maxTokens (Nova), max_gen_len (Llama), textGenerationConfig.
+** maxTokenCount (Titan). */
+static double body_max_tokens(const orc_json *body) {
+  double v;
+  if ((v = num_at(body, "max_tokens", NULL)) >= 0 ||
+      (v = num_at(body, "inferenceConfig", "maxTokens")) >= 0 ||
+      (v = num_at(body, "max_gen_len", NULL)) >= 0 ||
+      (v = num_at(body, "textGenerationConfig", "maxTokenCount")) >= 0)
+    return v;
+  return -1;
+}
+
+/* Count a successful call's tokens (the response Body's usage) into the
+** execution's meter, as a model call of model: what the budget and
+** ex.cost see (a history gives the same through orc_meter_add_history). */
+static void meter_usage(orc_task *T, const char *model, const orc_json *body) {
+  orc_execution *X = T->X;
+  if (X == NULL || X->meter == NULL || model == NULL) return;
+  if (orci_meter_invoke_model(X->meter, model, body,
+                              (double)orc_engine_now(X->E) / 1000.0) == 1 &&
+      X->meter_owned)
+    orci_budget_after_unit(X);
+}
+
+/* }====== */
+
 /* The types orci_llm_parse gives failures of ours (no exception from the
 ** service): they fail the task with States.TaskFailed. */
 static int is_service_exception(const char *type) {
@@ -146,6 +189,7 @@ static void answered(void *ud, const orci_http_response *res) {
       fail(T, "States.TaskFailed",
            "bedrock: the model's response is not JSON: %s", jerr.message);
     } else {
+      meter_usage(T, c->P->model, body);
       v[0] = body;
       v[1] = orci_skey("application/json");
       orci_task_complete(T, 1, orci_obj_of(2, keys, v), NULL, NULL, NULL);
@@ -318,6 +362,32 @@ static int invoke_model(void *ud, orc_task *T) {
          "bedrock:invokeModel: ContentType and Accept must be "
          "application/json");
     return ORC_OK;
+  }
+  if (T->X && T->X->budget_usd > 0) {
+    /* the call's bound: the Body's text / 4 as input tokens, its max
+    ** tokens as output (budget.h) */
+    char why[600];
+    const char *error;
+    double max_tokens = body_max_tokens(body);
+    if (max_tokens < 0) {
+      fail(T, ORC_COST_UNKNOWN_PRICE,
+           "budget_usd %.10g is set but the Body names no maximum of output "
+           "tokens (max_tokens, inferenceConfig.maxTokens, max_gen_len or "
+           "textGenerationConfig.maxTokenCount): the call's cost has no "
+           "bound",
+           T->X->budget_usd);
+      return ORC_OK;
+    }
+    text = orc_json_print(body, 0, &len);
+    if (text == NULL) return ORC_ENOMEM;
+    error =
+        orci_budget_check_call(T->X, model_id, orc_budget_estimate_tokens(len),
+                               max_tokens, why, sizeof why);
+    orc_free(text);
+    if (error) {
+      fail(T, error, "%s", why);
+      return ORC_OK;
+    }
   }
   region = B->region ? B->region : env("AWS_REGION");
   if (region == NULL) region = env("AWS_DEFAULT_REGION");

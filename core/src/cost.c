@@ -866,6 +866,119 @@ static int is_attempt(const char *type) {
          strcmp(type, "ParallelStateStarted") == 0;
 }
 
+/* {====== bedrock:invokeModel calls: tokens from the response body */
+
+/* The number at o.a (or o.a.b), or -1. */
+static double num_at(const orc_json *o, const char *a, const char *b) {
+  const orc_json *v = member(o, a);
+  if (v && b) v = member(v, b);
+  return is_number(v) ? orc_json_number(v) : -1;
+}
+
+int orci_meter_invoke_model(orc_meter *m, const char *model,
+                            const orc_json *body, double timestamp) {
+  static const char *const keys[] = {
+      "gen_ai.request.model", "gen_ai.usage.input_tokens",
+      "gen_ai.usage.output_tokens", "gen_ai.usage.cache_creation.input_tokens",
+      "gen_ai.usage.cache_read.input_tokens"};
+  orc_json *d;
+  double t[4]; /* input, output, cache write, cache read */
+  size_t i;
+  int rc;
+  if ((t[0] = num_at(body, "usage", "input_tokens")) >= 0) { /* Anthropic */
+    t[1] = num_at(body, "usage", "output_tokens");
+    t[2] = num_at(body, "usage", "cache_creation_input_tokens");
+    t[3] = num_at(body, "usage", "cache_read_input_tokens");
+  } else if ((t[0] = num_at(body, "usage", "inputTokens")) >= 0) { /* Nova */
+    t[1] = num_at(body, "usage", "outputTokens");
+    t[2] = num_at(body, "usage", "cacheWriteInputTokenCount");
+    t[3] = num_at(body, "usage", "cacheReadInputTokenCount");
+    if (t[2] < 0) t[2] = num_at(body, "usage", "cacheWriteInputTokens");
+    if (t[3] < 0) t[3] = num_at(body, "usage", "cacheReadInputTokens");
+  } else if ((t[0] = num_at(body, "prompt_token_count", NULL)) >= 0) {
+    t[1] = num_at(body, "generation_token_count", NULL); /* Llama */
+    t[2] = t[3] = -1;
+  } else if ((t[0] = num_at(body, "usage", "prompt_tokens")) >= 0) {
+    t[1] = num_at(body, "usage", "completion_tokens"); /* OpenAI's shape */
+    t[2] = t[3] = -1;
+  } else {
+    return 0;
+  }
+  d = orc_json_object_new(5);
+  if (d == NULL) return ORC_ENOMEM;
+  orc_json_object_set(d, 0, orc_json_string(keys[0], strlen(keys[0])),
+                      orc_json_string(model, strlen(model)));
+  for (i = 0; i < 4; i++)
+    orc_json_object_set(d, i + 1,
+                        orc_json_string(keys[i + 1], strlen(keys[i + 1])),
+                        orc_json_float(t[i] > 0 ? t[i] : 0));
+  rc = orc_meter_add_event(m, "ModelCallSucceeded", timestamp, d, NULL);
+  orc_json_unref(d);
+  return rc == ORC_OK ? 1 : rc;
+}
+
+/* The event of history `events` with this id (ids normally equal
+** positions + 1; otherwise the 64 events before `before` are searched),
+** or NULL. */
+static const orc_json *event_by_id(const orc_json *events, size_t before,
+                                   const orc_json *id_value) {
+  int64_t want;
+  size_t j;
+  if (id_value == NULL || orc_json_type_of(id_value) != ORC_JSON_INT)
+    return NULL;
+  want = orc_json_int_value(id_value);
+  if (want >= 1 && (size_t)want <= before) {
+    const orc_json *cand = orc_json_array_get(events, (size_t)want - 1);
+    const orc_json *id = member(cand, "id");
+    if (id && orc_json_type_of(id) == ORC_JSON_INT &&
+        orc_json_int_value(id) == want)
+      return cand;
+  }
+  for (j = before; j-- > 0 && before - j <= 64;) {
+    const orc_json *cand = orc_json_array_get(events, j);
+    const orc_json *id = member(cand, "id");
+    if (id && orc_json_type_of(id) == ORC_JSON_INT &&
+        orc_json_int_value(id) == want)
+      return cand;
+  }
+  return NULL;
+}
+
+/* A history's TaskSucceeded of bedrock:invokeModel (event i): its output's
+** Body usage, priced as the ModelId of its TaskScheduled (found through
+** previousEventId: Succeeded -> Started -> Scheduled). Histories record
+** no model call events for these tasks, so this is where their tokens
+** come from. */
+static int add_invoke_model(orc_meter *m, const orc_json *events, size_t i,
+                            const orc_json *d, double ts, orc_error *err) {
+  const orc_json *ev = orc_json_array_get(events, i), *started, *sched;
+  const char *out = string_of(member(d, "output")), *params, *model;
+  orc_json *o = NULL, *p = NULL;
+  int rc = ORC_OK;
+  started = event_by_id(events, i, member(ev, "previousEventId"));
+  sched = started ? event_by_id(events, i, member(started, "previousEventId"))
+                  : NULL;
+  if (started && sched && string_of(member(sched, "type")) &&
+      strcmp(string_of(member(sched, "type")), "TaskScheduled") != 0)
+    sched = event_by_id(events, i, member(sched, "previousEventId"));
+  params = string_of(member(event_details(sched), "parameters"));
+  if (out == NULL || params == NULL) return ORC_OK; /* nothing to price */
+  if (orc_json_parse(out, strlen(out), NULL, &o, NULL) == ORC_OK &&
+      orc_json_parse(params, strlen(params), NULL, &p, NULL) == ORC_OK &&
+      (model = string_of(member(p, "ModelId"))) != NULL) {
+    rc = orci_meter_invoke_model(m, model, member(o, "Body"), ts);
+    if (rc < 0)
+      rc = orci_error(err, rc, NULL, "out of memory");
+    else
+      rc = ORC_OK;
+  }
+  orc_json_unref(o);
+  orc_json_unref(p);
+  return rc;
+}
+
+/* }====== */
+
 /* Whether event i is an attempt whose previous event is its state's
 ** entry (1), another event (0), or unknown (-1: no ids to follow). Ids
 ** normally equal positions + 1; otherwise the 64 events before are
@@ -926,6 +1039,15 @@ int orc_meter_add_history(orc_meter *m, const orc_json *history,
     rc = orc_meter_add_event_ex(
         m, type, ts ? orc_json_number(ts) : NAN, event_details(ev),
         is_attempt(type) ? first_attempt(events, i) : -1, err);
+    if (rc == ORC_OK && strcmp(type, "TaskSucceeded") == 0) {
+      const orc_json *d = event_details(ev);
+      const char *rt = string_of(member(d, "resourceType"));
+      const char *r = string_of(member(d, "resource"));
+      if (rt && r && strcmp(rt, "bedrock") == 0 &&
+          strcmp(r, "invokeModel") == 0)
+        rc = add_invoke_model(m, events, i, d, ts ? orc_json_number(ts) : NAN,
+                              err);
+    }
     if (rc != ORC_OK) {
       if (err) snprintf(err->where, sizeof err->where, "%s", where);
       return rc;

@@ -56,4 +56,10 @@ int orci_scenario_eval(const orc_cost_catalog *C, const orci_scenario *s,
                        int monthly, orci_cost_lines *out, double *total_femto,
                        orc_error *err);
 
+/* Count an InvokeModel response body's usage (borrowed; Anthropic's,
+** Nova's, Llama's or the OpenAI shape's names) as a model call of model at
+** timestamp: 1 counted, 0 the body has no usage, < 0 an error. */
+int orci_meter_invoke_model(orc_meter *m, const char *model,
+                            const orc_json *body, double timestamp);
+
 #endif

@@ -147,6 +147,12 @@ orc_engine *orc_engine_new(const orc_engine_config *cfg, orc_error *err) {
     orci_error(err, ORC_EINVAL, NULL, "unknown clock %d", cfg->clock);
     return NULL;
   }
+  if (cfg && !(cfg->budget_usd >= 0 && cfg->budget_usd < HUGE_VAL)) {
+    orci_error(err, ORC_EINVAL, NULL,
+               "budget_usd must be a finite number >= 0, not %g",
+               cfg->budget_usd);
+    return NULL;
+  }
   E = (orc_engine *)orci_mem(&A, NULL, 0, sizeof *E);
   if (E == NULL) {
     orci_error(err, ORC_ENOMEM, NULL,
@@ -272,11 +278,14 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
   /* a timer that fires is a unit of work like a transition: thousands of
   ** Waits ending at once are spread over several steps */
   budget -= orci_timers_fire(E, S, orc_engine_now(E), budget);
+  if (E->nover_budget) orci_budget_enforce(E);
   while (budget > 0) {
     orci_runnable *r = orci_run_pop(S);
     uint64_t before = E->dispatched;
     if (r == NULL) break;
     r->run(r);
+    /* executions a unit took over their budget stop here (budget.c) */
+    if (E->nover_budget) orci_budget_enforce(E);
     /* a task handed to the host runs host code (a Lua handler: convert
     ** input and context, call, convert the result): it weighs
     ** ORC_TASK_WEIGHT transitions */

@@ -48,6 +48,9 @@ struct orc_engine {
   struct orci_http *http;
   /* bedrock:invokeModel's settings and calls in flight (bedrock.c) */
   struct orci_bedrock *bedrock;
+  size_t nover_budget;     /* executions over budget, to stop (budget.c) */
+  orc_choice_fn choice_fn; /* Choice override (choice_hook.c), or NULL */
+  void *choice_ud;
 };
 
 /* {====== the engine's memory: exact sizes (see alloc_int.h); a refused

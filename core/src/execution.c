@@ -62,6 +62,11 @@ void orci_finish(orc_execution *X, int status, orc_json *output,
                                               : EV_EXECUTION_ABORTED;
   orc_json *details;
   if (X->status != ORC_STATUS_RUNNING) return;
+  if (X->over_budget == 1 && status == ORC_STATUS_SUCCEEDED) {
+    /* its last unit took it over its budget (budget.c) */
+    orci_budget_fail(X, prev);
+    return;
+  }
   X->status = status;
   E->nrunning--;
   orci_timer_cancel(&E->sched, &X->t_timeout);

@@ -142,6 +142,8 @@ struct orc_execution {
   void *expired;           /* timed-out tokens remembered for it (task.c) */
   struct orc_meter *meter; /* billable units (meter.c), or NULL */
   int meter_owned;         /* 0: a distributed child's, its parent's meter */
+  double budget_usd;       /* 0: none (budget.c) */
+  int over_budget;         /* 1: to be stopped by the step loop, 2: done */
   int holds;               /* host calls in progress inside it */
   int closing;             /* closed during such a call: freed after it */
   void *agent;             /* an agent invocation's loop (agent.c), or NULL */
@@ -248,6 +250,12 @@ int orci_ts_of(const orc_json *v, int64_t *ms);
 int orci_rule_eval(orci_frame *F, const orci_rule *r, orc_json *in,
                    orci_failure *f);
 
+/* choice_hook.c: the host's override of Choice state s (input eff): -1
+** none, i < s->nchoices that rule, s->nchoices the Default; -2 failure
+** (f set). */
+int orci_choice_pick(orci_frame *F, const orci_state *s, orc_json *eff,
+                     orci_failure *f);
+
 /* recover.c: an error in the current state: Retry, Catch, or the end */
 void orci_handle_error_ev(orci_frame *F, const char *error, const char *cause,
                           int fail_event);
@@ -289,6 +297,27 @@ int orci_meter_register(orc_engine *E);
 /* X gets a meter of its own (of_parent NULL) or shares of_parent's. */
 int orci_meter_attach(orc_execution *X, orc_execution *of_parent);
 void orci_meter_detach(orc_execution *X);
+/* X gets a meter now (a budget set after its start); ORC_ENOMEM. */
+int orci_meter_late(orc_execution *X);
+
+/* budget.c */
+/* X's budget becomes usd (the meter is attached by the caller). */
+void orci_budget_init(orc_execution *X, double usd);
+/* After the meter counted a billable event of X: flag X when its total is
+** over its budget (the step loop stops it: orci_budget_enforce). */
+void orci_budget_after_unit(orc_execution *X);
+/* End X, over its budget, FAILED with Cost.BudgetExceeded (or
+** Cost.UnknownPrice) after event prev. */
+void orci_budget_fail(orc_execution *X, int64_t prev);
+/* Stop the executions flagged over budget (a safe point of the step). */
+void orci_budget_enforce(orc_engine *E);
+/* Whether a model call of input_tokens and max_tokens on model fits X's
+** budget: NULL it fits (or X has none), else the error name
+** (ORC_COST_BUDGET_EXCEEDED or ORC_COST_UNKNOWN_PRICE) with the cause in
+** why. */
+const char *orci_budget_check_call(orc_execution *X, const char *model,
+                                   double input_tokens, double max_tokens,
+                                   char *why, size_t n);
 
 /* nested.c */
 orc_json *orci_describe(orc_execution *X, int mode);

@@ -689,8 +689,11 @@ static void enter_state(orci_frame *F) {
     break;
   case ORCI_ST_CHOICE: {
     int next = -1;
+    int pick = orci_choice_pick(F, s, eff, &f); /* the host's; -1: none */
     for (i = 0; i < s->nchoices; i++) {
-      int m = orci_rule_eval(F, s->choices[i], eff, &f);
+      int m = pick == -1 ? orci_rule_eval(F, s->choices[i], eff, &f)
+              : pick < 0 ? -1 /* the hook failed: f says why */
+                         : (size_t)pick == i;
       if (m < 0) {
         orc_json_unref(eff);
         orci_fail_with(F, &f);

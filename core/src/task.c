@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "execution_int.h"
+#include "orchestra/budget.h"
 
 /* {====== lifetime */
 
@@ -297,6 +298,13 @@ static void task_dispatch(orc_engine *E, orc_task *T) {
   if (builtin == NULL && E->cfg.task == NULL) {
     orci_task_complete(T, 0, NULL, "States.TaskFailed",
                        "no task handler is set on the engine", NULL);
+    return;
+  }
+  if (T->X && T->X->over_budget == 1) { /* stopped after this unit */
+    orci_task_complete(T, 0, NULL, ORC_COST_BUDGET_EXCEEDED,
+                       "the execution is over its budget_usd: the task was "
+                       "not started",
+                       NULL);
     return;
   }
   T->holds++;

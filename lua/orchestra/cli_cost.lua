@@ -28,9 +28,12 @@ usage: orchestra cost <command> [<args>] [--format table|csv|json|svg] [--prices
         (default 1000,10000,100000,1000000) and break-even volumes
   simulate DEF.json [--runs N] [--tasks TASKS.lua] [--input IN.json]
                     [--seed N] [--fail RESOURCE=RATE]... [--executions N]
+                    [--choice STATE=NEXT:P,NEXT:P,...]...
         run the definition N times on the virtual clock (TASKS.lua handlers
         get (input, context, random)) and report transitions and cost per
-        execution: mean, p50, p95, p99
+        execution: mean, p50, p95, p99; --choice takes Choice state STATE
+        to each NEXT state (a Next or its Default) with probability P
+        instead of evaluating its rules (the P of a state sum to 1)
 
 --format svg draws monthly cost against volume (scenario, compare).
 --prices FILE merges a price file (the shape of data/prices.json) into the
@@ -237,6 +240,22 @@ local function cmd_simulate(opts, pos)
     end
     sim.failures[res] = rate
   end
+  for _, c in ipairs(opts.choice or {}) do
+    local state, list = c:match("^([^=]+)=(.+)$")
+    local probs = {}
+    for item in (list or ""):gmatch("[^,]+") do
+      local nxt, p = item:match("^(.+):([%d.eE+-]+)$")
+      p = tonumber(p)
+      if not nxt or not p then state = nil break end
+      probs[nxt] = p
+    end
+    if not state or next(probs) == nil then
+      err("simulate: --choice takes STATE=NEXT:P,NEXT:P,... (e.g. Check=Retry:0.7,Done:0.3), not '%s'", c)
+      return M.EXIT_USAGE
+    end
+    sim.choices = sim.choices or {}
+    sim.choices[state] = probs
+  end
   local ok, result = pcall(cost.simulate, sim)
   if not ok then err("simulate: %s", problem(result)) return M.EXIT_INVALID end
   return result
@@ -257,7 +276,7 @@ function M.main(args)
     scenario = { cmd_scenario, { volumes = "value", sensitivity = "bool" } },
     compare = { cmd_compare, { volumes = "value" } },
     simulate = { cmd_simulate, { runs = "value", tasks = "value", input = "value", seed = "value",
-      fail = "list", executions = "value" } },
+      fail = "list", executions = "value", choice = "list" } },
   }
   local c = commands[sub]
   if not c then err("unknown command '%s' (see orchestra cost --help)", sub) return M.EXIT_USAGE end

@@ -651,6 +651,93 @@ local function stderr_is_tty()
   return ok == true and (code == nil or code == 0)
 end
 
+-- The Choice states of a definition (nested branches included): name ->
+-- the states it may go to, in rule order, then its Default.
+local function choice_states(def, out)
+  out = out or {}
+  for name, st in pairs(def.States or {}) do
+    if type(st) == "table" then
+      if st.Type == "Choice" then
+        local list, seen = {}, {}
+        local function add(n)
+          if type(n) == "string" and not seen[n] then seen[n] = true list[#list + 1] = n end
+        end
+        for _, rule in ipairs(st.Choices or {}) do
+          if type(rule) == "table" then add(rule.Next) end
+        end
+        add(st.Default)
+        out[name] = list
+      end
+      for _, b in ipairs(type(st.Branches) == "table" and st.Branches or {}) do
+        if type(b) == "table" then choice_states(b, out) end
+      end
+      local proc = st.ItemProcessor or st.Iterator
+      if type(proc) == "table" then choice_states(proc, out) end
+    end
+  end
+  return out
+end
+
+-- Check opts.choices against the definition and return the engine's
+-- choice_hook (or nil). A probability table must name only the state's
+-- Next/Default states and sum to 1 (within 1e-9).
+local function choice_hook(choices, definition, random)
+  if choices == nil then return nil end
+  if type(choices) ~= "table" then
+    error("cost.simulate: choices must be a table: Choice state name -> {Next = probability, ...} "
+      .. "or function(random, input, state)", 3)
+  end
+  local def = definition
+  if type(def) == "string" then def = core.json_decode(def) end
+  local states = choice_states(def)
+  local plans = {}
+  for state, c in pairs(choices) do
+    local nexts = states[state]
+    if not nexts then
+      error(("cost.simulate: choices: '%s' is not a Choice state of the definition"):format(tostring(state)), 3)
+    end
+    if type(c) == "function" then
+      plans[state] = c
+    elseif type(c) == "table" then
+      local allowed = {}
+      for _, n in ipairs(nexts) do allowed[n] = true end
+      local sum = 0
+      for n, p in pairs(c) do
+        if not allowed[n] then
+          error(("cost.simulate: choices['%s']: '%s' is not a Next or the Default of Choice state '%s' (%s)")
+            :format(state, tostring(n), state, table.concat(nexts, ", ")), 3)
+        end
+        if type(p) ~= "number" or p < 0 or p > 1 then
+          error(("cost.simulate: choices['%s']['%s']: a probability must be a number from 0 to 1, not %s")
+            :format(state, n, tostring(p)), 3)
+        end
+        sum = sum + p
+      end
+      if math.abs(sum - 1) > 1e-9 then
+        error(("cost.simulate: choices['%s']: the probabilities sum to %.10g, not 1"):format(state, sum), 3)
+      end
+      local order = {}
+      for _, n in ipairs(nexts) do
+        if (c[n] or 0) > 0 then order[#order + 1] = { n, c[n] } end
+      end
+      plans[state] = order
+    else
+      error(("cost.simulate: choices['%s'] must be a table of probabilities or a function, not %s")
+        :format(state, type(c)), 3)
+    end
+  end
+  return function(state, input)
+    local plan = plans[state]
+    if plan == nil then return nil end
+    if type(plan) == "function" then return plan(random, input, state) end
+    local r, acc = random(), 0
+    for i, e in ipairs(plan) do
+      acc = acc + e[2]
+      if r < acc or i == #plan then return e[1] end
+    end
+  end
+end
+
 local Simulation = {}
 Simulation.__index = Simulation
 
@@ -704,11 +791,17 @@ Simulation.__tostring = Simulation.table
 -- prices each call of that resource as an agent invocation (its result is
 -- the handler's, or the input). `input` is a table, JSON text or
 -- `function(random, i)` (to draw Map sizes from a distribution).
+-- `choices[state] = {NextA = 0.7, NextB = 0.3}` takes a Choice state's
+-- branches with those probabilities instead of evaluating its rules (the
+-- Default counts as a branch; names must be the state's Next/Default
+-- states and the probabilities sum to 1), or `choices[state] =
+-- function(random, input, state)` returns the branch's name (nil: the
+-- rules decide).
 -- Per execution: billed transitions (states entered + task retries;
 -- retries of a whole Map or Parallel are not seen here) and cost, with
 -- mean, p50, p95, p99.
 -- @tparam table opts `definition` (JSON text or table), `runs` (default
---   1000), `seed`, `tasks`, `failures`, `agents`, `input`, `workflow`
+--   1000), `seed`, `tasks`, `failures`, `agents`, `input`, `choices`, `workflow`
 --   (`{type = "EXPRESS", duration_ms =, memory_mb =}`, default Standard),
 --   `executions` (monthly volume, default 1000), `max_seconds`,
 --   `stop = function(partial) -> true` (checked every `check_every`
@@ -721,7 +814,7 @@ function M.simulate(opts)
   local runs = opts.runs or 1000
   local random = rng_new(opts.seed or 1)
   local engine = orchestra.engine { clock = "virtual", history = "none", seed = opts.seed or 1,
-    max_history_events = 0 }
+    max_history_events = 0, choice_hook = choice_hook(opts.choices, opts.definition, random) }
   local tasks, failures, agents = opts.tasks or {}, opts.failures or {}, opts.agents or {}
   local wf = opts.workflow or {}
   local express = wf.type == "EXPRESS"

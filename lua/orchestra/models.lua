@@ -81,7 +81,11 @@ end
 -- ctx)` for each turn. A turn is `{text =, tool_calls = {{id =, name =,
 -- arguments =}}, stop_reason =, usage = {input_tokens =, output_tokens =,
 -- cache_read_tokens =, cache_write_tokens =}}`. A list that runs out fails
--- the invocation with Agent.ModelError.
+-- the invocation with Agent.ModelError. The table form also takes `fn`
+-- (instead of turns) and `model`: the name its calls are recorded,
+-- metered and priced under (gen_ai.request.model; default "scripted",
+-- which the catalog does not price), e.g. `{model = "claude-3-5-sonnet",
+-- turns = ...}`.
 function M.scripted(arg)
   if type(arg) == "function" then
     return declare { kind = "scripted", fn = arg }
@@ -90,14 +94,23 @@ function M.scripted(arg)
     error("orchestra.models.scripted: expected {turns = {...}} or a function(messages, tools, ctx)", 2)
   end
   for k in pairs(arg) do
-    if k ~= "turns" then
-      error(("orchestra.models.scripted: unknown option '%s' (options: turns)"):format(tostring(k)), 2)
+    if k ~= "turns" and k ~= "fn" and k ~= "model" then
+      error(("orchestra.models.scripted: unknown option '%s' (options: turns, fn, model)"):format(tostring(k)), 2)
     end
+  end
+  if arg.model ~= nil and type(arg.model) ~= "string" then
+    error("orchestra.models.scripted: option 'model' must be a string (the model it is priced as)", 2)
+  end
+  if arg.fn ~= nil then
+    if type(arg.fn) ~= "function" or arg.turns ~= nil then
+      error("orchestra.models.scripted: option 'fn' must be a function(messages, tools, ctx), without turns", 2)
+    end
+    return declare { kind = "scripted", fn = arg.fn, model = arg.model }
   end
   if type(arg.turns) ~= "table" then
     error("orchestra.models.scripted: option 'turns' must be a list of turns", 2)
   end
-  return declare { kind = "scripted", turns = arg.turns }
+  return declare { kind = "scripted", turns = arg.turns, model = arg.model }
 end
 
 return M

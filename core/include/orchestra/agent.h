@@ -32,6 +32,8 @@ typedef struct orc_agent orc_agent;
 #define ORC_AGENT_TIMEOUT       "Agent.Timeout"
 #define ORC_AGENT_INVALID       "Agent.InvalidOutput"
 #define ORC_AGENT_REPEATED_CALL "Agent.RepeatedToolCall"
+/* Also Cost.BudgetExceeded and Cost.UnknownPrice (orchestra/budget.h),
+** with the same cause. */
 
 /* Kinds of tools. */
 #define ORC_TOOL_HOST    0 /* a task the host's handler answers (resource) */
@@ -67,6 +69,8 @@ typedef struct orc_agent_model {
   ** (the conversation so far, in the transcript's shape). */
   const char *resource;
   int with_messages;
+  /* SCRIPTED: model (may be NULL: "scripted") is the name its calls are
+  ** recorded (gen_ai.request.model), metered and priced under. */
   /* Providers (NULL fields come from the environment as the providers'
   ** SDKs take them: OPENAI_API_KEY, ANTHROPIC_API_KEY, AWS_REGION,
   ** AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
@@ -94,6 +98,10 @@ typedef struct orc_agent_config {
   int retry_max_attempts;  /* model call attempts (default 3) */
   double retry_base_ms;    /* first back-off (default 1000) */
   double retry_max_ms;     /* back-off and Retry-After cap (default 60000) */
+  double budget_usd;       /* each invocation's budget in dollars
+                              (orchestra/budget.h; 0: the engine's
+                              budget_usd). The engine's catalog must price
+                              the model (ORC_EINVAL otherwise) */
 } orc_agent_config;
 
 /* Fill cfg with the defaults. */

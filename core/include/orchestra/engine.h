@@ -106,10 +106,15 @@ typedef struct orc_engine_config {
                              (default ".") */
   orc_resolve_fn resolve; /* or the host's own resolver */
   void *resolve_ud;
-  int meter;        /* 1: every execution meters its billable units (state
-                       transitions, retries, model tokens, tool calls) as
-                       its events are appended, whatever the history keeps
-                       (orc_execution_meter); 0 (default): off */
+  int meter;         /* 1: every execution meters its billable units (state
+                        transitions, retries, model tokens, tool calls) as
+                        its events are appended, whatever the history keeps
+                        (orc_execution_meter); 0 (default): off */
+  double budget_usd; /* > 0: every execution and agent invocation starts
+                        with this budget in dollars (budget.h; an agent's
+                        own budget_usd wins); it implies meter. 0: none */
+  const struct orc_cost_catalog *catalog; /* prices of budgets (borrowed:
+                        must outlive the engine; orc_engine_set_catalog) */
   orc_task_fn task; /* task handler (required to run Tasks) */
   orc_task_drop_fn task_drop;
   void *task_ud;
@@ -362,6 +367,25 @@ ORC_API int orc_engine_post_heartbeat(orc_engine *E, const char *token,
 ** at once). Callable from any thread (not from a signal handler); NULL is
 ** ignored. */
 ORC_API void orc_engine_wakeup(orc_engine *E);
+
+/* }====== */
+
+/* {====== choice overrides (cost simulation) */
+
+/* Called when an execution of E reaches a Choice state, before its rules:
+** state is the state's name, input its effective input (borrowed),
+** nexts[0..n) the distinct states it may go to (its Choices' Next in rule
+** order, then its Default). Set *pick to an index of nexts to go there
+** (the first rule with that Next matches, with its Assign; the Default's
+** Assign for the Default) or leave it -1 to evaluate the rules. The
+** history records the state as usual. A negative return fails the
+** execution with States.Runtime and err's message as the cause. */
+typedef int (*orc_choice_fn)(void *ud, orc_execution *X, const char *state,
+                             orc_json *input, const char *const *nexts,
+                             size_t n, int *pick, orc_error *err);
+/* Set (fn NULL: remove) E's Choice override. */
+ORC_API void orc_engine_set_choice_hook(orc_engine *E, orc_choice_fn fn,
+                                        void *ud);
 
 /* }====== */
 
