@@ -244,6 +244,17 @@ describe("JSONata mode", function()
     assert.matches("T1006", ex.cause, 1, true)
   end)
 
+  it("lets a cost simulation's Choice probabilities decide JSONata Choice states", function()
+    -- a loop taken with probability 1/2: C is entered 1/(1 - 1/2) = 2 times
+    -- on average, L once, E once: 4 transitions per execution
+    local r = orchestra.cost.simulate { runs = 20000, seed = 42, progress = false,
+      definition = ja({ C = { Type = "Choice", Choices = { { Condition = "{% false %}", Next = "L" } },
+                              Default = "E" },
+                        L = { Type = "Pass", Next = "C" }, E = { Type = "Succeed" } }, "C"),
+      choices = { C = { L = 0.5, E = 0.5 } } }
+    assert.is_true(math.abs(r.transitions.mean - 4) < 0.06, tostring(r.transitions.mean))
+  end)
+
   describe("validation", function()
     it("names JSONPath fields in JSONata states and JSONata fields in JSONPath states", function()
       local p = problems(ja { A = { Type = "Task", Resource = "r", Parameters = {}, ResultPath = "$.x", End = true } })

@@ -408,11 +408,18 @@ static int fail_text(orci_frame *F, const char *lit, const orci_tmpl *q,
 static void choice(orci_frame *F, const orci_state *s) {
   orci_failure f = {NULL, NULL};
   size_t i;
+  int pick = orci_choice_pick(F, s, F->input, &f); /* the host's; -1: none */
+  if (pick < -1) {
+    orci_fail_with(F, &f);
+    return;
+  }
   for (i = 0; i < s->nchoices; i++) {
     const orci_rule *r = s->choices[i];
     orc_json *v;
     int yes;
-    if (r->condition->kind == ORCI_T_CONST) {
+    if (pick >= 0) {
+      yes = (size_t)pick == i;
+    } else if (r->condition->kind == ORCI_T_CONST) {
       yes = orc_json_is_true(r->condition->value);
     } else {
       v = q_typed(F, r->condition, ORC_JSON_BOOL, "boolean", &f);
