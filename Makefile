@@ -131,8 +131,18 @@ bench-soak: deps build-lua5.4
 	  lua5.4 bench/soak.lua $(SOAK_N)
 
 # The agent loop (bench/agent.lua): overhead per step with the scripted
-# model, flatness at step 1,000, and 200 invocations in flight against the
-# node model server (longest engine:step(), CPU against wall time).
-bench-agent: deps build-lua5.4 node-deps
-	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
+# model, flatness at step 1,000 (also in callgrind's instructions), 200
+# invocations in flight against the node model server (longest
+# engine:step(), CPU against wall time while waiting), and the ratios
+# against the peers of bench/agents/ (npm ci into $(BUILD)/bench-agents).
+AGENT_PEERS := $(BUILD)/bench-agents/node_modules/.package-lock.json
+$(AGENT_PEERS): bench/agents/package-lock.json
+	@mkdir -p $(BUILD)/bench-agents
+	@cp bench/agents/*.mjs bench/agents/package.json bench/agents/package-lock.json $(BUILD)/bench-agents/
+	@cd $(BUILD)/bench-agents && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench-agent: deps build-lua5.4 node-deps $(AGENT_PEERS)
+	@BENCH_AGENTS_DIR=$(BUILD)/bench-agents \
+	  LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 bench/agent.lua
