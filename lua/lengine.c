@@ -766,6 +766,7 @@ static int engine_new(lua_State *L) {
                                         "max_memory",
                                         "meter",
                                         "bedrock",
+                                        "models", /* lua/orchestra.lua */
                                         NULL};
     const char *c;
     orcL_checktype(L, 1, LUA_TTABLE);
