@@ -44,6 +44,9 @@ demo:
 	@echo
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 examples/hybrid_agent_uses_workflow.lua
+	@echo
+	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
+	  lua5.4 examples/hybrid_invoke_model.lua
 
 # The model server's npm packages (spec/support/package-lock.json), for the
 # C test that drives every provider through it: installed when the lock

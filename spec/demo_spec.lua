@@ -42,6 +42,7 @@ describe("make demo", function()
     -- the order workflow, then a hybrid run (an agent with a workflow as
     -- a tool, scripted model): its trace and token usage
     assert.equal(h.read(h.ROOT .. "/spec/fixtures/examples/order_flow.out") .. "\n" ..
-      h.read(h.ROOT .. "/spec/fixtures/examples/hybrid_agent_uses_workflow.out"), out)
+      h.read(h.ROOT .. "/spec/fixtures/examples/hybrid_agent_uses_workflow.out") .. "\n" ..
+      h.read(h.ROOT .. "/spec/fixtures/examples/hybrid_invoke_model.out"), out)
   end)
 end)
