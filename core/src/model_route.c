@@ -436,7 +436,7 @@ static int read_anthropic(const orc_json *body, orci_llm_conversation *c,
           }
           p->result = r;
         } else if (type_of(r) == ORC_JSON_ARRAY) {
-          char where[64], *text;
+          char where[96], *text;
           snprintf(where, sizeof where, "messages[%zu].content[%zu].content", i,
                    j);
           if ((text = join_text_blocks(r, where, why, n)) == NULL) return -1;
