@@ -29,8 +29,9 @@ $(addprefix build-,$(ALL_LUAS)): build-%:
 
 # The demo installs and builds only what it needs (Lua 5.4 and the module,
 # not the test tools or the C tests) and prints only the demos' output: the
-# order workflow, then a hybrid run offline (an agent with a workflow as a
-# tool, scripted model) with its trace and token usage (the
+# hybrid runs offline (an agent with a workflow as a tool, and a workflow
+# calling bedrock:invokeModel, scripted models) with their traces, then the
+# order workflow ending with its cost against an agent's (the
 # build's is in $(BUILD)/demo-build.log, shown if it fails).
 demo:
 	@sh tools/deps.sh demo
@@ -41,6 +42,9 @@ demo:
 	  >>$(BUILD)/demo-build.log 2>&1 || { cat $(BUILD)/demo-build.log; exit 1; }
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 examples/hybrid_agent_uses_workflow.lua
+	@echo
+	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
+	  lua5.4 examples/hybrid_invoke_model.lua
 	@echo
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 examples/order_flow.lua
@@ -129,9 +133,6 @@ bench-soak: deps build-lua5.4
 	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 bench/soak.lua $(SOAK_N)
 
-# The agent loop (bench/agent.lua): overhead per step with the scripted
-# model, flatness at step 1,000, and 200 invocations in flight against the
-# node model server (longest engine:step(), CPU against wall time).
 # JSONata mode against JSONPath mode (pass_chain, map_inline), and the peer
 # on the JSONata forms.
 bench-jsonata: deps build-lua5.4
@@ -139,6 +140,19 @@ bench-jsonata: deps build-lua5.4
 	@BUILD=$(BUILD) LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" \
 	  LUA_CPATH="$$PWD/$(BUILD)/lua5.4/?.so;;" lua5.4 bench/jsonata_mode.lua
 
-bench-agent: deps build-lua5.4 node-deps
-	@LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
+# The agent loop (bench/agent.lua): overhead per step with the scripted
+# model, flatness at step 1,000 (also in callgrind's instructions), 200
+# invocations in flight against the node model server (longest
+# engine:step(), CPU against wall time while waiting), and the ratios
+# against the peers of bench/agents/ (npm ci into $(BUILD)/bench-agents).
+AGENT_PEERS := $(BUILD)/bench-agents/node_modules/.package-lock.json
+$(AGENT_PEERS): bench/agents/package-lock.json
+	@mkdir -p $(BUILD)/bench-agents
+	@cp bench/agents/*.mjs bench/agents/package.json bench/agents/package-lock.json $(BUILD)/bench-agents/
+	@cd $(BUILD)/bench-agents && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench-agent: deps build-lua5.4 node-deps $(AGENT_PEERS)
+	@BENCH_AGENTS_DIR=$(BUILD)/bench-agents \
+	  LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 bench/agent.lua

@@ -11,6 +11,7 @@
 #include "lorchestra.h"
 #include "orchestra/agent.h"
 #include "orchestra/budget.h"
+#include "orchestra/bedrock.h"
 
 #define AGENT_MT "orchestra.Agent"
 
@@ -84,6 +85,34 @@ static orc_json *opt_json(lua_State *L, int t, const char *k,
   return v;
 }
 
+/* [-0, +0, e] The model declaration at t (lua/orchestra.lua's normalized
+** table) into m; its strings stay in the table. */
+static void read_model(lua_State *L, int t, orc_agent_model *m,
+                       const char *who) {
+  const char *kind = opt_str(L, t, "kind");
+  if (kind == NULL || !strcmp(kind, "scripted")) {
+    m->kind = ORC_MODEL_SCRIPTED;
+    m->resource = opt_str(L, t, "resource");
+    m->model = opt_str(L, t, "model"); /* priced as */
+    lua_getfield(L, t, "with_messages");
+    m->with_messages = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return;
+  }
+  m->kind = !strcmp(kind, "openai")      ? ORC_MODEL_OPENAI
+            : !strcmp(kind, "anthropic") ? ORC_MODEL_ANTHROPIC
+            : !strcmp(kind, "bedrock")   ? ORC_MODEL_BEDROCK
+                                         : -1;
+  if (m->kind < 0) luaL_error(L, "%s: unknown model kind '%s'", who, kind);
+  m->model = opt_str(L, t, "model");
+  m->base_url = opt_str(L, t, "base_url");
+  m->api_key = opt_str(L, t, "api_key");
+  m->anthropic_version = opt_str(L, t, "anthropic_version");
+  m->region = opt_str(L, t, "region");
+  m->endpoint_url = opt_str(L, t, "endpoint_url");
+  m->timeout_ms = (long)opt_num(L, t, "timeout_ms", 0, 0);
+}
+
 typedef struct spec_mem {
   orc_agent_tool *tools;
   size_t ntools;
@@ -128,32 +157,7 @@ static void read_spec(lua_State *L, orc_agent_config *cfg, spec_mem *m) {
   if (!lua_istable(L, -1))
     luaL_error(L, "engine:agent: option 'model' is required (an "
                   "orchestra.models.* value)");
-  {
-    int t = lua_gettop(L);
-    kind = opt_str(L, t, "kind");
-    if (kind == NULL || !strcmp(kind, "scripted")) {
-      cfg->model.kind = ORC_MODEL_SCRIPTED;
-      cfg->model.resource = opt_str(L, t, "resource");
-      cfg->model.model = opt_str(L, t, "model"); /* priced as */
-      lua_getfield(L, t, "with_messages");
-      cfg->model.with_messages = lua_toboolean(L, -1);
-      lua_pop(L, 1);
-    } else {
-      cfg->model.kind = !strcmp(kind, "openai")      ? ORC_MODEL_OPENAI
-                        : !strcmp(kind, "anthropic") ? ORC_MODEL_ANTHROPIC
-                        : !strcmp(kind, "bedrock")   ? ORC_MODEL_BEDROCK
-                                                     : -1;
-      if (cfg->model.kind < 0)
-        luaL_error(L, "engine:agent: unknown model kind '%s'", kind);
-      cfg->model.model = opt_str(L, t, "model");
-      cfg->model.base_url = opt_str(L, t, "base_url");
-      cfg->model.api_key = opt_str(L, t, "api_key");
-      cfg->model.anthropic_version = opt_str(L, t, "anthropic_version");
-      cfg->model.region = opt_str(L, t, "region");
-      cfg->model.endpoint_url = opt_str(L, t, "endpoint_url");
-      cfg->model.timeout_ms = (long)opt_num(L, t, "timeout_ms", 0, 0);
-    }
-  }
+  read_model(L, lua_gettop(L), &cfg->model, "engine:agent");
   lua_pop(L, 1);
   lua_getfield(L, 2, "tools");
   n = lua_istable(L, -1) ? (size_t)orc_rawlen(L, -1) : 0;
@@ -235,6 +239,36 @@ static int engine_agent(lua_State *L) {
   a->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   luaL_getmetatable(L, AGENT_MT);
   lua_setmetatable(L, -2);
+  return 1;
+}
+
+/* engine:_route_model(prefix, model) -> resource or nil: bedrock:invokeModel
+** tasks whose ModelId starts with prefix go to model (the normalized table
+** of lua/orchestra.lua); a scripted model's tasks are of the resource
+** returned. Raises {code = "InvalidModel", message}. */
+static int engine_route_model(lua_State *L) {
+  orc_engine *E = orcL_check_engine(L, 1);
+  const char *prefix = luaL_checkstring(L, 2);
+  orc_agent_model m;
+  const char *resource = NULL;
+  orc_error err;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  memset(&m, 0, sizeof m);
+  read_model(L, 3, &m, "orchestra.engine: models");
+  if (orc_engine_route_model(E, prefix, &m, &resource, &err) != ORC_OK) {
+    lua_newtable(L);
+    lua_pushstring(L, "InvalidModel");
+    lua_setfield(L, -2, "code");
+    lua_pushfstring(L, "orchestra.engine: %s", err.message);
+    lua_setfield(L, -2, "message");
+    luaL_getmetatable(L, "orchestra.Error");
+    lua_setmetatable(L, -2);
+    return lua_error(L);
+  }
+  if (resource)
+    lua_pushstring(L, resource);
+  else
+    lua_pushnil(L);
   return 1;
 }
 
@@ -466,6 +500,8 @@ void orcL_open_agent(lua_State *L) {
   lua_setfield(L, -2, "_agent");
   lua_pushcfunction(L, engine_agent_attrs);
   lua_setfield(L, -2, "_agent_attrs");
+  lua_pushcfunction(L, engine_route_model);
+  lua_setfield(L, -2, "_route_model");
   lua_pushcfunction(L, engine_wait);
   lua_setfield(L, -2, "wait");
   lua_pop(L, 2);

@@ -865,6 +865,7 @@ static int engine_new(lua_State *L) {
                                         "budget_usd",
                                         "catalog",
                                         "choice_hook",
+                                        "models", /* lua/orchestra.lua */
                                         NULL};
     const char *c;
     orcL_checktype(L, 1, LUA_TTABLE);

@@ -76,9 +76,79 @@ M.object = core.object
 --   execution's and invocation's budget in dollars; see README "Budgets"),
 --   `catalog` (the prices budgets use; default `orchestra.cost.catalog()`),
 --   `choice_hook` (`function(state, input, nexts)` -> the branch a Choice
---   state takes, or nil for its rules)
+--   state takes, or nil for its rules), `bedrock` (where
+--   bedrock:invokeModel goes: `region`, `endpoint_url`, credentials,
+--   `timeout_seconds`), `models` (`{[model id or prefix] =
+--   orchestra.models.*}`: bedrock:invokeModel tasks whose ModelId starts
+--   with a key, the longest first, are answered by that model; see the
+--   README, "Calling a model from a workflow")
 -- @treturn Engine
-M.engine = core.engine
+-- A task handler playing a scripted model: `fn(messages, tools, ctx)`, or
+-- the next of its list of turns; `what` names it when the list runs out.
+local function scripted_handler(model, error_name, what)
+  local fn = model.fn
+  if fn then
+    return function(input, ctx) return fn(input.messages, input.tools, ctx) end
+  end
+  local turns, i = model.turns, 0
+  return function()
+    i = i + 1
+    local turn = turns[i]
+    if turn == nil then
+      error({ Error = error_name, Cause = ("%s has no turn %d (it has %d)"):format(what, i, #turns) })
+    end
+    return turn
+  end
+end
+
+-- The engine option `models`: bedrock:invokeModel answered by the engine's
+-- own model declarations, by longest model id prefix.
+local function route_models(engine, routes)
+  if type(routes) ~= "table" then
+    error(("orchestra.engine: option 'models' must be a table {[model id or prefix] = orchestra.models.*}, not %s")
+      :format(type(routes)), 0)
+  end
+  local prefixes = {}
+  for prefix, model in pairs(routes) do
+    if type(prefix) ~= "string" or prefix == "" then
+      error(("orchestra.engine: option 'models': keys are model ids or prefixes (non-empty strings), not %s")
+        :format(type(prefix) == "string" and "an empty string" or type(prefix)), 0)
+    end
+    if getmetatable(model) ~= models.model_mt then
+      error(("orchestra.engine: models['%s'] must be an orchestra.models.* value, not %s"):format(prefix, type(model)), 0)
+    end
+    prefixes[#prefixes + 1] = prefix
+  end
+  table.sort(prefixes)
+  for _, prefix in ipairs(prefixes) do
+    local model = routes[prefix]
+    local resource = engine:_route_model(prefix, {
+      kind = model.kind, model = model.model, base_url = model.base_url, api_key = model.api_key,
+      anthropic_version = model.anthropic_version, region = model.region,
+      endpoint_url = model.endpoint_url, timeout_ms = model.timeout_ms })
+    if resource then
+      local play = scripted_handler(model, "States.TaskFailed",
+        ("bedrock:invokeModel: the scripted model routed for '%s'"):format(prefix))
+      -- fn(messages, tools, ctx): the system prompt and max_tokens in ctx
+      engine:handler(resource, function(input, ctx)
+        ctx.instructions, ctx.max_tokens = input.instructions, input.max_tokens
+        return play(input, ctx)
+      end)
+    end
+  end
+end
+
+function M.engine(opts)
+  local engine = core.engine(opts)
+  if type(opts) == "table" and opts.models ~= nil then
+    local ok, err = pcall(route_models, engine, opts.models)
+    if not ok then
+      engine:close()
+      error(err, 0)
+    end
+  end
+  return engine
+end
 
 --- JSONata expressions: `jsonata.compile(text [, {aws=true}])` returns an
 -- expression with `:evaluate(input [, bindings [, limits]])`;
@@ -265,23 +335,7 @@ function engine_methods.agent(engine, opts)
     end)
   end
   if model.kind == "scripted" then
-    local fn = model.fn
-    if fn then
-      engine:handler("orchestra:model:" .. aname, function(input, ctx)
-        return fn(input.messages, input.tools, ctx)
-      end)
-    else
-      local turns, i = model.turns, 0
-      engine:handler("orchestra:model:" .. aname, function()
-        i = i + 1
-        local turn = turns[i]
-        if turn == nil then
-          error({ Error = "Agent.ModelError",
-                  Cause = ("the scripted model has no turn %d (it has %d)"):format(i, #turns) })
-        end
-        return turn
-      end)
-    end
+    engine:handler("orchestra:model:" .. aname, scripted_handler(model, "Agent.ModelError", "the scripted model"))
   end
   return agent
 end

@@ -39,10 +39,12 @@ describe("make demo", function()
       .. "-u MFLAGS make demo BUILD=" .. q(h.BUILD_ROOT), true)
     assert.equal(0, status, err)
     assert.equal("", err)
-    -- a hybrid run (an agent with a workflow as a tool, scripted model):
-    -- its trace and token usage; then the order workflow, ending with its
-    -- cost and a comparison with an agent doing the same job (#11)
+    -- hybrid runs (an agent with a workflow as a tool; a workflow calling
+    -- bedrock:invokeModel answered by a scripted model): their traces and
+    -- token usage; then the order workflow, ending with its cost and a
+    -- comparison with an agent doing the same job (#11)
     assert.equal(h.read(h.ROOT .. "/spec/fixtures/examples/hybrid_agent_uses_workflow.out") .. "\n" ..
+      h.read(h.ROOT .. "/spec/fixtures/examples/hybrid_invoke_model.out") .. "\n" ..
       h.read(h.ROOT .. "/spec/fixtures/examples/order_flow.out"), out)
     assert.matches("== cost of order A%-1001: 8 billed transitions.*an agent, 5 steps.*break%-even", out)
   end)

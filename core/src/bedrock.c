@@ -15,6 +15,7 @@
 #include "cost_int.h"
 #include "execution_int.h"
 #include "llm_wire_int.h"
+#include "model_route_int.h"
 #include "orchestra/bedrock.h"
 #include "orchestra/budget.h"
 #include "orchestra/cost.h"
@@ -37,8 +38,19 @@ struct orci_bedrock {
   char *region, *endpoint_url, *access_key_id, *secret_access_key,
       *session_token; /* owned copies; NULL: from the environment */
   int64_t timeout_ms;
-  call *calls; /* in flight */
+  call *calls;         /* in flight */
+  orci_routes *routes; /* model ids answered by the engine's own models */
 };
+
+orci_routes *orci_bedrock_routes(orc_engine *E) {
+  return E->bedrock ? E->bedrock->routes : NULL;
+}
+
+int orc_engine_route_model(orc_engine *E, const char *prefix,
+                           const orc_agent_model *model, const char **resource,
+                           orc_error *err) {
+  return orci_route_add(E, &E->bedrock->routes, prefix, model, resource, err);
+}
 
 static void free_secret(char *s) {
   if (s == NULL) return;
@@ -314,6 +326,9 @@ static int invoke_model(void *ud, orc_task *T) {
   orci_llm_provider *P = NULL;
   orc_error err;
   const char *model_id, *region;
+  const orci_route *route;
+  const char *route_region = NULL, *route_endpoint = NULL;
+  long route_timeout = 0;
   char *text;
   size_t len;
   call *c;
@@ -389,14 +404,20 @@ static int invoke_model(void *ud, orc_task *T) {
       return ORC_OK;
     }
   }
-  region = B->region ? B->region : env("AWS_REGION");
+  route = orci_route_find(B->routes, model_id);
+  if (route && !orci_route_bedrock(route, &model_id, &route_region,
+                                   &route_endpoint, &route_timeout))
+    return orci_route_invoke(E, route, T, model_id, body);
+  region = route_region ? route_region
+           : B->region  ? B->region
+                        : env("AWS_REGION");
   if (region == NULL) region = env("AWS_DEFAULT_REGION");
   if (region == NULL) region = E->region;
   memset(&cfg, 0, sizeof cfg);
   cfg.kind = ORCI_LLM_BEDROCK;
   cfg.model = model_id;
   cfg.region = region;
-  cfg.endpoint_url = B->endpoint_url;
+  cfg.endpoint_url = route_endpoint ? route_endpoint : B->endpoint_url;
   cfg.access_key_id = B->access_key_id;
   cfg.secret_access_key = B->secret_access_key;
   cfg.session_token = B->session_token;
@@ -421,7 +442,10 @@ static int invoke_model(void *ud, orc_task *T) {
   c->T = T;
   c->P = P;
   rc = send_invoke(E, P, text, len,
-                   B->timeout_ms ? B->timeout_ms : DEFAULT_TIMEOUT_MS, c, &err);
+                   route           ? (int64_t)route_timeout
+                   : B->timeout_ms ? B->timeout_ms
+                                   : DEFAULT_TIMEOUT_MS,
+                   c, &err);
   orc_free(text);
   if (rc != ORC_OK) {
     free(c);
@@ -453,6 +477,7 @@ void orci_bedrock_free(orc_engine *E) {
   if (E->bedrock == NULL) return;
   while (E->bedrock->calls)
     call_free(E->bedrock->calls);
+  orci_routes_free(E->bedrock->routes);
   settings_clear(E->bedrock);
   free(E->bedrock);
   E->bedrock = NULL;

@@ -272,9 +272,18 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
     if (due > E->now_ms) E->now_ms = due;
   }
   orci_posts_drain(E, E->posts); /* answers from other threads */
-  if (E->http && orci_http_ntransfers(E->http) > 0 &&
-      orci_http_perform(E->http, err) < 0)
-    E->mem.failed = 1; /* libcurl's multi handle failed: err says why */
+  if (E->http && orci_http_ntransfers(E->http) > 0) {
+    /* HTTP work counts against the bound like the rest: ready sockets,
+    ** requests handed to libcurl, responses read and their tasks answered
+    ** (ORCI_HTTP_W_*); with runnables waiting it takes half the budget at
+    ** most, and what it leaves waits for the next step */
+    int ndone, used = orci_http_step(
+                   E->http, S->nready > 0 ? budget / 2 : budget, &ndone, err);
+    if (used < 0)
+      E->mem.failed = 1; /* libcurl's multi handle failed: err says why */
+    else
+      budget -= used;
+  }
   /* a timer that fires is a unit of work like a transition: thousands of
   ** Waits ending at once are spread over several steps */
   budget -= orci_timers_fire(E, S, orc_engine_now(E), budget);
@@ -305,6 +314,8 @@ int orc_engine_step(orc_engine *E, orc_error *err) {
   }
   if (S->nready == 0 && S->nheap && orci_timer_next(S) <= orc_engine_now(E))
     return 1; /* due timers left for the next step */
+  if (S->nready == 0 && E->http && orci_http_has_backlog(E->http))
+    return 1; /* HTTP work left for the next step */
   return (int)(S->nready > 0x7fffffff ? 0x7fffffff : S->nready);
 }
 

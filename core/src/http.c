@@ -1,9 +1,25 @@
 /*
 ** A non-blocking HTTP client over one libcurl multi handle (http_int.h).
+**
+** libcurl runs in its socket mode: it tells us which sockets to watch
+** (on_socket) and when its timer is due (on_timer), and each step acts on
+** the sockets poll(2) finds ready, one curl_multi_socket_action each, so a
+** step's cost follows the transfers that have something to do, not the
+** number in flight (curl_multi_perform visits every transfer and polls
+** each one's socket). The work of one step is bounded: new requests wait
+** in a queue and are handed to libcurl a few per step (connecting and
+** sending is what costs), ready sockets past the budget and finished
+** transfers past it are left to the next step, which starts where this one
+** stopped.
 */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* curl_easy_setopt goes through our SET macro: libcurl's type-checking
 ** wrapper (GCC statement expressions with _Pragma) does not nest in it */
@@ -22,7 +38,7 @@ typedef struct abuf {
 } abuf;
 
 typedef struct transfer {
-  struct transfer *prev, *next; /* in flight, in the client's list */
+  struct transfer *prev, *next; /* in the client's queue or in-flight list */
   orci_http *h;
   uint64_t id;
   CURL *easy;
@@ -32,6 +48,7 @@ typedef struct transfer {
   abuf resp_headers, resp_body;
   size_t max_bytes; /* response body cap */
   int too_large;    /* the write callback refused more bytes */
+  int added;        /* handed to libcurl (else waiting in the queue) */
   orci_http_done done;
   void *ud;
   char errbuf[CURL_ERROR_SIZE]; /* libcurl writes its message here */
@@ -41,10 +58,19 @@ struct orci_http {
   orci_alloc alloc;
   void *alloc_ud;
   CURLM *multi;
-  transfer *head; /* transfers in flight */
-  size_t ntransfers;
+  transfer *head;          /* handed to libcurl */
+  transfer *qhead, *qtail; /* waiting to be handed to libcurl, oldest first */
+  size_t ntransfers;       /* both lists */
   uint64_t last_id;
   int async_dns; /* curl_version_info has CURL_VERSION_ASYNCHDNS */
+  /* the sockets libcurl asked us to watch: pfds[i] is one, and libcurl
+  ** holds i + 1 as its socketp (curl_multi_assign) */
+  struct pollfd *pfds;
+  size_t nsocks, capsocks;
+  size_t next_sock;  /* where the next step starts looking (fairness) */
+  int64_t timer_due; /* monotonic ms of libcurl's timer; -1: none */
+  int backlog;       /* the last step left ready work undone */
+  int lost_socket;   /* a socket could not be recorded (out of memory) */
 };
 
 /* {====== memory */
@@ -113,6 +139,66 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   return abuf_add(t->h, &t->resp_headers, data, len) == 0 ? len : 0;
 }
 
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Room for n watched sockets. Returns 0, or -1 when out of memory. */
+static int reserve_socks(orci_http *h, size_t n) {
+  size_t cap = h->capsocks ? h->capsocks : 16;
+  struct pollfd *p;
+  if (n <= h->capsocks) return 0;
+  while (cap < n)
+    cap *= 2;
+  p = (struct pollfd *)mem(h, h->pfds, h->capsocks * sizeof *p,
+                           cap * sizeof *p);
+  if (p == NULL) return -1;
+  h->pfds = p;
+  h->capsocks = cap;
+  return 0;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch s for what libcurl waits on, or stop. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *ud,
+                     void *socketp) {
+  orci_http *h = (orci_http *)ud;
+  size_t i = (size_t)(uintptr_t)socketp; /* slot + 1; 0: not watched yet */
+  (void)easy;
+  if (what == CURL_POLL_REMOVE) {
+    if (i == 0 || i > h->nsocks || h->pfds[i - 1].fd != s) return 0;
+    /* the last slot moves into the freed one and libcurl learns its new
+    ** slot (curl_multi_assign is a lookup: callbacks may call it) */
+    h->pfds[i - 1] = h->pfds[--h->nsocks];
+    if (i - 1 < h->nsocks)
+      curl_multi_assign(h->multi, h->pfds[i - 1].fd, (void *)(uintptr_t)i);
+    return 0;
+  }
+  if (i == 0 || i > h->nsocks || h->pfds[i - 1].fd != s) {
+    if (reserve_socks(h, h->nsocks + 1) != 0) {
+      h->lost_socket = 1; /* the transfer can only end by its timeout */
+      return -1;
+    }
+    i = ++h->nsocks;
+    h->pfds[i - 1].fd = s;
+    curl_multi_assign(h->multi, s, (void *)(uintptr_t)i);
+  }
+  h->pfds[i - 1].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
+                                  ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+  h->pfds[i - 1].revents = 0;
+  return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: libcurl wants curl_multi_socket_action with
+** CURL_SOCKET_TIMEOUT in ms milliseconds (-1: never). */
+static int on_timer(CURLM *multi, long ms, void *ud) {
+  orci_http *h = (orci_http *)ud;
+  (void)multi;
+  h->timer_due = ms < 0 ? -1 : mono_ms() + ms;
+  return 0;
+}
+
 /* }====== */
 
 orci_http *orci_http_new(orci_alloc alloc, void *alloc_ud, orc_error *err) {
@@ -134,6 +220,18 @@ orci_http *orci_http_new(orci_alloc alloc, void *alloc_ud, orc_error *err) {
     orci_error(err, ORC_EHTTP, NULL, "curl_multi_init failed");
     return NULL;
   }
+  h->timer_due = -1;
+  if (curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket) !=
+          CURLM_OK ||
+      curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, (void *)h) != CURLM_OK ||
+      curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer) !=
+          CURLM_OK ||
+      curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, (void *)h) != CURLM_OK) {
+    curl_multi_cleanup(h->multi);
+    alloc(alloc_ud, h, sizeof *h, 0);
+    orci_error(err, ORC_EHTTP, NULL, "curl_multi_setopt refused socket mode");
+    return NULL;
+  }
   info = curl_version_info(CURLVERSION_NOW);
   h->async_dns = info && (info->features & CURL_VERSION_ASYNCHDNS) != 0;
   return h;
@@ -141,7 +239,7 @@ orci_http *orci_http_new(orci_alloc alloc, void *alloc_ud, orc_error *err) {
 
 static void transfer_free(orci_http *h, transfer *t) {
   if (t->easy) {
-    curl_multi_remove_handle(h->multi, t->easy);
+    if (t->added) curl_multi_remove_handle(h->multi, t->easy);
     curl_easy_cleanup(t->easy);
   }
   curl_slist_free_all(t->headers);
@@ -154,21 +252,27 @@ static void transfer_free(orci_http *h, transfer *t) {
 static void unlink_transfer(orci_http *h, transfer *t) {
   if (t->prev)
     t->prev->next = t->next;
-  else
+  else if (t->added)
     h->head = t->next;
-  if (t->next) t->next->prev = t->prev;
+  else
+    h->qhead = t->next;
+  if (t->next)
+    t->next->prev = t->prev;
+  else if (!t->added)
+    h->qtail = t->prev;
   t->prev = t->next = NULL;
   h->ntransfers--;
 }
 
 void orci_http_free(orci_http *h) {
   if (h == NULL) return;
-  while (h->head) {
-    transfer *t = h->head;
+  while (h->head || h->qhead) {
+    transfer *t = h->head ? h->head : h->qhead;
     unlink_transfer(h, t);
     transfer_free(h, t);
   }
   curl_multi_cleanup(h->multi);
+  if (h->pfds) mem(h, h->pfds, h->capsocks * sizeof *h->pfds, 0);
   h->alloc(h->alloc_ud, h, sizeof *h, 0);
 }
 
@@ -259,15 +363,20 @@ uint64_t orci_http_request(orci_http *h, const orci_http_req *req,
     transfer_free(h, t);
     return 0;
   }
-  if (curl_multi_add_handle(h->multi, t->easy) != CURLM_OK) {
-    orci_error(err, ORC_EHTTP, NULL, "http: curl_multi_add_handle failed");
+  /* room for its sockets now (two while a dual-stack connect races), so
+  ** that the socket callback has nothing to allocate */
+  if (reserve_socks(h, h->nsocks + 2 * (h->ntransfers + 1)) != 0) {
     transfer_free(h, t);
-    return 0;
+    goto nomem;
   }
+  /* queued: a later orci_http_step hands it to libcurl */
   t->id = ++h->last_id;
-  t->next = h->head;
-  if (h->head) h->head->prev = t;
-  h->head = t;
+  t->prev = h->qtail;
+  if (h->qtail)
+    h->qtail->next = t;
+  else
+    h->qhead = t;
+  h->qtail = t;
   h->ntransfers++;
   return t->id;
 
@@ -280,12 +389,14 @@ nomem:
 
 int orci_http_cancel(orci_http *h, uint64_t id) {
   transfer *t;
-  for (t = h->head; t; t = t->next)
-    if (t->id == id) {
-      unlink_transfer(h, t);
-      transfer_free(h, t);
-      return ORC_OK;
-    }
+  int pass;
+  for (pass = 0; pass < 2; pass++)
+    for (t = pass ? h->qhead : h->head; t; t = t->next)
+      if (t->id == id) {
+        unlink_transfer(h, t);
+        transfer_free(h, t);
+        return ORC_OK;
+      }
   return ORC_EINVAL;
 }
 
@@ -374,33 +485,131 @@ static void finish(orci_http *h, transfer *t, CURLcode c) {
   r.body_len = t->resp_body.len;
   unlink_transfer(h, t);
   curl_multi_remove_handle(h->multi, t->easy);
+  t->added = 0;
   if (t->done) t->done(t->ud, &r);
   transfer_free(h, t);
 }
 
-int orci_http_perform(orci_http *h, orc_error *err) {
-  int running = 0, left = 0, ndone = 0;
+/* Hand the oldest queued transfer to libcurl (its connection starts at
+** the next timer action). When libcurl refuses it, its callback is told. */
+static void admit(orci_http *h) {
+  transfer *t = h->qhead;
+  CURLMcode mc;
+  unlink_transfer(h, t);
+  t->added = 1;
+  t->next = h->head;
+  if (h->head) h->head->prev = t;
+  h->head = t;
+  h->ntransfers++;
+  mc = curl_multi_add_handle(h->multi, t->easy);
+  if (mc != CURLM_OK) {
+    snprintf(t->errbuf, sizeof t->errbuf, "curl_multi_add_handle: %s",
+             curl_multi_strerror(mc));
+    finish(h, t, CURLE_FAILED_INIT);
+  }
+}
+
+/* A poll(2) event mask as curl_multi_socket_action's. */
+static int curl_events(short revents) {
+  int ev = 0;
+  if (revents & (POLLIN | POLLHUP)) ev |= CURL_CSELECT_IN;
+  if (revents & POLLOUT) ev |= CURL_CSELECT_OUT;
+  if (revents & (POLLERR | POLLNVAL)) ev |= CURL_CSELECT_ERR;
+  return ev;
+}
+
+#define MAX_READY 64 /* ready sockets gathered per round */
+
+int orci_http_step(orci_http *h, int budget, int *ndone, orc_error *err) {
+  int used = 0, running = 0, left = 0, nadmitted = 0;
   CURLMsg *m;
-  CURLMcode mc = curl_multi_perform(h->multi, &running);
+  CURLMcode mc = CURLM_OK;
+  *ndone = 0;
+  h->backlog = 0;
+  /* the sockets that are ready, from where the last step stopped */
+  if (h->nsocks > 0) {
+    struct {
+      curl_socket_t fd;
+      int ev;
+    } ready[MAX_READY];
+    size_t n = h->nsocks, start = h->next_sock % n, k, nready = 0;
+    if (poll(h->pfds, (nfds_t)n, 0) > 0) {
+      for (k = 0; k < n; k++) {
+        size_t i = (start + k) % n;
+        if (h->pfds[i].revents == 0) continue;
+        if (nready == MAX_READY ||
+            (nready > 0 && (int)(nready + 1) * ORCI_HTTP_W_SOCKET > budget)) {
+          h->backlog = 1;
+          h->next_sock = i; /* the next step begins with it */
+          break;
+        }
+        ready[nready].fd = h->pfds[i].fd;
+        ready[nready].ev = curl_events(h->pfds[i].revents);
+        nready++;
+        h->next_sock = i + 1;
+      }
+      /* act after gathering: an action may move the watched sockets */
+      for (k = 0; k < nready && mc == CURLM_OK; k++) {
+        used += ORCI_HTTP_W_SOCKET;
+        mc = curl_multi_socket_action(h->multi, ready[k].fd, ready[k].ev,
+                                      &running);
+      }
+    }
+  }
+  /* new requests, one at least: connecting and sending (the timer action
+  ** below) is where they cost */
+  while (mc == CURLM_OK && h->qhead &&
+         (nadmitted == 0 || used + ORCI_HTTP_W_START <= budget)) {
+    used += ORCI_HTTP_W_START;
+    nadmitted++;
+    admit(h);
+  }
+  if (h->qhead) h->backlog = 1;
+  /* libcurl's timer: the new transfers, timeouts, retries */
+  if (mc == CURLM_OK && h->timer_due >= 0 && h->timer_due <= mono_ms()) {
+    used += ORCI_HTTP_W_SOCKET;
+    mc = curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  }
   if (mc != CURLM_OK)
-    return orci_error(err, ORC_EHTTP, NULL, "http: curl_multi_perform: %s",
+    return orci_error(err, ORC_EHTTP, NULL,
+                      "http: curl_multi_socket_action: %s",
                       curl_multi_strerror(mc));
-  while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+  /* finished transfers, one at least: their callbacks read the responses */
+  while ((*ndone == 0 || used < budget) &&
+         (m = curl_multi_info_read(h->multi, &left)) != NULL) {
     transfer *t = NULL;
     if (m->msg != CURLMSG_DONE) continue;
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
     if (t == NULL) continue;
+    used += ORCI_HTTP_W_DONE;
     finish(h, t, m->data.result);
-    ndone++;
+    (*ndone)++;
   }
-  return ndone;
+  if (left > 0) h->backlog = 1;
+  return used;
+}
+
+int orci_http_perform(orci_http *h, orc_error *err) {
+  int ndone = 0, total = 0, rc;
+  do { /* no bound: a test's loop, not an engine's step */
+    rc = orci_http_step(h, INT_MAX / 2, &ndone, err);
+    if (rc < 0) return rc;
+    total += ndone;
+  } while (h->backlog);
+  return total;
+}
+
+int orci_http_has_backlog(const orci_http *h) {
+  return h->backlog || h->qhead != NULL;
 }
 
 long orci_http_timeout_ms(orci_http *h) {
-  long ms = -1;
+  int64_t d;
   if (h->ntransfers == 0) return -1;
-  if (curl_multi_timeout(h->multi, &ms) != CURLM_OK) return 0;
-  return ms;
+  if (orci_http_has_backlog(h)) return 0;
+  if (h->timer_due < 0) return -1;
+  d = h->timer_due - mono_ms();
+  return d <= 0 ? 0 : d > LONG_MAX ? LONG_MAX : (long)d;
 }
 
 int orci_http_poll(orci_http *h, long ms, orc_error *err) {

@@ -1,12 +1,13 @@
 /*
 ** A non-blocking HTTP client over one libcurl multi handle.
 **
-** The owner (an engine, later) drives it: orci_http_perform moves the
-** transfers on and delivers completed ones to their callbacks, never
-** blocking; orci_http_timeout_ms says when perform is next due;
+** The owner (the engine) drives it: orci_http_step moves the transfers on
+** within a work budget and delivers completed ones to their callbacks,
+** never blocking; orci_http_timeout_ms says when a step is next due (0
+** while a step left work undone);
 ** orci_http_poll sleeps on the transfers' sockets. libcurl's own callbacks
 ** only append bytes to their transfer's buffers: completion callbacks run
-** from orci_http_perform only, on the owner's thread. Connections are kept
+** from orci_http_step only, on the owner's thread. Connections are kept
 ** alive and reused across requests to the same host (one multi handle);
 ** TLS verifies peers against the system CA store (libcurl's default
 ** bundle); CURLOPT_NOSIGNAL is set on every transfer. One thread at a time
@@ -68,7 +69,21 @@ typedef struct orci_http_response {
   double elapsed_ms; /* from start to completion */
 } orci_http_response;
 
-/* Completion callback: runs inside orci_http_perform. It may start or
+/* Work units of orci_http_step, on the engine's scale (a state transition
+** is 1, about a microsecond; a Lua handler call ORC_TASK_WEIGHT): handing a
+** request to libcurl (it opens a connection or takes a kept-alive one, and
+** sends), acting on one ready socket (a few system calls and libcurl's
+** bookkeeping), delivering one finished transfer (its callback parses the
+** response and answers a task). Set from thread CPU times measured on
+** loopback (bench/agent.lua, 200 requests in flight; medians): about 60,
+** 27 and 20 microseconds on a 2-vCPU VM whose system calls cost 2.4 us
+** each, so that a 300-unit step is about 300 us there, with room to spare
+** under a millisecond when the machine is busy. */
+#define ORCI_HTTP_W_START  60
+#define ORCI_HTTP_W_SOCKET 25
+#define ORCI_HTTP_W_DONE   20
+
+/* Completion callback: runs inside orci_http_step. It may start or
 ** cancel requests; it must not free the client. */
 typedef void (*orci_http_done)(void *ud, const orci_http_response *res);
 
@@ -86,8 +101,8 @@ void orci_http_free(orci_http *h);
 ** headers and body are copied. Returns its id (> 0), or 0 with err set
 ** (ORC_EINVAL: no URL; ORC_ENOMEM; ORC_EHTTP: libcurl refused an
 ** option). done(ud, res) is called exactly once, from a later
-** orci_http_perform, unless the request is canceled or the client freed
-** first. */
+** orci_http_step, unless the request is canceled or the client freed
+** first. The request waits in a queue until a step hands it to libcurl. */
 uint64_t orci_http_request(orci_http *h, const orci_http_req *req,
                            orci_http_done done, void *ud, orc_error *err);
 
@@ -96,18 +111,31 @@ uint64_t orci_http_request(orci_http *h, const orci_http_req *req,
 ** delivered, canceled or unknown). */
 int orci_http_cancel(orci_http *h, uint64_t id);
 
-/* Move the transfers on without blocking (curl_multi_perform) and deliver
-** each finished one to its callback. Returns the number delivered (>= 0),
-** or ORC_EHTTP with err set when libcurl's multi handle fails. */
+/* Move the transfers on without blocking and deliver finished ones to
+** their callbacks, doing at most about budget units of work (ORCI_HTTP_W_*;
+** at least one item): queued requests are handed to libcurl oldest first,
+** the ready sockets are acted on from where the last step stopped, then
+** libcurl's timer, then finished transfers are delivered. What is left
+** waits for the next step (orci_http_has_backlog). Returns the units used
+** (>= 0) with *ndone the number delivered, or ORC_EHTTP with err set when
+** libcurl's multi handle fails. */
+int orci_http_step(orci_http *h, int budget, int *ndone, orc_error *err);
+
+/* Whether the last orci_http_step left ready work undone, or requests wait
+** in the queue: the next step should come at once. */
+int orci_http_has_backlog(const orci_http *h);
+
+/* Steps without a bound until nothing is ready (tests' loops). Returns the
+** number delivered (>= 0), or ORC_EHTTP with err set. */
 int orci_http_perform(orci_http *h, orc_error *err);
 
-/* Milliseconds until orci_http_perform should run again: -1 when nothing
+/* Milliseconds until orci_http_step should run again: -1 when nothing
 ** is in flight or libcurl has no deadline, 0 when due now. */
 long orci_http_timeout_ms(orci_http *h);
 
 /* Sleep until a transfer's socket has activity, orci_http_wakeup is
 ** called, or ms pass (ms < 0: at most 1000 ms). Returns ORC_OK, or
-** ORC_EHTTP. Never calls callbacks: run orci_http_perform after it. */
+** ORC_EHTTP. Never calls callbacks: run orci_http_step after it. */
 int orci_http_poll(orci_http *h, long ms, orc_error *err);
 
 /* Interrupt an orci_http_poll in progress (or make the next one return at
@@ -118,7 +146,7 @@ int orci_http_wakeup(orci_http *h);
 size_t orci_http_ntransfers(const orci_http *h);
 
 /* Whether this libcurl resolves names asynchronously (without it a DNS
-** lookup blocks orci_http_perform). */
+** lookup blocks orci_http_step). */
 int orci_http_has_async_dns(const orci_http *h);
 
 /* The value of header name (case-insensitive) in res, trimmed, as a view

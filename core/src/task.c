@@ -207,6 +207,11 @@ void orci_drop_task(orc_engine *E, orc_task *T) {
     C->parent_task = NULL;
     orci_finish(C, ORC_STATUS_ABORTED, NULL, NULL, NULL, C->root.last_event);
   }
+  if (T->sub) { /* the host's call made to answer it goes too */
+    orc_task *S = T->sub;
+    T->sub = NULL;
+    orci_drop_task(E, S);
+  }
   if (E->cfg.task_drop) E->cfg.task_drop(E->cfg.task_ud, T);
   if (T->owner && T->owner->done)
     T->owner->done(T->owner_data, T, -1, NULL, NULL, NULL);

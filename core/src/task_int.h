@@ -48,6 +48,8 @@ struct orc_task {
   orc_execution *child; /* states:startExecution.sync: the child it awaits */
   int sync;             /* 1: .sync (Output as text), 2: .sync:2 (as JSON),
                            ORCI_SYNC_AGENT: invokeAgent's invocation */
+  orc_task *sub; /* a task a built-in resource launched to answer this one
+                    (model_route.c): abandoned with it */
 };
 
 /* A built-in resource: called instead of the host's handler for tasks

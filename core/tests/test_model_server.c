@@ -6,7 +6,8 @@
 ** 503, 529, slow first byte, malformed JSON, truncated body, dropped
 ** connection), a refused connection, a wrong SigV4 signature (the server
 ** recomputes it with @smithy/signature-v4), keep-alive reuse, concurrent
-** transfers, cancellation and a wakeup from another thread.
+** transfers, a step's work budget, cancellation and a wakeup from another
+** thread.
 **
 ** Needs node and spec/support/node_modules (`make test` runs npm ci).
 */
@@ -585,6 +586,68 @@ static void concurrent(orci_http *h) {
   CHECK(orci_http_timeout_ms(h) == -1);
 }
 
+/* orci_http_step keeps to its budget: with a budget of one unit a step
+** hands one request to libcurl, acts on one ready socket and delivers one
+** response at most, says it left work (has_backlog, timeout 0), and all
+** the requests still finish, each with its own answer. */
+static void bounded(orci_http *h) {
+  enum { N = 8 };
+  char url[128];
+  const char *hdr[] = {"Content-Type: application/json"};
+  const char *body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+                     "\"content\":\"x\"}]}";
+  orci_http_req req;
+  result r[N];
+  int i, ndone, used, total = 0, nsteps = 0, backlog_seen = 0;
+  double until = now_ms() + 10000;
+  char *ok = control(h, "POST", "/_control/reset", "{}");
+  free(ok);
+  for (i = 0; i < N; i++) {
+    ok = control(h, "POST", "/_control/enqueue", "{\"turn\":{\"text\":\"b\"}}");
+    free(ok);
+  }
+  snprintf(url, sizeof url, "%s/v1/chat/completions", server);
+  memset(&req, 0, sizeof req);
+  memset(r, 0, sizeof r);
+  req.url = url;
+  req.headers = hdr;
+  req.nheaders = 1;
+  req.body = body;
+  req.body_len = strlen(body);
+  req.timeout_ms = 5000;
+  for (i = 0; i < N; i++)
+    CHECK(orci_http_request(h, &req, on_done, &r[i], NULL) > 0);
+  CHECK(orci_http_has_backlog(h)); /* queued, not yet handed to libcurl */
+  CHECK(orci_http_timeout_ms(h) == 0);
+  while (total < N && now_ms() < until) {
+    used = orci_http_step(h, 1, &ndone, NULL);
+    CHECK(used >= 0);
+    /* one item of each kind at most: a socket, a start, the timer, a done */
+    CHECK(used <=
+          ORCI_HTTP_W_SOCKET * 2 + ORCI_HTTP_W_START + ORCI_HTTP_W_DONE);
+    CHECK(ndone <= 1);
+    total += ndone;
+    nsteps++;
+    if (orci_http_has_backlog(h)) {
+      backlog_seen++;
+      CHECK(orci_http_timeout_ms(h) == 0);
+    } else if (total < N) {
+      long ms = orci_http_timeout_ms(h);
+      orci_http_poll(h, ms < 0 || ms > 100 ? 100 : ms, NULL);
+    }
+  }
+  CHECK(total == N);
+  CHECK(backlog_seen >= N - 1); /* the queue drained one per step */
+  CHECK(nsteps >= N);
+  for (i = 0; i < N; i++) {
+    CHECK(r[i].done == 1 && r[i].error == ORCI_HTTP_OK && r[i].status == 200);
+    CHECK(r[i].body && strstr(r[i].body, "\"b\"") != NULL);
+    result_free(&r[i]);
+  }
+  CHECK(orci_http_ntransfers(h) == 0);
+  CHECK(!orci_http_has_backlog(h));
+}
+
 static void cancel(orci_http *h) {
   char url[128];
   const char *hdr[] = {"Content-Type: application/json"};
@@ -667,6 +730,7 @@ int main(void) {
     bad_signature(h);
     refused(h);
     concurrent(h);
+    bounded(h);
     cancel(h);
     wakeup(h);
     misuse(h);

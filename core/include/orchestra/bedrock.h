@@ -18,6 +18,7 @@
 #ifndef ORCHESTRA_BEDROCK_H
 #define ORCHESTRA_BEDROCK_H
 
+#include "orchestra/agent.h"
 #include "orchestra/engine.h"
 
 #ifdef __cplusplus
@@ -46,6 +47,26 @@ typedef struct orc_bedrock_config {
 ** negative timeout), ORC_ENOMEM. */
 ORC_API int orc_engine_set_bedrock(orc_engine *E, const orc_bedrock_config *cfg,
                                    orc_error *err);
+
+/* Answer E's bedrock:invokeModel tasks whose ModelId starts with prefix
+** (borrowed; the longest routed prefix wins) with model (borrowed, copied;
+** an OpenAI or Anthropic provider is resolved against the environment
+** now). Bedrock: the Body goes unchanged to model->model (its model id),
+** region and endpoint. Other kinds map the Body from the model id's
+** native format (Anthropic Messages for anthropic.* ids) to the provider
+** and its answer back to the native response, so the result reads as
+** Bedrock's; a Body that cannot be mapped fails the task with
+** States.TaskFailed naming the model id; an HTTP failure of the provider
+** with the Bedrock exception a workflow for AWS catches
+** (Bedrock.ThrottlingException for 429, ...). Scripted: the host answers
+** tasks of *resource (returned; valid while E lives; model->resource if
+** given) whose input is {"messages", "tools", "instructions", "model_id",
+** "max_tokens"} with a turn, as an agent's scripted model does. ORC_OK,
+** ORC_EINVAL (an empty or routed prefix, a provider without its model or
+** key), ORC_ENOMEM. */
+ORC_API int orc_engine_route_model(orc_engine *E, const char *prefix,
+                                   const orc_agent_model *model,
+                                   const char **resource, orc_error *err);
 
 #ifdef __cplusplus
 }
