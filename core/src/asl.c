@@ -2175,8 +2175,10 @@ static void compile_state_body(cc *c, orc_json *st, orci_state *s) {
     return;
   }
   if (c->jsonata) {
-    if (s->type == ORCI_ST_TASK || s->type == ORCI_ST_PARALLEL)
+    if (s->type == ORCI_ST_TASK || s->type == ORCI_ST_PARALLEL) {
+      tmpl_free(s->parameters); /* a Parameters already reported */
       s->parameters = compile_template(c, st, "Arguments");
+    }
     if (s->type != ORCI_ST_FAIL) s->output = compile_template(c, st, "Output");
   }
 }
