@@ -255,6 +255,27 @@ describe("JSONata mode", function()
     assert.is_true(math.abs(r.transitions.mean - 4) < 0.06, tostring(r.transitions.mean))
   end)
 
+  it("survives a choice hook that stops its own execution (re-entry), in both modes", function()
+    local ex
+    local e = engine { choice_hook = function(_, _, nexts)
+      ex:stop("Stopped.Here", "from the hook")
+      return nexts[1]
+    end }
+    for _, def in ipairs({
+      ja({ C = { Type = "Choice", Choices = { { Condition = "{% true %}", Next = "E" } }, Default = "E" },
+           E = { Type = "Succeed" } }, "C"),
+      { StartAt = "C", States = { C = { Type = "Choice", Default = "E",
+          Choices = { { Variable = "$.a", IsPresent = true, Next = "E" } } }, E = { Type = "Succeed" } } },
+    }) do
+      ex = e:load(def):start({ a = 1 })
+      ex:wait()
+      assert.equal("ABORTED", ex.status)
+      assert.equal("Stopped.Here", ex.error)
+      assert.same({ "ExecutionStarted", "ChoiceStateEntered", "ExecutionAborted" }, types(ex))
+      ex:close()
+    end
+  end)
+
   describe("validation", function()
     it("names JSONPath fields in JSONata states and JSONata fields in JSONPath states", function()
       local p = problems(ja { A = { Type = "Task", Resource = "r", Parameters = {}, ResultPath = "$.x", End = true } })

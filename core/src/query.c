@@ -409,6 +409,10 @@ static void choice(orci_frame *F, const orci_state *s) {
   orci_failure f = {NULL, NULL};
   size_t i;
   int pick = orci_choice_pick(F, s, F->input, &f); /* the host's; -1: none */
+  if (F->X->status != ORC_STATUS_RUNNING) {        /* the hook stopped it */
+    orci_strfree(F->X->E, f.cause);
+    return;
+  }
   if (pick < -1) {
     orci_fail_with(F, &f);
     return;

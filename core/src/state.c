@@ -690,6 +690,11 @@ static void enter_state(orci_frame *F) {
   case ORCI_ST_CHOICE: {
     int next = -1;
     int pick = orci_choice_pick(F, s, eff, &f); /* the host's; -1: none */
+    if (X->status != ORC_STATUS_RUNNING) {      /* the hook stopped it */
+      orc_json_unref(eff);
+      orci_strfree(E, f.cause);
+      return;
+    }
     for (i = 0; i < s->nchoices; i++) {
       int m = pick == -1 ? orci_rule_eval(F, s->choices[i], eff, &f)
               : pick < 0 ? -1 /* the hook failed: f says why */
