@@ -873,13 +873,10 @@ static int resolve(cc *c, orc_json *name_v, const char *what);
 
 static orci_tmpl *compile_assign(cc *c, orc_json *obj);
 
-/* A JSONata Choice rule: Condition, Next, and optionally Assign, Output. */
-static orci_rule *rule_compile_q(cc *c, orc_json *v) {
-  static const char *const jp[] = {"Variable", "And", "Or", "Not", NULL};
-  static const char *const ja[] = {"Condition", "Next",   "Comment",
-                                   "Assign",    "Output", NULL};
+/* A new rule for the object v (-1: no Next yet), or NULL with the problem
+** recorded. */
+static orci_rule *rule_new(cc *c, orc_json *v) {
   orci_rule *r;
-  orc_json *x;
   if (!is_type(v, ORC_JSON_OBJECT)) {
     problem(c, "a Choice rule must be an object");
     return NULL;
@@ -890,6 +887,17 @@ static orci_rule *rule_compile_q(cc *c, orc_json *v) {
     return NULL;
   }
   r->next = -1;
+  return r;
+}
+
+/* A JSONata Choice rule: Condition, Next, and optionally Assign, Output. */
+static orci_rule *rule_compile_q(cc *c, orc_json *v) {
+  static const char *const jp[] = {"Variable", "And", "Or", "Not", NULL};
+  static const char *const ja[] = {"Condition", "Next",   "Comment",
+                                   "Assign",    "Output", NULL};
+  orci_rule *r;
+  orc_json *x;
+  if ((r = rule_new(c, v)) == NULL) return NULL;
   r->op = ORCI_OP_CONDITION;
   state_fields(c, v, jp, ja, "a Choice rule");
   if ((x = field(v, "Condition")) == NULL) {
@@ -922,16 +930,7 @@ static orci_rule *rule_compile(cc *c, orc_json *v, int top) {
   const char *comp = NULL;
   orc_json *x;
   if (top && c->jsonata) return rule_compile_q(c, v);
-  if (!is_type(v, ORC_JSON_OBJECT)) {
-    problem(c, "a Choice rule must be an object");
-    return NULL;
-  }
-  r = (orci_rule *)calloc(1, sizeof *r);
-  if (r == NULL) {
-    c->oom = 1;
-    return NULL;
-  }
-  r->next = -1;
+  if ((r = rule_new(c, v)) == NULL) return NULL;
   n = orc_json_len(v);
   for (i = 0; i < n; i++) { /* find the comparator(s) and check fields */
     size_t kl, k;
